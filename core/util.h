@@ -1,0 +1,33 @@
+/* Small file-system helpers shared by the runner, the store and the command line.
+ * Every function returns 0 on success or a negative errno; none of them prints. */
+#ifndef WC_UTIL_H
+#define WC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* mkdir -p; existing directories are fine. */
+int wc_mkdir_p(const char *path, mode_t mode);
+
+/* Read a whole file into a malloc'd, NUL-terminated buffer. Refuses files above max_len
+ * (-EFBIG) so a hostile cache cannot make us allocate without bound. */
+int wc_read_file(const char *path, size_t max_len, char **buf, size_t *len);
+
+/* Write buf to path atomically: a temporary name beside it, then rename. */
+int wc_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+
+/* Copy src to dst (dst must not exist; created with mode). Tries a reflink (FICLONE)
+ * first, then copy_file_range, then read/write. */
+int wc_copy_file(const char *src, const char *dst, mode_t mode);
+
+/* A unique temporary name beside path: "<path>.wctmp.<pid>.<counter>". */
+int wc_tmp_name(char *buf, size_t n, const char *path);
+
+/* malloc'd "a/b" (no double slash). NULL on OOM. */
+char *wc_path_join(const char *a, const char *b);
+
+/* Monotonic-enough wall clock in nanoseconds (CLOCK_REALTIME), for comparing with mtimes. */
+int64_t wc_now_ns(void);
+
+#endif

@@ -1,0 +1,28 @@
+/* A persistent file-hash memo, shared by every process of every build on one cache, keyed by
+ * (device, inode, size, mtime_ns, ctime_ns) as ccache's inode cache: a process started fresh
+ * for every compile does not re-read unchanged headers. */
+#ifndef WC_MEMO_H
+#define WC_MEMO_H
+
+#include <sys/stat.h>
+#include "hashing/hash.h"
+
+/* Flags found while hashing a file's content (kept in the memo with the hash). */
+#define WC_CONTENT_DATE 1u /* mentions __DATE__ or __TIMESTAMP__ */
+#define WC_CONTENT_TIME 2u /* mentions __TIME__ */
+
+typedef struct wc_memo wc_memo;
+
+/* Open (creating if needed) the memo file at path. Never fails: on any problem the memo
+ * works without persistence (it still hashes). NULL path = no persistence. */
+wc_memo *wc_memo_open(const char *path);
+
+/* stat path into st (may be NULL) and give its content hash and flags (may be NULL), from the
+ * memo when (dev, ino, size, mtime, ctime) match a record, else by reading the file and
+ * recording it -- unless the file changed in the last two seconds (the racy-git problem).
+ * 0 or -errno (-ENOENT for a missing file, -EISDIR for a directory). */
+int wc_memo_hash(wc_memo *m, const char *path, wc_hash *out, struct stat *st, unsigned *flags);
+
+void wc_memo_close(wc_memo *m);
+
+#endif

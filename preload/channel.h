@@ -1,0 +1,58 @@
+/* The observation channel between the processes of a real command (writers, in observe
+ * mode of libwafcache.so) and the runner (reader). DESIGN.md: an inherited descriptor of an
+ * unlinked temporary file opened O_APPEND; each process appends whole records.
+ *
+ * Wire format, one event a line, every line starting with the pid of the process:
+ *   "<pid> H <ppid> <exe>"   hello: the process started (exe absolute)
+ *   "<pid> B"                bye: the process ends (exit, _exit, or exec into another image)
+ *   "<pid> r <path>"         opened for reading
+ *   "<pid> w <path>"         opened for writing / created / truncated
+ *   "<pid> m <path>"         probed and missing (ENOENT/ENOTDIR), whatever call probed it
+ *   "<pid> x <path>"         exec of a program
+ *   "<pid> l <path>"         shared object mapped or dlopen'ed
+ *   "<pid> n <from>\t<to>"   rename
+ *   "<pid> u <path>"         unlink / rmdir
+ *   "<pid> i"                read from standard input (a terminal or pipe)
+ * Paths are absolute and lexically normal; '\\', '\n' and '\t' in them are escaped as
+ * "\\\\", "\\n", "\\t". An exec that succeeds is followed by "B" of the old image and "H" of
+ * the new one with the same pid. */
+#ifndef WC_CHANNEL_H
+#define WC_CHANNEL_H
+
+#include <stddef.h>
+
+#define WC_EV_READ 0x01    /* read (opened, exec'd or mapped) before the command wrote it */
+#define WC_EV_WRITE 0x02   /* written, created, or a rename target */
+#define WC_EV_MISSING 0x04 /* probed and missing before the command created it */
+#define WC_EV_EXEC 0x08    /* exec'd */
+#define WC_EV_LIB 0x10     /* mapped as a shared object */
+#define WC_EV_GONE 0x20    /* unlinked or renamed away after its last write */
+#define WC_EV_INPLACE 0x40 /* read as an input, then written: an in-place update */
+
+struct wc_path_event {
+    char *path;
+    unsigned flags;
+};
+
+struct wc_observation {
+    int complete;      /* every hello had its bye, every exec its hello, every line parsed */
+    int read_stdin;    /* some process read standard input */
+    char reason[160];  /* why not complete */
+    size_t n;          /* paths, deduplicated, in first-seen order */
+    struct wc_path_event *paths;
+    unsigned processes; /* hellos seen */
+};
+
+/* Parse a whole channel. 0, or -ENOMEM. A malformed channel is not an error: it gives
+ * complete = 0 with a reason. */
+int wc_channel_parse(const char *buf, size_t len, struct wc_observation *obs);
+void wc_observation_free(struct wc_observation *obs);
+
+/* Environment variable the runner sets for the real command: "<fd>:<dev>:<ino>". */
+#define WC_ENV_OBSERVE "WAFCACHE_OBSERVE_FD"
+/* Set by the top-level process of a build: the session file runners add counters to. */
+#define WC_ENV_SESSION "WAFCACHE_SESSION"
+/* Set by the top-level process: its cwd, the default base dir's starting point. */
+#define WC_ENV_TOPDIR "WAFCACHE_TOPDIR"
+
+#endif

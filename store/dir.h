@@ -1,0 +1,38 @@
+/* The local directory store: CACHE_DIR/<key[:2]>/<key>/<name>, the seed's layout. */
+#ifndef WC_STORE_DIR_H
+#define WC_STORE_DIR_H
+
+#include <stdint.h>
+#include "store/store.h"
+
+struct wc_dir_options {
+    int hardlink;      /* get() hard-links (copy on EXDEV or any link failure) */
+    unsigned dir_mode; /* mode for created directories, e.g. 0700 */
+};
+
+/* Open (creating if needed) a directory store. NULL with *err = -errno on failure. */
+wc_store *wc_dir_open(const char *root, const struct wc_dir_options *opt, int *err);
+
+struct wc_trim_limits {
+    uint64_t max_entries;      /* WAFCACHE_TRIM_MAX_FOLDER */
+    uint64_t max_bytes;        /* WAFCACHE_EVICT_MAX_BYTES */
+    uint64_t interval_minutes; /* WAFCACHE_EVICT_INTERVAL_MINUTES */
+};
+
+struct wc_trim_result {
+    uint64_t entries, bytes;     /* what is left */
+    uint64_t removed_entries, removed_bytes;
+};
+
+/* LRU trim of the store at root, least recently used (entry directory mtime) first, until
+ * both limits hold. Unless force, does nothing (returns 1) when all.lock was touched less
+ * than interval_minutes ago; returns 2 when another trimmer holds all.lock (flock). Removal is
+ * rename-then-delete, so readers never see half an entry. Also sweeps temporary files older
+ * than an hour. 0 when a trim ran. */
+int wc_dir_trim(const char *root, const struct wc_trim_limits *lim, int force,
+                struct wc_trim_result *res);
+
+/* 1 when a trim is due (all.lock older than the interval, or absent): one stat. */
+int wc_dir_trim_due(const char *root, const struct wc_trim_limits *lim);
+
+#endif

@@ -1,0 +1,53 @@
+/* A cache entry: the outputs of one command, its recorded stdout and stderr, and the
+ * metadata that lists them. The metadata is a small text format (parsed defensively: it
+ * may come from a store someone else controls). */
+#ifndef WC_ENTRY_H
+#define WC_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "hashing/hash.h"
+#include "store/store.h"
+
+struct wc_output {
+    char *path; /* relative to the command's cwd, or absolute when outside the base dir */
+    unsigned mode; /* permission bits (07777) */
+    uint64_t size;
+    wc_hash hash;
+};
+
+struct wc_entry_meta {
+    uint64_t run_ns; /* how long the real command took (for "time saved") */
+    uint64_t stdout_size, stderr_size;
+    wc_hash stdout_hash, stderr_hash;
+    size_t n_outputs;
+    struct wc_output *outputs;
+};
+
+/* Most outputs and longest metadata we accept from a store. */
+#define WC_META_MAX_OUTPUTS 4096
+#define WC_META_MAX_LEN (1u << 20)
+
+/* malloc'd text of meta; *len its length. */
+char *wc_meta_format(const struct wc_entry_meta *meta, size_t *len);
+/* Parse; 0 or -EINVAL (meta is zeroed and left freeable on error). Rejects output paths
+ * that are empty, contain "..", or repeat. */
+int wc_meta_parse(const char *buf, size_t len, struct wc_entry_meta *meta);
+void wc_meta_free(struct wc_entry_meta *meta);
+
+/* Store an entry: outputs as "0".."n-1" (paths resolved against cwd), stdout and stderr
+ * when non-empty, then "meta" last. meta->outputs[i].size/hash/mode are filled from the
+ * files. 0 or -errno. */
+int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry_meta *meta,
+                  const void *out, size_t out_len, const void *err, size_t err_len);
+
+/* Fetch an entry: read and parse "meta", then for each output get it to a temporary name
+ * beside its destination, check size and hash, set its mode (unless it is a hard link into
+ * the store), and rename into place; finally read stdout/stderr and check them. Nothing is
+ * renamed into place before every output has been fetched and verified. 0, -ENOENT (no
+ * entry), or -EBADMSG (corrupt: a miss plus an error). *out and *err are malloc'd. */
+int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, struct wc_entry_meta *meta,
+                   char **out, size_t *out_len, char **err, size_t *err_len);
+
+#endif
