@@ -2,6 +2,7 @@
 #ifndef WC_CONFIG_H
 #define WC_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum wc_store_kind {
@@ -13,28 +14,28 @@ enum wc_store_kind {
 };
 
 struct wc_config {
-    int disabled;              /* WAFCACHE_DISABLE set, or a bad value seen */
-    char *cache;               /* WAFCACHE, or the default directory */
-    enum wc_store_kind kind;   /* from the scheme of cache */
-    char *cmd;                 /* WAFCACHE_CMD or NULL */
-    int no_push;               /* WAFCACHE_NO_PUSH */
-    int verbosity;             /* WAFCACHE_VERBOSITY */
-    int stats;                 /* WAFCACHE_STATS */
-    uint64_t trim_max_folder;  /* WAFCACHE_TRIM_MAX_FOLDER, default 1000000 */
-    uint64_t evict_max_bytes;  /* WAFCACHE_EVICT_MAX_BYTES, default 10000000000 (sizes: 10G, 500M) */
+    int disabled;             /* WAFCACHE_DISABLE set, or a bad value seen */
+    char *cache;              /* WAFCACHE, or the default directory */
+    enum wc_store_kind kind;  /* from the scheme of cache */
+    char *cmd;                /* WAFCACHE_CMD or NULL */
+    int no_push;              /* WAFCACHE_NO_PUSH */
+    int verbosity;            /* WAFCACHE_VERBOSITY */
+    int stats;                /* WAFCACHE_STATS */
+    uint64_t trim_max_folder; /* WAFCACHE_TRIM_MAX_FOLDER, default 1000000 */
+    uint64_t evict_max_bytes; /* WAFCACHE_EVICT_MAX_BYTES, default 10000000000 (sizes: 10G, 500M) */
     uint64_t evict_interval_minutes; /* WAFCACHE_EVICT_INTERVAL_MINUTES, default 3 */
-    unsigned async_workers;    /* WAFCACHE_ASYNC_WORKERS, 0 = synchronous */
-    int async_nowait;          /* WAFCACHE_ASYNC_NOWAIT */
-    char *basedir;             /* WAFCACHE_BASEDIR (colon list) or NULL: computed by the caller */
-    int hardlink;              /* WAFCACHE_HARDLINK */
-    char *programs;            /* WAFCACHE_PROGRAMS (comma or colon list) or NULL: defaults */
-    char *log;                 /* WAFCACHE_LOG or NULL */
-    char *local;               /* WAFCACHE_LOCAL or NULL */
-    int http_put;              /* WAFCACHE_HTTP_METHOD=put (default post) */
-    unsigned timeout_ms;       /* WAFCACHE_TIMEOUT in seconds (may be fractional), default 5 s */
-    int hash_dir;              /* WAFCACHE_HASHDIR, default 1: -g keeps the cwd in the key */
-    unsigned dir_mode;         /* WAFCACHE_UMASK applied to 0777 for directories, default 0700 */
-    char error[512];           /* the one-line message when a value is bad */
+    unsigned async_workers;          /* WAFCACHE_ASYNC_WORKERS, 0 = synchronous */
+    int async_nowait;                /* WAFCACHE_ASYNC_NOWAIT */
+    char *basedir;       /* WAFCACHE_BASEDIR (colon list) or NULL: computed by the caller */
+    int hardlink;        /* WAFCACHE_HARDLINK */
+    char *programs;      /* WAFCACHE_PROGRAMS (comma or colon list) or NULL: defaults */
+    char *log;           /* WAFCACHE_LOG or NULL */
+    char *local;         /* WAFCACHE_LOCAL or NULL */
+    int http_put;        /* WAFCACHE_HTTP_METHOD=put (default post) */
+    unsigned timeout_ms; /* WAFCACHE_TIMEOUT in seconds (may be fractional), default 5 s */
+    int hash_dir;        /* WAFCACHE_HASHDIR, default 1: -g keeps the cwd in the key */
+    unsigned dir_mode;   /* WAFCACHE_UMASK applied to 0777 for directories, default 0700 */
+    char error[512];     /* the one-line message when a value is bad */
 };
 
 /* Look up a variable: getenv-like, so tests can feed their own environment. */
@@ -42,9 +43,16 @@ typedef const char *(*wc_getenv_fn)(const char *name, void *ctx);
 
 /* Fill c from the environment. Returns 0, or -1 with c->error set to one line such as
  *   wafcache: WAFCACHE_EVICT_MAX_BYTES="10G+" is not a size; cache disabled for this build
- * and c->disabled set. get may be NULL for getenv(). */
+ * and c->disabled set. get may be NULL for getenv(). c need not be initialised; call
+ * wc_config_free afterwards in both cases. A variable set to "" counts as unset. */
 int wc_config_load(struct wc_config *c, wc_getenv_fn get, void *ctx);
 void wc_config_free(struct wc_config *c);
+
+/* For `wafcache -p`: setting number i (0, 1, ...) of a loaded c, as its variable name and its
+ * value written as text into value (n bytes). Returns 0, or -1 when i is past the last setting.
+ * A variable set to the empty string counts as unset, here as in wc_config_load. */
+int wc_config_setting(const struct wc_config *c, unsigned i, const char **name, char *value,
+                      size_t n);
 
 /* "10G", "500M", "1.5G", "64Ki", "123" (bytes). Decimal suffixes k/K M G T, binary Ki Mi Gi Ti.
  * Returns 0 or -1. */

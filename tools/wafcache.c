@@ -1,1 +1,378 @@
-int main(void) { return 1; } /* stub */
+/* The `wafcache` command line (SPEC §7).
+ *
+ *   wafcache [--] COMMAND ARGS...   run a build with libwafcache.so preloaded, or, when COMMAND
+ *                                   is itself a cached program (CC="wafcache gcc",
+ *                                   CMAKE_C_COMPILER_LAUNCHER=wafcache), hand that one command
+ *                                   to the runner;
+ *   wafcache OPTION                 one of the actions of the table below.
+ *
+ * Actions are options (as ccache's -s, -z, -C), not words, so that no action name can ever
+ * shadow a build command: `wafcache stats` runs a program called stats. A new action is one
+ * function and one line in the table. */
+#include "core/config.h"
+#include "preload/programs.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LIBNAME "libwafcache.so"
+#define RUNNER "wafcache-run"
+
+struct action {
+    const char *short_opt;             /* "-p", or NULL */
+    const char *long_opt;              /* "--show-config" */
+    const char *help;                  /* one line for --help */
+    int (*run)(int argc, char **argv); /* argv[0] is the option as typed */
+};
+
+static int cmd_show_config(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const struct action actions[] = {
+    {"-p", "--show-config", "show every setting, its value and where it comes from",
+     cmd_show_config},
+    {"-h", "--help", "show this help", cmd_help},
+    {"-V", "--version", "show the version", cmd_version},
+};
+
+#define NACTIONS (sizeof(actions) / sizeof(actions[0]))
+
+/* ---- actions ---- */
+
+static int no_argument(int argc, char **argv)
+{
+    if (argc <= 1)
+        return 0;
+    fprintf(stderr, "wafcache: option '%s' takes no argument\n", argv[0]);
+    fprintf(stderr, "Try 'wafcache --help' for more information.\n");
+    return -1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: wafcache OPTION\n"
+                 "       wafcache [--] COMMAND [ARG]...\n"
+                 "\n"
+                 "Run COMMAND (a build tool: make, ninja, waf...) with the wafcache library\n"
+                 "preloaded, so that the compilers and linkers it runs are cached. When COMMAND\n"
+                 "is itself a cached program (CC=\"wafcache gcc\", "
+                 "CMAKE_C_COMPILER_LAUNCHER=wafcache),\n"
+                 "run that one command through the cache.\n"
+                 "\n"
+                 "Options:\n");
+    for (size_t i = 0; i < NACTIONS; i++)
+        fprintf(out, "  %s%s%-16s %s\n", actions[i].short_opt ? actions[i].short_opt : "   ",
+                actions[i].short_opt ? ", " : " ", actions[i].long_opt, actions[i].help);
+    fprintf(out, "\n"
+                 "Settings come from the environment: WAFCACHE (the cache directory or URL),\n"
+                 "WAFCACHE_NO_PUSH, WAFCACHE_VERBOSITY, WAFCACHE_STATS... `wafcache -p` lists\n"
+                 "them all. WAFCACHE_LIBDIR overrides where libwafcache.so is looked for.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (no_argument(argc, argv) < 0)
+        return 1;
+    usage(stdout);
+    return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    if (no_argument(argc, argv) < 0)
+        return 1;
+    printf("wafcache %s\n", WAFCACHE_VERSION);
+    return 0;
+}
+
+/* As ccache -p: "(source) NAME = value", one setting a line. */
+static int cmd_show_config(int argc, char **argv)
+{
+    struct wc_config c;
+    const char *name;
+    char value[16384];
+
+    if (no_argument(argc, argv) < 0)
+        return 1;
+    if (wc_config_load(&c, NULL, NULL) < 0) {
+        fprintf(stderr, "%s\n", c.error);
+        wc_config_free(&c);
+        return 2;
+    }
+    for (unsigned i = 0; wc_config_setting(&c, i, &name, value, sizeof(value)) == 0; i++) {
+        const char *env = getenv(name);
+        printf("(%s) %s = %s\n", env && *env ? "environment" : "default", name, value);
+    }
+    wc_config_free(&c);
+    return 0;
+}
+
+/* ---- finding the library ---- */
+
+static int has_library(const char *dir)
+{
+    char path[PATH_MAX];
+
+    if (snprintf(path, sizeof(path), "%s/" LIBNAME, dir) >= (int)sizeof(path))
+        return 0;
+    return access(path, F_OK) == 0;
+}
+
+/* "../lib/<multiarch>/wafcache", as GNUInstallDirs lays out a /usr install on Debian. */
+static int find_multiarch(const char *bindir, char *out)
+{
+    char pattern[PATH_MAX];
+    glob_t g;
+    int found = 0;
+
+    if (snprintf(pattern, sizeof(pattern), "%s/../lib/*/wafcache", bindir) >= (int)sizeof(pattern))
+        return 0;
+    if (glob(pattern, GLOB_ONLYDIR, NULL, &g) != 0)
+        return 0;
+    for (size_t i = 0; i < g.gl_pathc && !found; i++)
+        if (has_library(g.gl_pathv[i]) && realpath(g.gl_pathv[i], out) != NULL)
+            found = 1;
+    globfree(&g);
+    return found;
+}
+
+/* "<bindir>/<rel>" when it holds the library, made canonical into out. */
+static int find_relative(const char *bindir, const char *rel, char *out)
+{
+    char cand[PATH_MAX];
+
+    if (snprintf(cand, sizeof(cand), "%s/%s", bindir, rel) >= (int)sizeof(cand))
+        return 0;
+    return has_library(cand) && realpath(cand, out) != NULL;
+}
+
+/* The directory holding libwafcache.so and wafcache-run, canonical, into out (PATH_MAX).
+ * WAFCACHE_LIBDIR wins; otherwise it is found from this executable, where CMake puts it in
+ * both the build tree and the install tree. Returns 0, or -1 with why in err. */
+static int find_libdir(char *out, char *err, size_t errlen)
+{
+    const char *env = getenv("WAFCACHE_LIBDIR");
+    char bindir[PATH_MAX];
+    ssize_t len;
+
+    if (env && *env) {
+        if (realpath(env, out) != NULL && has_library(out))
+            return 0;
+        snprintf(err, errlen, "WAFCACHE_LIBDIR=\"%s\" holds no " LIBNAME, env);
+        return -1;
+    }
+    len = readlink("/proc/self/exe", bindir, sizeof(bindir) - 1);
+    if (len < 0) {
+        snprintf(err, errlen, "cannot read /proc/self/exe: %s", strerror(errno));
+        return -1;
+    }
+    bindir[len] = '\0';
+    *strrchr(bindir, '/') = '\0'; /* the kernel's path is absolute: there is a '/' */
+    if (find_relative(bindir, "../lib/wafcache", out) || find_multiarch(bindir, out) ||
+        find_relative(bindir, "../lib64/wafcache", out))
+        return 0;
+    snprintf(err, errlen, "no " LIBNAME " in %s/../lib/wafcache (set WAFCACHE_LIBDIR)", bindir);
+    return -1;
+}
+
+/* ---- running a command ---- */
+
+/* Exec failed: say so as a shell would, with its exit codes. */
+static int exec_failed(const char *cmd, int err)
+{
+    if (err == ENOENT && strchr(cmd, '/') == NULL) {
+        fprintf(stderr, "wafcache: %s: command not found\n", cmd);
+        return 127;
+    }
+    fprintf(stderr, "wafcache: %s: %s\n", cmd, strerror(err));
+    return err == ENOENT ? 127 : 126;
+}
+
+/* Is entry (one LD_PRELOAD word) the library at lib? Compared canonically, so that
+ * "/x/bin/../lib/wafcache/libwafcache.so" is not loaded twice. */
+static int same_library(const char *entry, const char *lib)
+{
+    char real[PATH_MAX];
+
+    if (strcmp(entry, lib) == 0)
+        return 1;
+    return realpath(entry, real) != NULL && strcmp(real, lib) == 0;
+}
+
+static int preload_has(const char *list, const char *lib)
+{
+    char *copy = strdup(list), *save = NULL, *word;
+    int found = 0;
+
+    if (copy == NULL)
+        return 0;
+    /* ld.so splits LD_PRELOAD on spaces and colons. */
+    for (word = strtok_r(copy, " :", &save); word && !found; word = strtok_r(NULL, " :", &save))
+        found = same_library(word, lib);
+    free(copy);
+    return found;
+}
+
+/* Append lib to LD_PRELOAD: what is there stays first and is never replaced. */
+static int add_preload(const char *lib)
+{
+    const char *old = getenv("LD_PRELOAD");
+    char *val;
+    int rc;
+
+    if (old && *old && preload_has(old, lib))
+        return 0;
+    if (old && *old)
+        rc = asprintf(&val, "%s:%s", old, lib);
+    else
+        rc = asprintf(&val, "%s", lib);
+    if (rc < 0)
+        return -1;
+    rc = setenv("LD_PRELOAD", val, 1);
+    free(val);
+    return rc;
+}
+
+/* The executable execvp would run for name, into out (PATH_MAX): glibc's rules (an empty
+ * PATH element is the current directory; no PATH means /bin:/usr/bin). Returns 0 or an
+ * errno: ENOENT, or EACCES when only non-executable candidates exist. */
+static int find_on_path(const char *name, char *out)
+{
+    const char *path = getenv("PATH");
+    int err = ENOENT;
+
+    if (strchr(name, '/') != NULL) {
+        if (access(name, X_OK) != 0)
+            return errno;
+        snprintf(out, PATH_MAX, "%s", name);
+        return 0;
+    }
+    if (path == NULL)
+        path = "/bin:/usr/bin";
+    for (const char *p = path;; p++) {
+        const char *end = strchrnul(p, ':');
+        int dirlen = (int)(end - p);
+        struct stat st;
+        if (snprintf(out, PATH_MAX, "%.*s%s%s", dirlen, p, dirlen ? "/" : "", name) < PATH_MAX &&
+            stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            err = EACCES;
+        }
+        if (*end == '\0')
+            return err;
+        p = end;
+    }
+}
+
+/* A cached program: `<libdir>/wafcache-run <path> <argv...>`, the runner's convention. */
+static int run_through_runner(const char *libdir, char **argv)
+{
+    char path[PATH_MAX], runner[PATH_MAX + 32];
+    int argc = 0, err;
+    char **rargv;
+
+    if ((err = find_on_path(argv[0], path)) != 0)
+        return exec_failed(argv[0], err);
+    while (argv[argc])
+        argc++;
+    rargv = calloc((size_t)argc + 3, sizeof(*rargv));
+    if (rargv == NULL) {
+        fprintf(stderr, "wafcache: out of memory\n");
+        return 126;
+    }
+    snprintf(runner, sizeof(runner), "%s/" RUNNER, libdir);
+    rargv[0] = runner;
+    rargv[1] = path;
+    memcpy(rargv + 2, argv, (size_t)argc * sizeof(*argv));
+    execv(runner, rargv);
+    /* The cache must never fail the build: run the command itself. */
+    fprintf(stderr, "wafcache: cannot run %s: %s; running %s without the cache\n", runner,
+            strerror(errno), argv[0]);
+    free(rargv);
+    execv(path, argv);
+    return exec_failed(argv[0], errno);
+}
+
+static int run_preloaded(const char *libdir, char **argv)
+{
+    char lib[PATH_MAX + 32];
+
+    snprintf(lib, sizeof(lib), "%s/" LIBNAME, libdir);
+    /* LD_PRELOAD has no quoting: such a path would be cut into pieces by ld.so. */
+    if (strpbrk(lib, " :") != NULL)
+        fprintf(stderr,
+                "wafcache: %s has a space or colon, which LD_PRELOAD cannot hold; "
+                "running without the cache\n",
+                lib);
+    else if (add_preload(lib) < 0)
+        fprintf(stderr, "wafcache: cannot set LD_PRELOAD: %s; running without the cache\n",
+                strerror(errno));
+    execvp(argv[0], argv);
+    return exec_failed(argv[0], errno);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return slash ? slash + 1 : path;
+}
+
+static int run_command(char **argv)
+{
+    char libdir[PATH_MAX], err[PATH_MAX + 128];
+
+    if (argv[0] == NULL) {
+        fprintf(stderr, "wafcache: no command given\n");
+        fprintf(stderr, "Try 'wafcache --help' for more information.\n");
+        return 1;
+    }
+    if (find_libdir(libdir, err, sizeof(err)) < 0) {
+        fprintf(stderr, "wafcache: %s; running %s without the cache\n", err, argv[0]);
+        execvp(argv[0], argv);
+        return exec_failed(argv[0], errno);
+    }
+    if (wc_program_matches(getenv("WAFCACHE_PROGRAMS"), base_name(argv[0])))
+        return run_through_runner(libdir, argv);
+    return run_preloaded(libdir, argv);
+}
+
+/* ---- main ---- */
+
+static const struct action *find_action(const char *arg)
+{
+    for (size_t i = 0; i < NACTIONS; i++) {
+        if (actions[i].short_opt && strcmp(arg, actions[i].short_opt) == 0)
+            return &actions[i];
+        if (strcmp(arg, actions[i].long_opt) == 0)
+            return &actions[i];
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const struct action *a;
+
+    if (argc < 2) {
+        usage(stderr);
+        return 1;
+    }
+    if (strcmp(argv[1], "--") == 0)
+        return run_command(argv + 2);
+    if (argv[1][0] != '-')
+        return run_command(argv + 1);
+    if ((a = find_action(argv[1])) != NULL)
+        return a->run(argc - 1, argv + 1);
+    fprintf(stderr, "wafcache: unknown option '%s'\n", argv[1]);
+    fprintf(stderr, "Try 'wafcache --help' for more information.\n");
+    return 1;
+}
