@@ -14,11 +14,13 @@ int wc_mkdir_p(const char *path, mode_t mode);
  * (-EFBIG) so a hostile cache cannot make us allocate without bound. */
 int wc_read_file(const char *path, size_t max_len, char **buf, size_t *len);
 
-/* Write buf to path atomically: a temporary name beside it, then rename. */
+/* Write buf to path atomically: a temporary name beside it, then rename. The file gets
+ * exactly mode (the umask is not applied). */
 int wc_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
 
-/* Copy src to dst (dst must not exist; created with mode). Tries a reflink (FICLONE)
- * first, then copy_file_range, then read/write. */
+/* Copy src to dst (dst must not exist; created with exactly mode, the umask is not
+ * applied). Tries a reflink (FICLONE) first, then copy_file_range, then read/write. On
+ * failure dst is removed. */
 int wc_copy_file(const char *src, const char *dst, mode_t mode);
 
 /* A unique temporary name beside path: "<path>.wctmp.<pid>.<counter>". */
@@ -29,5 +31,9 @@ char *wc_path_join(const char *a, const char *b);
 
 /* Monotonic-enough wall clock in nanoseconds (CLOCK_REALTIME), for comparing with mtimes. */
 int64_t wc_now_ns(void);
+
+/* rm -rf: removes path and, if it is a directory, everything below it. Symbolic links are
+ * removed, never followed. A path that does not exist is not an error. */
+int wc_rm_rf(const char *path);
 
 #endif

@@ -10,6 +10,16 @@ struct wc_dir_options {
     unsigned dir_mode; /* mode for created directories, e.g. 0700 */
 };
 
+/* Keys are exactly this many hex digits; anything else is refused with -EINVAL. */
+#define WC_DIR_KEY_LEN 32
+
+/* 1 when key is WC_DIR_KEY_LEN hex digits and nothing else. */
+int wc_dir_key_valid(const char *key);
+
+/* Remove an entry directory as a whole: rename it to "<dir>.remove.<pid>.<n>", then delete
+ * that. 0 or -errno (-ENOENT when it was already gone). Used by remove() and the trim. */
+int wc_dir_remove_entry(const char *dir);
+
 /* Open (creating if needed) a directory store. NULL with *err = -errno on failure. */
 wc_store *wc_dir_open(const char *root, const struct wc_dir_options *opt, int *err);
 
@@ -20,7 +30,7 @@ struct wc_trim_limits {
 };
 
 struct wc_trim_result {
-    uint64_t entries, bytes;     /* what is left */
+    uint64_t entries, bytes; /* what is left */
     uint64_t removed_entries, removed_bytes;
 };
 

@@ -11,7 +11,7 @@
 #include "store/store.h"
 
 struct wc_output {
-    char *path; /* relative to the command's cwd, or absolute when outside the base dir */
+    char *path;    /* relative to the command's cwd, or absolute when outside the base dir */
     unsigned mode; /* permission bits (07777) */
     uint64_t size;
     wc_hash hash;
@@ -46,7 +46,11 @@ int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry
  * beside its destination, check size and hash, set its mode (unless it is a hard link into
  * the store), and rename into place; finally read stdout/stderr and check them. Nothing is
  * renamed into place before every output has been fetched and verified. 0, -ENOENT (no
- * entry), or -EBADMSG (corrupt: a miss plus an error). *out and *err are malloc'd. */
+ * entry, or an entry removed while we read it), -EBADMSG (corrupt: a miss plus an error), or
+ * another -errno of our own side (a full disk, a read-only destination). *out and *err are
+ * malloc'd (NUL-terminated, "" when empty). On error nothing is restored, no temporary is
+ * left, *out and *err are NULL and meta is freed. On success the entry is touched (LRU). The
+ * caller decides whether to remove a corrupt entry. */
 int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, struct wc_entry_meta *meta,
                    char **out, size_t *out_len, char **err, size_t *err_len);
 
