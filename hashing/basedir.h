@@ -12,7 +12,9 @@ typedef struct wc_basedirs {
     size_t n;
 } wc_basedirs;
 
-/* Parse a colon-separated list. Relative entries, "/" and $HOME are refused (-1). */
+/* Parse a colon-separated list. Relative entries, "/" and $HOME are refused (-1). An entry
+ * reached through a symbolic link adds its physical path too (getcwd() gives that one).
+ * Every function below takes b == NULL as "no base dirs". */
 int wc_basedirs_parse(wc_basedirs *b, const char *list, const char *home);
 void wc_basedirs_free(wc_basedirs *b);
 
@@ -21,8 +23,10 @@ void wc_basedirs_free(wc_basedirs *b);
 size_t wc_basedir_prefix(const wc_basedirs *b, const char *path);
 
 /* malloc'd copy of s with every base dir occurrence that starts a path replaced by
- * WC_BASEDIR_TOKEN: at the start of s, after '=' ':' ',' or '@', or after a joined option
- * name ("-I/a/b/inc", "-isystem/a/b"). Only whole components. */
+ * WC_BASEDIR_TOKEN: at the start of s, after '=' ':' ',' or '@', or after a known joined
+ * option name ("-I/a/b/inc", "-isystem/a/b", -L -B -F -o -T -MF -MT -MQ -iquote -idirafter
+ * -include ...; not "-Ifoo/a/b"). Only whole components: the base dir must be followed by
+ * the end, '/' or one of "=:,@". */
 char *wc_basedir_strip(const wc_basedirs *b, const char *s);
 
 /* malloc'd inverse for one path: WC_BASEDIR_TOKEN at the start replaced by dirs[0]. */

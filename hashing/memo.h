@@ -10,17 +10,27 @@
 /* Flags found while hashing a file's content (kept in the memo with the hash). */
 #define WC_CONTENT_DATE 1u /* mentions __DATE__ or __TIMESTAMP__ */
 #define WC_CONTENT_TIME 2u /* mentions __TIME__ */
+/* Both are matched as whole identifiers ("MY__DATE__" is not __DATE__), anywhere in the
+ * bytes (comments and strings included), in any file: which inputs they matter for is the
+ * caller's decision. */
+
+/* Slots in a memo file made by wc_memo_open: 65536 records of 64 bytes, ~4 MiB. */
+#define WC_MEMO_SLOTS 65536u
 
 typedef struct wc_memo wc_memo;
 
 /* Open (creating if needed) the memo file at path. Never fails: on any problem the memo
  * works without persistence (it still hashes). NULL path = no persistence. */
 wc_memo *wc_memo_open(const char *path);
+/* The same with another slot count (tests use a tiny memo to force collisions). A file made
+ * with another count is rebuilt. */
+wc_memo *wc_memo_open_slots(const char *path, unsigned slots);
 
 /* stat path into st (may be NULL) and give its content hash and flags (may be NULL), from the
  * memo when (dev, ino, size, mtime, ctime) match a record, else by reading the file and
  * recording it -- unless the file changed in the last two seconds (the racy-git problem).
- * 0 or -errno (-ENOENT for a missing file, -EISDIR for a directory). */
+ * 0 or -errno (-ENOENT for a missing file, -EISDIR for a directory, -EINVAL for a device,
+ * fifo or socket). m may be NULL (no persistence: hash every time). */
 int wc_memo_hash(wc_memo *m, const char *path, wc_hash *out, struct stat *st, unsigned *flags);
 
 void wc_memo_close(wc_memo *m);

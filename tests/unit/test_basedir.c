@@ -1,16 +1,364 @@
-/* stub: being written */
+/* WAFCACHE_BASEDIR parsing and stripping, the default base dir, and lexical paths. */
 #include <check.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
-START_TEST(not_written)
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hashing/basedir.h"
+
+#define T WC_BASEDIR_TOKEN
+
+static char tmpdir[] = "/tmp/wc_test_basedir.XXXXXX";
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
-    ck_abort_msg("test not written yet");
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static void setup(void)
+{
+    strcpy(tmpdir, "/tmp/wc_test_basedir.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    /* Our own paths physical, so realpath() adds nothing unexpected. */
+    char real[4096];
+    ck_assert_ptr_nonnull(realpath(tmpdir, real));
+    ck_assert_uint_lt(strlen(real), sizeof(tmpdir));
+    strcpy(tmpdir, real);
+}
+
+static void teardown(void)
+{
+    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void check_norm(const char *in, const char *want)
+{
+    char *got = wc_path_normalize(in);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_msg(strcmp(got, want) == 0, "normalize(\"%s\") = \"%s\", want \"%s\"", in, got, want);
+    free(got);
+}
+
+START_TEST(normalize)
+{
+    check_norm("/", "/");
+    check_norm("//", "/");
+    check_norm("/a/b", "/a/b");
+    check_norm("/a/b/", "/a/b");
+    check_norm("//a//b//", "/a/b");
+    check_norm("/a/./b/.", "/a/b");
+    check_norm("/a/b/../c", "/a/c");
+    check_norm("/a/b/../../c", "/c");
+    check_norm("/a/b/../..", "/");
+    check_norm("/..", "/");
+    check_norm("/../a/../../b", "/b");
+    check_norm("/a/..b/c", "/a/..b/c");
+    check_norm("/a/.b/./c..", "/a/.b/c..");
+    check_norm("/a/b/...", "/a/b/...");
+    check_norm("a/b/../c", "a/c");
+    check_norm("../a/..", "..");
+    check_norm("../../x", "../../x");
+    check_norm("a/..", ".");
+    check_norm(".", ".");
+    check_norm("a/../../b", "../b");
 }
 END_TEST
+
+static void check_rel(const char *from, const char *to, const char *want)
+{
+    char *got = wc_path_relative(from, to);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_msg(strcmp(got, want) == 0, "relative(\"%s\", \"%s\") = \"%s\", want \"%s\"", from,
+                  to, got, want);
+    free(got);
+}
+
+START_TEST(relative)
+{
+    check_rel("/a/b/c", "/a/d/e", "../../d/e");
+    check_rel("/a", "/a", ".");
+    check_rel("/", "/", ".");
+    check_rel("/a/b", "/a/b/c/d", "c/d");
+    check_rel("/a/b/c", "/a/b", "..");
+    check_rel("/a/b/c", "/a", "../..");
+    check_rel("/a/b", "/", "../..");
+    check_rel("/", "/a/b", "a/b");
+    check_rel("/a/b", "/a/bc", "../bc"); /* components, not characters */
+    check_rel("/a/bc", "/a/b", "../b");
+    check_rel("/x/y", "/a/b", "../../a/b");
+    check_rel("/a//b/", "/a/b/./c", "c");
+}
+END_TEST
+
+static void check_strip(const wc_basedirs *b, const char *in, const char *want)
+{
+    char *got = wc_basedir_strip(b, in);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_msg(strcmp(got, want) == 0, "strip(\"%s\") = \"%s\", want \"%s\"", in, got, want);
+    free(got);
+}
+
+START_TEST(parse_and_order)
+{
+    wc_basedirs b;
+
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/nonexistent/a:/nonexistent/a/bb//:/z", "/home/u"), 0);
+    ck_assert_uint_eq(b.n, 3);
+    ck_assert_str_eq(b.dirs[0], "/nonexistent/a/bb"); /* normalised, longest first */
+    ck_assert_str_eq(b.dirs[1], "/nonexistent/a");
+    ck_assert_str_eq(b.dirs[2], "/z");
+    wc_basedirs_free(&b);
+    ck_assert_uint_eq(b.n, 0);
+
+    /* Empty entries are skipped, duplicates merged. */
+    ck_assert_int_eq(wc_basedirs_parse(&b, ":/p/q::/p/q/:", NULL), 0);
+    ck_assert_uint_eq(b.n, 1);
+    ck_assert_str_eq(b.dirs[0], "/p/q");
+    wc_basedirs_free(&b);
+
+    ck_assert_int_eq(wc_basedirs_parse(&b, "", NULL), 0);
+    ck_assert_uint_eq(b.n, 0);
+    wc_basedirs_free(&b);
+}
+END_TEST
+
+START_TEST(parse_refuses)
+{
+    wc_basedirs b;
+
+    ck_assert_int_eq(wc_basedirs_parse(&b, "relative/dir", NULL), -1);
+    ck_assert_uint_eq(b.n, 0);
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/ok:relative", NULL), -1);
+    ck_assert_uint_eq(b.n, 0);
+    ck_assert_int_eq(wc_basedirs_parse(&b, "./x", NULL), -1);
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/", NULL), -1);
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/ok://", NULL), -1);
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/a/..", NULL), -1); /* "/" in disguise */
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/home/u", "/home/u"), -1);
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/home/u/", "/home/u"), -1);
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/ok:/home/u", "/home/u/"), -1);
+    ck_assert_uint_eq(b.n, 0);
+
+    /* Below or above home is fine. */
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/home/u/src:/home", "/home/u"), 0);
+    ck_assert_uint_eq(b.n, 2);
+    wc_basedirs_free(&b);
+}
+END_TEST
+
+START_TEST(parse_adds_physical_path)
+{
+    char real[4200], link[4200];
+    wc_basedirs b;
+
+    snprintf(real, sizeof(real), "%s/real", tmpdir);
+    snprintf(link, sizeof(link), "%s/link", tmpdir);
+    ck_assert_int_eq(mkdir(real, 0700), 0);
+    ck_assert_int_eq(symlink(real, link), 0);
+    ck_assert_int_eq(wc_basedirs_parse(&b, link, NULL), 0);
+    ck_assert_uint_eq(b.n, 2);
+    ck_assert_uint_eq(wc_basedir_prefix(&b, real), strlen(real));
+    ck_assert_uint_eq(wc_basedir_prefix(&b, link), strlen(link));
+    wc_basedirs_free(&b);
+
+    /* A link to home is home. */
+    ck_assert_int_eq(wc_basedirs_parse(&b, link, real), -1);
+}
+END_TEST
+
+START_TEST(prefix_components)
+{
+    wc_basedirs b;
+
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/a/b:/a/b/c", NULL), 0);
+    ck_assert_uint_eq(wc_basedir_prefix(&b, "/a/b"), 4);
+    ck_assert_uint_eq(wc_basedir_prefix(&b, "/a/b/"), 4);
+    ck_assert_uint_eq(wc_basedir_prefix(&b, "/a/b/x.c"), 4);
+    ck_assert_uint_eq(wc_basedir_prefix(&b, "/a/b/c"), 6); /* longest wins */
+    ck_assert_uint_eq(wc_basedir_prefix(&b, "/a/b/c/d"), 6);
+    ck_assert_uint_eq(wc_basedir_prefix(&b, "/a/b/cd"), 4);
+    ck_assert_uint_eq(wc_basedir_prefix(&b, "/a/bc"), 0);
+    ck_assert_uint_eq(wc_basedir_prefix(&b, "/a/b.c"), 0);
+    ck_assert_uint_eq(wc_basedir_prefix(&b, "/a"), 0);
+    ck_assert_uint_eq(wc_basedir_prefix(&b, "a/b"), 0);
+    ck_assert_uint_eq(wc_basedir_prefix(&b, ""), 0);
+    wc_basedirs_free(&b);
+    ck_assert_uint_eq(wc_basedir_prefix(NULL, "/a/b"), 0);
+}
+END_TEST
+
+START_TEST(strip)
+{
+    wc_basedirs b;
+
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/a/b:/a/b/c:/x", NULL), 0);
+    check_strip(&b, "/a/b", T);
+    check_strip(&b, "/a/b/src/x.c", T "/src/x.c");
+    check_strip(&b, "/a/b/c/x.c", T "/x.c"); /* longest wins */
+    check_strip(&b, "/a/bc/x.c", "/a/bc/x.c");
+    check_strip(&b, "/a/b.c", "/a/b.c");
+    check_strip(&b, "/a", "/a");
+    check_strip(&b, "x/a/b", "x/a/b");       /* not at a path start */
+    check_strip(&b, "-DX /a/b", "-DX /a/b"); /* not after a space */
+    check_strip(&b, "-I/a/b/inc", "-I" T "/inc");
+    check_strip(&b, "-isystem/a/b/inc", "-isystem" T "/inc");
+    check_strip(&b, "-L/a/b", "-L" T);
+    check_strip(&b, "-I/a/bc", "-I/a/bc");
+    check_strip(&b, "--sysroot=/x", "--sysroot=" T);
+    check_strip(&b, "-fdebug-prefix-map=/a/b=.", "-fdebug-prefix-map=" T "=.");
+    check_strip(&b, "-ffile-prefix-map=/a/b/c=/x", "-ffile-prefix-map=" T "=" T);
+    check_strip(&b, "/a/b/inc:/x/inc:/usr/include", T "/inc:" T "/inc:/usr/include");
+    check_strip(&b, "-Wl,-rpath,/a/b/lib", "-Wl,-rpath," T "/lib");
+    check_strip(&b, "@/a/b/args.rsp", "@" T "/args.rsp");
+    check_strip(&b, "-I/usr/include/a/b", "-I/usr/include/a/b");
+    check_strip(&b, "-Ifoo/a/b", "-Ifoo/a/b"); /* relative "foo/a/b" */
+    check_strip(&b, "-Dfoo/a/b", "-Dfoo/a/b");
+    check_strip(&b, "-MF/a/b/x.d", "-MF" T "/x.d");
+    check_strip(&b, "-o/a/b/x.o", "-o" T "/x.o");
+    check_strip(&b, "-idirafter/x", "-idirafter" T);
+    check_strip(&b, "", "");
+    check_strip(&b, "/", "/");
+    check_strip(&b, "/x/a/b", T "/a/b"); /* only at the start of the path */
+    wc_basedirs_free(&b);
+
+    /* No base dirs: unchanged. */
+    check_strip(&b, "/a/b/x", "/a/b/x");
+    check_strip(NULL, "-I/a/b", "-I/a/b");
+}
+END_TEST
+
+START_TEST(expand)
+{
+    wc_basedirs b;
+    char *s;
+
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/a/b", NULL), 0);
+    s = wc_basedir_expand(&b, T "/src/x.c");
+    ck_assert_str_eq(s, "/a/b/src/x.c");
+    free(s);
+    s = wc_basedir_expand(&b, T);
+    ck_assert_str_eq(s, "/a/b");
+    free(s);
+    s = wc_basedir_expand(&b, "/usr/include/x.h");
+    ck_assert_str_eq(s, "/usr/include/x.h");
+    free(s);
+    s = wc_basedir_expand(&b, T "x");
+    ck_assert_str_eq(s, T "x");
+    free(s);
+    /* Round trip through strip. */
+    char *st = wc_basedir_strip(&b, "/a/b/include/y.h");
+    s = wc_basedir_expand(&b, st);
+    ck_assert_str_eq(s, "/a/b/include/y.h");
+    free(s);
+    free(st);
+    wc_basedirs_free(&b);
+    s = wc_basedir_expand(&b, T "/x");
+    ck_assert_str_eq(s, T "/x");
+    free(s);
+}
+END_TEST
+
+static char *path_in(const char *rel)
+{
+    static char buf[4][4200];
+    static int n;
+    char *b = buf[n++ % 4];
+    snprintf(b, sizeof(buf[0]), "%s/%s", tmpdir, rel);
+    return b;
+}
+
+static void check_default(const char *top, const char *home, const char *want)
+{
+    char *got = wc_basedir_default(top, home);
+    if (!want) {
+        ck_assert_msg(got == NULL, "default(%s) = %s, want none", top ? top : "(null)",
+                      got ? got : "(null)");
+        return;
+    }
+    ck_assert_ptr_nonnull(got);
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+START_TEST(default_dir)
+{
+    char proj[4200], home[4200], want[4200];
+
+    /* No VCS anywhere below tmpdir (and none above /tmp, we assume: checked below). */
+    ck_assert_int_eq(mkdir(path_in("plain"), 0700), 0);
+    ck_assert_int_eq(mkdir(path_in("plain/sub"), 0700), 0);
+    strcpy(proj, path_in("plain/sub"));
+    check_default(proj, NULL, proj);
+
+    /* .git directory, found from below. */
+    ck_assert_int_eq(mkdir(path_in("g"), 0700), 0);
+    ck_assert_int_eq(mkdir(path_in("g/.git"), 0700), 0);
+    ck_assert_int_eq(mkdir(path_in("g/src"), 0700), 0);
+    ck_assert_int_eq(mkdir(path_in("g/src/deep"), 0700), 0);
+    strcpy(want, path_in("g"));
+    check_default(path_in("g/src/deep"), NULL, want);
+    check_default(path_in("g"), NULL, want);
+    check_default(path_in("g/src/deep/.."), NULL, want);
+
+    /* A .git file (worktree), .hg, .svn; the nearest wins. */
+    ck_assert_int_eq(mkdir(path_in("g/wt"), 0700), 0);
+    FILE *f = fopen(path_in("g/wt/.git"), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("gitdir: /elsewhere\n", f);
+    fclose(f);
+    ck_assert_int_eq(mkdir(path_in("g/wt/x"), 0700), 0);
+    strcpy(want, path_in("g/wt"));
+    check_default(path_in("g/wt/x"), NULL, want);
+    ck_assert_int_eq(mkdir(path_in("h"), 0700), 0);
+    ck_assert_int_eq(mkdir(path_in("h/.hg"), 0700), 0);
+    ck_assert_int_eq(mkdir(path_in("h/a"), 0700), 0);
+    strcpy(want, path_in("h"));
+    check_default(path_in("h/a"), NULL, want);
+    ck_assert_int_eq(mkdir(path_in("s"), 0700), 0);
+    ck_assert_int_eq(mkdir(path_in("s/.svn"), 0700), 0);
+    strcpy(want, path_in("s"));
+    check_default(want, NULL, want);
+
+    /* A repository at home (dotfiles) is not the base dir of a project below it. */
+    strcpy(home, path_in("home"));
+    ck_assert_int_eq(mkdir(home, 0700), 0);
+    ck_assert_int_eq(mkdir(path_in("home/.git"), 0700), 0);
+    ck_assert_int_eq(mkdir(path_in("home/proj"), 0700), 0);
+    strcpy(proj, path_in("home/proj"));
+    check_default(proj, home, proj);
+    /* ... but a repository below home is. */
+    ck_assert_int_eq(mkdir(path_in("home/proj/.git"), 0700), 0);
+    ck_assert_int_eq(mkdir(path_in("home/proj/src"), 0700), 0);
+    check_default(path_in("home/proj/src"), home, proj);
+
+    /* Never home or "/". */
+    check_default(home, home, NULL);
+    check_default("/", NULL, NULL);
+    check_default("relative", NULL, NULL);
+    check_default(NULL, NULL, NULL);
+}
+END_TEST
+
 int main(void)
 {
-    Suite *s = suite_create("stub");
-    TCase *tc = tcase_create("stub");
-    tcase_add_test(tc, not_written);
+    Suite *s = suite_create("basedir");
+    TCase *tc = tcase_create("basedir");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, normalize);
+    tcase_add_test(tc, relative);
+    tcase_add_test(tc, parse_and_order);
+    tcase_add_test(tc, parse_refuses);
+    tcase_add_test(tc, parse_adds_physical_path);
+    tcase_add_test(tc, prefix_components);
+    tcase_add_test(tc, strip);
+    tcase_add_test(tc, expand);
+    tcase_add_test(tc, default_dir);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
