@@ -4,12 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-/* Regular files at least this large are mapped rather than read: no copy through a buffer.
- * Below it, reads into a stack buffer are as fast and cost no mapping setup. */
-#define WC_HASH_MMAP_MIN (1024 * 1024)
+/* Files are always read, never mapped: a file truncated by someone else while mapped raises
+ * SIGBUS, which would kill the runner and fail the build; XXH3 keeps up with a read loop. */
 #define WC_HASH_CHUNK (64 * 1024)
 
 unsigned long wc_hash_file_reads;
@@ -23,22 +21,6 @@ static void hash_from_xxh(XXH128_hash_t h, wc_hash *out)
 void wc_hash_buffer(const void *data, size_t len, wc_hash *out)
 {
     hash_from_xxh(XXH3_128bits(data, len), out);
-}
-
-/* A file truncated by someone else while it is mapped raises SIGBUS on access. Only big
- * regular files (libraries, archives) come here, and one being truncated while a command
- * that reads it is hashed means a build already broken; the saved copy is worth that. */
-static int hash_mapped(int fd, size_t size, wc_hash *out, wc_hash_scan_fn scan, void *ctx)
-{
-    void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED)
-        return -errno;
-    madvise(p, size, MADV_SEQUENTIAL);
-    hash_from_xxh(XXH3_128bits(p, size), out);
-    if (scan)
-        scan(ctx, p, size);
-    munmap(p, size);
-    return 0;
 }
 
 static int hash_read(int fd, wc_hash *out, wc_hash_scan_fn scan, void *ctx)
@@ -71,12 +53,6 @@ int wc_hash_fd_scan(int fd, wc_hash *out, wc_hash_scan_fn scan, void *ctx)
         return -errno;
     if (S_ISDIR(st.st_mode))
         return -EISDIR;
-    /* mmap hashes from offset 0; only take that path when the fd is at the start too. */
-    if (S_ISREG(st.st_mode) && st.st_size >= WC_HASH_MMAP_MIN && lseek(fd, 0, SEEK_CUR) == 0) {
-        int rc = hash_mapped(fd, (size_t)st.st_size, out, scan, ctx);
-        if (rc == 0)
-            return 0;
-    }
     return hash_read(fd, out, scan, ctx);
 }
 

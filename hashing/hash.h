@@ -18,7 +18,7 @@ typedef struct wc_hash {
 #define WC_HASH_HEX_LEN 32 /* hex digits, plus one for the NUL */
 
 void wc_hash_buffer(const void *data, size_t len, wc_hash *out);
-/* Hash everything readable from fd (mmap for large regular files, else reads). */
+/* Hash everything readable from fd (read in chunks; never mapped, see hash.c). */
 int wc_hash_fd(int fd, wc_hash *out);
 /* Open, fstat into st (may be NULL), hash. 0 or -errno. Counts in wc_hash_file_reads.
  * Only regular files: -EISDIR for a directory, -EINVAL for a device, fifo or socket (they
@@ -35,7 +35,7 @@ int wc_hash_equal(const wc_hash *a, const wc_hash *b);
 extern unsigned long wc_hash_file_reads;
 
 /* Like wc_hash_fd, and calls scan (if not NULL) with every run of bytes hashed, in file
- * order: all at once for a regular file of 1 MiB or more (mmap), else chunks of <= 64 KiB. */
+ * order, in chunks of at most 64 KiB. */
 typedef void (*wc_hash_scan_fn)(void *ctx, const unsigned char *data, size_t len);
 int wc_hash_fd_scan(int fd, wc_hash *out, wc_hash_scan_fn scan, void *ctx);
 

@@ -162,7 +162,7 @@ END_TEST
 
 START_TEST(file_matches_buffer_large)
 {
-    /* Above the 1 MiB mmap threshold. */
+    /* Large: many read chunks. */
     check_file_matches_buffer(3 * 1024 * 1024 + 5, 5);
     check_file_matches_buffer(1024 * 1024, 6);
 }
