@@ -1,0 +1,2 @@
+/* stub: being written */
+typedef int wc_stub_cmd_t;
