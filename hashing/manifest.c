@@ -1,2 +1,720 @@
-/* stub: being written */
-typedef int wc_stub_manifest_t;
+/* The manifest of a key1: format, parse, lookup and update. See manifest.h. */
+#include "hashing/manifest.h"
+
+#include "core/util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MF_MAGIC "wafcache-manifest 1"
+
+/* ---- a growing text buffer ---------------------------------------------------------------- */
+
+struct buf {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+
+static void buf_put(struct buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *s)
+{
+    buf_put(b, s, strlen(s));
+}
+
+/* s escaped so that it fits on one line. */
+static void buf_esc(struct buf *b, const char *s)
+{
+    while (*s) {
+        size_t n = strcspn(s, "\\\n\t\r");
+        buf_put(b, s, n);
+        s += n;
+        if (!*s)
+            break;
+        const char *e = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : *s == '\t' ? "\\t" : "\\r";
+        buf_put(b, e, 2);
+        s++;
+    }
+}
+
+static void buf_item(struct buf *b, const char *tag, const char *s)
+{
+    buf_str(b, tag);
+    buf_str(b, " ");
+    buf_esc(b, s);
+    buf_str(b, "\n");
+}
+
+static void buf_hash(struct buf *b, const wc_hash *h)
+{
+    char hex[WC_HASH_HEX_LEN + 1];
+    wc_hash_to_hex(h, hex);
+    buf_str(b, hex);
+}
+
+/* ---- format ------------------------------------------------------------------------------- */
+
+static void format_key1(struct buf *b, const wc_key1 *k)
+{
+    char line[64];
+    buf_str(b, "key1 ");
+    buf_hash(b, &k->key);
+    buf_str(b, "\nprogram ");
+    buf_hash(b, &k->program);
+    buf_str(b, "\n");
+    buf_item(b, "cwd", k->cwd ? k->cwd : "");
+    if (k->abs_cwd)
+        buf_item(b, "abscwd", k->abs_cwd);
+    if (k->debug_dir)
+        buf_item(b, "debugdir", k->debug_dir);
+    snprintf(line, sizeof line, "tty %d %u\n", k->stderr_tty ? 1 : 0, k->tty_columns);
+    buf_str(b, line);
+    if (k->cpu)
+        buf_item(b, "cpu", k->cpu);
+    for (size_t i = 0; i < k->argc; i++)
+        buf_item(b, "arg", k->argv[i]);
+    for (size_t i = 0; i < k->n_env; i++)
+        buf_item(b, "env", k->env[i]);
+}
+
+static void format_set(struct buf *b, const struct wc_mf_set *s)
+{
+    char line[96];
+    buf_str(b, "set ");
+    buf_hash(b, &s->result);
+    snprintf(line, sizeof line, " %d %zu %zu\n", s->date ? 1 : 0, s->n_inputs, s->n_probes);
+    buf_str(b, line);
+    for (size_t i = 0; i < s->n_inputs; i++) {
+        buf_str(b, "in ");
+        buf_hash(b, &s->inputs[i].hash);
+        buf_item(b, "", s->inputs[i].path);
+    }
+    for (size_t i = 0; i < s->n_probes; i++)
+        buf_item(b, "probe", s->probes[i]);
+}
+
+char *wc_manifest_format(const wc_manifest *m, size_t *len)
+{
+    struct buf b = {0};
+    buf_str(&b, MF_MAGIC "\n");
+    format_key1(&b, &m->k1);
+    for (size_t i = 0; i < m->n_sets; i++)
+        format_set(&b, &m->sets[i]);
+    buf_str(&b, "end\n");
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.len;
+    return b.p;
+}
+
+/* ---- parse -------------------------------------------------------------------------------- */
+
+struct cursor {
+    const char *p, *end;
+    const char *line; /* the current line, without its '\n' */
+    size_t len;
+};
+
+/* Next line; 0 at the end of the buffer or when the last line lacks its '\n' (a truncated
+ * file is garbage, never half a manifest). */
+static int next_line(struct cursor *c)
+{
+    if (c->p >= c->end)
+        return 0;
+    const char *nl = memchr(c->p, '\n', (size_t)(c->end - c->p));
+    if (!nl)
+        return 0;
+    c->line = c->p;
+    c->len = (size_t)(nl - c->p);
+    c->p = nl + 1;
+    return 1;
+}
+
+/* When the current line is "<tag> <rest>", point *rest at rest and give its length. */
+static int tagged(const struct cursor *c, const char *tag, const char **rest, size_t *n)
+{
+    size_t t = strlen(tag);
+    if (c->len < t + 1 || memcmp(c->line, tag, t) != 0 || c->line[t] != ' ')
+        return 0;
+    *rest = c->line + t + 1;
+    *n = c->len - t - 1;
+    return 1;
+}
+
+/* malloc'd unescaped copy of s[0..n); NULL with *err set on a bad escape, a NUL or OOM. */
+static char *unescape(const char *s, size_t n, int *err)
+{
+    char *out = malloc(n + 1), *o = out;
+    if (!out) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '\0' || ch == '\r' || ch == '\t')
+            goto bad;
+        if (ch == '\\') {
+            if (++i >= n)
+                goto bad;
+            switch (s[i]) {
+            case '\\':
+                ch = '\\';
+                break;
+            case 'n':
+                ch = '\n';
+                break;
+            case 't':
+                ch = '\t';
+                break;
+            case 'r':
+                ch = '\r';
+                break;
+            default:
+                goto bad;
+            }
+        }
+        *o++ = ch;
+    }
+    *o = '\0';
+    return out;
+bad:
+    free(out);
+    *err = -EINVAL;
+    return NULL;
+}
+
+static int parse_hex(const char *s, size_t n, wc_hash *h)
+{
+    if (n != WC_HASH_HEX_LEN)
+        return -EINVAL;
+    char hex[WC_HASH_HEX_LEN + 1];
+    memcpy(hex, s, n);
+    hex[n] = '\0';
+    return wc_hash_from_hex(hex, h) == 0 ? 0 : -EINVAL;
+}
+
+/* A decimal number without sign or leading junk, at most max. */
+static int parse_num(const char *s, size_t n, unsigned long long max, unsigned long long *v)
+{
+    if (n == 0 || n > 20)
+        return -EINVAL;
+    unsigned long long x = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        if (x > (ULLONG_MAX - 9) / 10)
+            return -EINVAL;
+        x = x * 10 + (unsigned)(s[i] - '0');
+    }
+    if (x > max)
+        return -EINVAL;
+    *v = x;
+    return 0;
+}
+
+/* Split "a b c ..." into exactly n space-separated words. */
+static int words(const char *s, size_t len, const char **w, size_t *wl, size_t n)
+{
+    size_t k = 0, i = 0;
+    while (k < n) {
+        size_t j = i;
+        while (j < len && s[j] != ' ')
+            j++;
+        if (j == i)
+            return -EINVAL;
+        w[k] = s + i;
+        wl[k++] = j - i;
+        if (j == len)
+            break;
+        i = j + 1;
+    }
+    return k == n && w[n - 1] + wl[n - 1] == s + len ? 0 : -EINVAL;
+}
+
+/* An optional string field "<tag> <str>": 1 when present (then *out is set), 0 when absent. */
+static int opt_str(struct cursor *c, const char *tag, char **out, int *err)
+{
+    const char *rest;
+    size_t n;
+    if (!tagged(c, tag, &rest, &n))
+        return 0;
+    *out = unescape(rest, n, err);
+    return *out ? 1 : -1;
+}
+
+/* A stored path: absolute, or the base-dir token followed by "/" or nothing. */
+static int valid_path(const char *p)
+{
+    size_t t = strlen(WC_BASEDIR_TOKEN);
+    if (p[0] == '/')
+        return strlen(p) < PATH_MAX;
+    return strncmp(p, WC_BASEDIR_TOKEN, t) == 0 && (p[t] == '\0' || p[t] == '/') &&
+           strlen(p) < PATH_MAX;
+}
+
+/* Append a string item to a vector capped at WC_MANIFEST_MAX_ITEMS. */
+static int push_str(char ***v, size_t *n, size_t *cap, char *s)
+{
+    if (*n >= WC_MANIFEST_MAX_ITEMS) {
+        free(s);
+        return -EINVAL;
+    }
+    if (*n + 1 >= *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        char **p = realloc(*v, nc * sizeof *p);
+        if (!p) {
+            free(s);
+            return -ENOMEM;
+        }
+        *v = p;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = s;
+    (*v)[*n] = NULL;
+    return 0;
+}
+
+static int parse_tty(struct cursor *c, wc_key1 *k)
+{
+    const char *rest, *w[2];
+    size_t n, wl[2];
+    unsigned long long tty, cols;
+    if (!tagged(c, "tty", &rest, &n) || words(rest, n, w, wl, 2) < 0 ||
+        parse_num(w[0], wl[0], 1, &tty) < 0 || parse_num(w[1], wl[1], 1u << 20, &cols) < 0)
+        return -EINVAL;
+    k->stderr_tty = (int)tty;
+    k->tty_columns = (unsigned)cols;
+    return 0;
+}
+
+/* A repeated "<tag> <str>" item, as many as there are. */
+static int parse_list(struct cursor *c, const char *tag, char ***v, size_t *n, int *more)
+{
+    size_t cap = 0;
+    const char *rest;
+    size_t len;
+    int err = 0;
+    *more = 1;
+    while (tagged(c, tag, &rest, &len)) {
+        char *s = unescape(rest, len, &err);
+        if (!s)
+            return err;
+        if ((err = push_str(v, n, &cap, s)) < 0)
+            return err;
+        if (!next_line(c)) {
+            *more = 0;
+            return 0;
+        }
+    }
+    if (!*v && !(*v = calloc(1, sizeof **v)))
+        return -ENOMEM;
+    return 0;
+}
+
+/* Optional fields in their fixed order; each present one moves the cursor on. */
+static int parse_optional(struct cursor *c, const char *tag, char **out)
+{
+    int err = 0;
+    int r = opt_str(c, tag, out, &err);
+    if (r < 0)
+        return err;
+    if (r == 1 && !next_line(c))
+        return -EINVAL;
+    return 0;
+}
+
+static int parse_key1(struct cursor *c, wc_key1 *k)
+{
+    const char *rest;
+    size_t n;
+    int err = 0, more;
+    if (!next_line(c) || !tagged(c, "key1", &rest, &n) || parse_hex(rest, n, &k->key) < 0)
+        return -EINVAL;
+    if (!next_line(c) || !tagged(c, "program", &rest, &n) || parse_hex(rest, n, &k->program) < 0)
+        return -EINVAL;
+    if (!next_line(c) || opt_str(c, "cwd", &k->cwd, &err) != 1)
+        return err ? err : -EINVAL;
+    if (!next_line(c))
+        return -EINVAL;
+    if ((err = parse_optional(c, "abscwd", &k->abs_cwd)) < 0 ||
+        (err = parse_optional(c, "debugdir", &k->debug_dir)) < 0)
+        return err;
+    if ((err = parse_tty(c, k)) < 0 || !next_line(c))
+        return -EINVAL;
+    if ((err = parse_optional(c, "cpu", &k->cpu)) < 0)
+        return err;
+    if ((err = parse_list(c, "arg", &k->argv, &k->argc, &more)) < 0)
+        return err;
+    if (!more || k->argc == 0)
+        return -EINVAL;
+    if ((err = parse_list(c, "env", &k->env, &k->n_env, &more)) < 0)
+        return err;
+    return more ? 0 : -EINVAL;
+}
+
+static int parse_set_header(struct cursor *c, struct wc_mf_set *s, size_t *ni, size_t *np)
+{
+    const char *rest, *w[4];
+    size_t n, wl[4];
+    unsigned long long date, a, b;
+    if (!tagged(c, "set", &rest, &n) || words(rest, n, w, wl, 4) < 0 ||
+        parse_hex(w[0], wl[0], &s->result) < 0 || parse_num(w[1], wl[1], 1, &date) < 0 ||
+        parse_num(w[2], wl[2], WC_MANIFEST_MAX_ITEMS, &a) < 0 ||
+        parse_num(w[3], wl[3], WC_MANIFEST_MAX_ITEMS, &b) < 0)
+        return -EINVAL;
+    s->date = (int)date;
+    *ni = (size_t)a;
+    *np = (size_t)b;
+    return 0;
+}
+
+static int parse_input(struct cursor *c, struct wc_mf_input *in)
+{
+    const char *rest;
+    size_t n;
+    int err = 0;
+    if (!next_line(c) || !tagged(c, "in", &rest, &n) || n < WC_HASH_HEX_LEN + 2 ||
+        rest[WC_HASH_HEX_LEN] != ' ' || parse_hex(rest, WC_HASH_HEX_LEN, &in->hash) < 0)
+        return -EINVAL;
+    in->path = unescape(rest + WC_HASH_HEX_LEN + 1, n - WC_HASH_HEX_LEN - 1, &err);
+    if (!in->path)
+        return err;
+    return valid_path(in->path) ? 0 : -EINVAL;
+}
+
+static int parse_probe(struct cursor *c, char **out)
+{
+    const char *rest;
+    size_t n;
+    int err = 0;
+    if (!next_line(c) || !tagged(c, "probe", &rest, &n))
+        return -EINVAL;
+    if (!(*out = unescape(rest, n, &err)))
+        return err;
+    return valid_path(*out) ? 0 : -EINVAL;
+}
+
+/* The counts are checked against what the buffer can hold before anything is allocated: a
+ * line takes at least 8 bytes. */
+static int parse_set(struct cursor *c, struct wc_mf_set *s)
+{
+    size_t ni, np;
+    int err = parse_set_header(c, s, &ni, &np);
+    if (err < 0)
+        return err;
+    if ((ni + np) > (size_t)(c->end - c->p) / 8)
+        return -EINVAL;
+    s->inputs = calloc(ni + 1, sizeof *s->inputs);
+    s->probes = calloc(np + 1, sizeof *s->probes);
+    if (!s->inputs || !s->probes)
+        return -ENOMEM;
+    for (; s->n_inputs < ni; s->n_inputs++)
+        if ((err = parse_input(c, &s->inputs[s->n_inputs])) < 0) {
+            s->n_inputs++; /* so that the half-parsed path is freed */
+            return err;
+        }
+    for (; s->n_probes < np; s->n_probes++)
+        if ((err = parse_probe(c, &s->probes[s->n_probes])) < 0) {
+            s->n_probes++;
+            return err;
+        }
+    return 0;
+}
+
+static int parse_all(struct cursor *c, wc_manifest *m)
+{
+    int err;
+    if (!next_line(c) || c->len != strlen(MF_MAGIC) || memcmp(c->line, MF_MAGIC, c->len) != 0)
+        return -EINVAL;
+    if ((err = parse_key1(c, &m->k1)) < 0)
+        return err;
+    /* parse_key1 leaves the cursor on the first line after the key1 fields. */
+    while (!(c->len == 3 && memcmp(c->line, "end", 3) == 0)) {
+        if (m->n_sets >= WC_MANIFEST_MAX_SETS)
+            return -EINVAL;
+        err = parse_set(c, &m->sets[m->n_sets++]);
+        if (err < 0)
+            return err;
+        if (!next_line(c))
+            return -EINVAL;
+    }
+    return c->p == c->end ? 0 : -EINVAL;
+}
+
+int wc_manifest_parse(const char *buf, size_t len, wc_manifest *m)
+{
+    memset(m, 0, sizeof *m);
+    if (len > WC_MANIFEST_MAX_LEN)
+        return -EINVAL;
+    struct cursor c = {buf, buf + len, NULL, 0};
+    int err = parse_all(&c, m);
+    if (err < 0)
+        wc_manifest_free(m);
+    return err;
+}
+
+/* ---- sets --------------------------------------------------------------------------------- */
+
+void wc_mf_set_free(struct wc_mf_set *s)
+{
+    for (size_t i = 0; s->inputs && i < s->n_inputs; i++)
+        free(s->inputs[i].path);
+    for (size_t i = 0; s->probes && i < s->n_probes; i++)
+        free(s->probes[i]);
+    free(s->inputs);
+    free(s->probes);
+    memset(s, 0, sizeof *s);
+}
+
+void wc_manifest_free(wc_manifest *m)
+{
+    wc_key1_free(&m->k1);
+    for (size_t i = 0; i < m->n_sets; i++)
+        wc_mf_set_free(&m->sets[i]);
+    memset(m, 0, sizeof *m);
+}
+
+static int cmp_input(const void *a, const void *b)
+{
+    return strcmp(((const struct wc_mf_input *)a)->path, ((const struct wc_mf_input *)b)->path);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void wc_mf_set_canonical(struct wc_mf_set *s)
+{
+    if (s->n_inputs > 1) {
+        qsort(s->inputs, s->n_inputs, sizeof *s->inputs, cmp_input);
+        size_t k = 1;
+        for (size_t i = 1; i < s->n_inputs; i++) {
+            if (strcmp(s->inputs[i].path, s->inputs[k - 1].path) == 0)
+                free(s->inputs[i].path);
+            else
+                s->inputs[k++] = s->inputs[i];
+        }
+        s->n_inputs = k;
+    }
+    if (s->n_probes > 1) {
+        qsort(s->probes, s->n_probes, sizeof *s->probes, cmp_str);
+        size_t k = 1;
+        for (size_t i = 1; i < s->n_probes; i++) {
+            if (strcmp(s->probes[i], s->probes[k - 1]) == 0)
+                free(s->probes[i]);
+            else
+                s->probes[k++] = s->probes[i];
+        }
+        s->n_probes = k;
+    }
+}
+
+void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *date, wc_hash *out)
+{
+    wc_sig g;
+    wc_sig_init(&g);
+    wc_sig_add_str(&g, "wafcache result");
+    wc_sig_add_u64(&g, WC_SIGNATURE_VERSION);
+    wc_sig_add_hash(&g, key1);
+    wc_sig_add_u64(&g, s->n_inputs);
+    for (size_t i = 0; i < s->n_inputs; i++) {
+        wc_sig_add_str(&g, s->inputs[i].path);
+        wc_sig_add_hash(&g, &s->inputs[i].hash);
+    }
+    wc_sig_add_u64(&g, s->n_probes);
+    for (size_t i = 0; i < s->n_probes; i++)
+        wc_sig_add_str(&g, s->probes[i]);
+    wc_sig_add_str(&g, s->date ? date : NULL);
+    wc_sig_final(&g, out);
+}
+
+void wc_today(char buf[11])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (!localtime_r(&now, &tm))
+        gmtime_r(&now, &tm);
+    if (strftime(buf, 11, "%Y-%m-%d", &tm) != 10)
+        strcpy(buf, "0000-00-00");
+}
+
+static int same_set(const struct wc_mf_set *a, const struct wc_mf_set *b)
+{
+    if (a->n_inputs != b->n_inputs || a->n_probes != b->n_probes || a->date != b->date)
+        return 0;
+    for (size_t i = 0; i < a->n_inputs; i++)
+        if (strcmp(a->inputs[i].path, b->inputs[i].path) != 0 ||
+            !wc_hash_equal(&a->inputs[i].hash, &b->inputs[i].hash))
+            return 0;
+    for (size_t i = 0; i < a->n_probes; i++)
+        if (strcmp(a->probes[i], b->probes[i]) != 0)
+            return 0;
+    return 1;
+}
+
+void wc_manifest_add(wc_manifest *m, struct wc_mf_set *s)
+{
+    for (size_t i = 0; i < m->n_sets; i++) {
+        if (!same_set(&m->sets[i], s))
+            continue;
+        wc_mf_set_free(&m->sets[i]);
+        memmove(&m->sets[i], &m->sets[i + 1], (m->n_sets - i - 1) * sizeof *m->sets);
+        m->n_sets--;
+        break;
+    }
+    if (m->n_sets == WC_MANIFEST_MAX_SETS)
+        wc_mf_set_free(&m->sets[--m->n_sets]);
+    memmove(&m->sets[1], &m->sets[0], m->n_sets * sizeof *m->sets);
+    m->sets[0] = *s;
+    m->n_sets++;
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- key1 ingredients --------------------------------------------------------------------- */
+
+static char **dup_vec(char *const *v, size_t n)
+{
+    char **out = calloc(n + 1, sizeof *out);
+    for (size_t i = 0; out && i < n; i++)
+        if (!(out[i] = strdup(v[i]))) {
+            while (i > 0)
+                free(out[--i]);
+            free(out);
+            return NULL;
+        }
+    return out;
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+    *dst = NULL;
+    return !src || (*dst = strdup(src)) ? 0 : -ENOMEM;
+}
+
+int wc_manifest_set_key1(wc_manifest *m, const wc_key1 *k)
+{
+    wc_key1 c = *k;
+    c.argv = dup_vec(k->argv, k->argc);
+    c.env = dup_vec(k->env, k->n_env);
+    int a = dup_opt(&c.cwd, k->cwd), b = dup_opt(&c.abs_cwd, k->abs_cwd);
+    int d = dup_opt(&c.debug_dir, k->debug_dir), e = dup_opt(&c.cpu, k->cpu);
+    if (!c.argv || !c.env || a || b || d || e) {
+        if (!c.argv)
+            c.argc = 0;
+        if (!c.env)
+            c.n_env = 0;
+        wc_key1_free(&c);
+        return -ENOMEM;
+    }
+    wc_key1_free(&m->k1);
+    m->k1 = c;
+    return 0;
+}
+
+/* ---- paths -------------------------------------------------------------------------------- */
+
+/* Only the first base dir is stripped: wc_basedir_expand gives back dirs[0], and a path of
+ * another base dir turned into the token would come back as a different file. */
+char *wc_mf_path_store(const wc_basedirs *bd, const char *abs)
+{
+    if (!bd || bd->n == 0)
+        return strdup(abs);
+    size_t n = strlen(bd->dirs[0]);
+    if (strncmp(abs, bd->dirs[0], n) != 0 || (abs[n] != '\0' && abs[n] != '/'))
+        return strdup(abs);
+    size_t t = strlen(WC_BASEDIR_TOKEN), r = strlen(abs + n);
+    char *s = malloc(t + r + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, WC_BASEDIR_TOKEN, t);
+    memcpy(s + t, abs + n, r + 1);
+    return s;
+}
+
+char *wc_mf_path_resolve(const wc_basedirs *bd, const char *stored)
+{
+    size_t t = strlen(WC_BASEDIR_TOKEN);
+    if (strncmp(stored, WC_BASEDIR_TOKEN, t) != 0)
+        return strdup(stored);
+    if (!bd || bd->n == 0)
+        return NULL;
+    return wc_path_join(bd->dirs[0], stored + t + (stored[t] == '/'));
+}
+
+/* ---- lookup ------------------------------------------------------------------------------- */
+
+static int input_holds(const struct wc_mf_input *in, const wc_basedirs *bd, wc_memo *memo)
+{
+    char *path = wc_mf_path_resolve(bd, in->path);
+    if (!path)
+        return 0;
+    wc_hash h;
+    int rc = wc_memo_hash(memo, path, &h, NULL, NULL);
+    free(path);
+    return rc == 0 && wc_hash_equal(&h, &in->hash);
+}
+
+/* stat, not lstat: the command's open() followed symbolic links, so a dangling one is as
+ * missing to it as no file at all. */
+static int probe_holds(const char *stored, const wc_basedirs *bd)
+{
+    char *path = wc_mf_path_resolve(bd, stored);
+    if (!path)
+        return 0;
+    struct stat st;
+    int rc = stat(path, &st);
+    int missing = rc < 0 && (errno == ENOENT || errno == ENOTDIR);
+    free(path);
+    return missing;
+}
+
+static int set_holds(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *memo)
+{
+    for (size_t i = 0; i < s->n_probes; i++)
+        if (!probe_holds(s->probes[i], bd))
+            return 0;
+    for (size_t i = 0; i < s->n_inputs; i++)
+        if (!input_holds(&s->inputs[i], bd, memo))
+            return 0;
+    return 1;
+}
+
+int wc_manifest_lookup(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo, const char *date,
+                       wc_hash *result)
+{
+    for (size_t i = 0; i < m->n_sets; i++) {
+        if (!set_holds(&m->sets[i], bd, memo))
+            continue;
+        wc_result_key(&m->k1.key, &m->sets[i], date, result);
+        return (int)i;
+    }
+    return -1;
+}

@@ -1,1 +1,525 @@
-int main(void) { return 1; } /* stub */
+/* wafcache-run: the runner (DESIGN.md "Three kinds of process", 2).
+ *
+ *   wafcache-run <path to execute> <original argv[0]> <argv[1]> ...
+ *
+ * started by libwafcache.so in place of a cached program, with the build's environment.
+ * It computes key1, looks up the manifest and either restores the outputs and replays
+ * stdout/stderr (a hit: exit 0), or runs the real command with an observation channel and,
+ * when the run qualifies, stores it. Whatever goes wrong inside the cache, the real command
+ * runs: until the child has been started any failure ends in fallback(), and after it the
+ * runner exits as the child did. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "hashing/signature.h"
+#include "store/dir.h"
+#include "preload/runner.h"
+
+extern char **environ;
+
+struct runner {
+    const char *path; /* what the build asked to execute */
+    char **orig_argv; /* the build's argv */
+    char **argv;      /* after the base-dir rewrite: what the real command gets */
+    struct wc_config cfg;
+    int cfg_loaded;
+    char *prog; /* path resolved through symbolic links */
+    char cwd[PATH_MAX];
+    const char *root; /* outputs are stored relative to it */
+    wc_basedirs bd;
+    wc_basedirs primary; /* the base dir holding the cwd (else the first): manifest paths */
+    wc_memo *memo;
+    wc_store *store;
+    wc_key1 k1;
+    char key1[WC_HASH_HEX_LEN + 1];
+    char today[11];
+    int64_t t0;
+};
+
+static double ms_since(int64_t t)
+{
+    return (double)(wc_now_ns() - t) / 1e6;
+}
+
+/* ---- falling back ------------------------------------------------------------------------- */
+
+/* The real command, as if we had never been there. why, when given, is an error. */
+__attribute__((noreturn)) static void fallback(struct runner *r, const char *why)
+{
+    if (r->cfg_loaded && why) {
+        wc_log(&r->cfg, "fallback %s: %s", r->path, why);
+        wc_verbose(&r->cfg, "error %s: %s", why, r->path);
+    }
+    wc_exec_or_die(r->path, r->argv ? r->argv : r->orig_argv, environ);
+}
+
+/* The real command, not cached for a reason that is no error. */
+__attribute__((noreturn)) static void uncached(struct runner *r, const char *why)
+{
+    wc_log(&r->cfg, "not cached %s: %s", r->path, why);
+    wc_exec_or_die(r->path, r->argv, environ);
+}
+
+/* ---- setting up --------------------------------------------------------------------------- */
+
+static void load_config(struct runner *r)
+{
+    if (wc_config_load(&r->cfg, NULL, NULL) < 0) {
+        if (r->cfg.error[0])
+            dprintf(2, "%s\n", r->cfg.error);
+        wc_exec_or_die(r->path, r->orig_argv, environ);
+    }
+    r->cfg_loaded = 1;
+    if (r->cfg.disabled)
+        fallback(r, NULL);
+    if (r->cfg.kind != WC_STORE_DIR) {
+        wc_verbose(&r->cfg, "remote store %s not supported yet; not cached", r->cfg.cache);
+        fallback(r, NULL);
+    }
+}
+
+/* WAFCACHE_BASEDIR, else the checkout around the build's top-level directory. */
+static void load_basedirs(struct runner *r)
+{
+    const char *home = getenv("HOME");
+    if (r->cfg.basedir) {
+        if (wc_basedirs_parse(&r->bd, r->cfg.basedir, home) < 0)
+            fallback(r, "bad WAFCACHE_BASEDIR");
+        return;
+    }
+    const char *top = getenv(WC_ENV_TOPDIR);
+    char *dir = wc_basedir_default(top && top[0] == '/' ? top : r->cwd, home);
+    if (dir && wc_basedirs_parse(&r->bd, dir, home) < 0)
+        memset(&r->bd, 0, sizeof r->bd);
+    free(dir);
+}
+
+/* Paths in manifests and entries are relative to one base dir. The one that holds the cwd,
+ * since the command's paths are resolved from the physical cwd: with a base dir reached
+ * through a symbolic link, both spellings are base dirs, and only the physical one is a
+ * prefix of what the command opens. */
+static void choose_primary(struct runner *r)
+{
+    size_t n = wc_basedir_prefix(&r->bd, r->cwd);
+    size_t pick = 0;
+    for (size_t i = 0; n > 0 && i < r->bd.n; i++)
+        if (strlen(r->bd.dirs[i]) == n && strncmp(r->bd.dirs[i], r->cwd, n) == 0) {
+            pick = i;
+            break;
+        }
+    r->primary.n = r->bd.n > 0 ? 1 : 0;
+    r->primary.dirs = r->bd.n > 0 ? &r->bd.dirs[pick] : NULL;
+    r->root = r->bd.n > 0 ? r->bd.dirs[pick] : r->cwd;
+}
+
+static void open_store(struct runner *r)
+{
+    struct wc_dir_options opt = {r->cfg.hardlink, r->cfg.dir_mode};
+    int err = 0;
+    r->store = wc_dir_open(r->cfg.cache, &opt, &err);
+    if (!r->store) {
+        wc_log(&r->cfg, "cannot open the cache %s: %s", r->cfg.cache, strerror(-err));
+        fallback(r, "cannot open the cache");
+    }
+    char *memo = wc_path_join(r->cfg.cache, "memo");
+    r->memo = wc_memo_open(memo);
+    free(memo);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void rewrite_argv(struct runner *r)
+{
+    /* The build's name for it, the file's name, or where its symbolic links lead. */
+    enum wc_tool t = wc_tool_of(base_name(r->orig_argv[0]));
+    if (t == WC_TOOL_OTHER)
+        t = wc_tool_of(base_name(r->path));
+    if (t == WC_TOOL_OTHER)
+        t = wc_tool_of(base_name(r->prog));
+    r->argv = wc_argv_rewrite(r->orig_argv, r->cwd, &r->bd, t);
+    if (!r->argv)
+        fallback(r, "out of memory");
+}
+
+/* $PWD when it names the working directory: what gcc records as -g's compile directory. */
+static const char *logical_pwd(void)
+{
+    const char *pwd = getenv("PWD");
+    struct stat a, b;
+    if (!pwd || pwd[0] != '/' || stat(pwd, &a) < 0 || stat(".", &b) < 0)
+        return NULL;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino ? pwd : NULL;
+}
+
+static void compute_key1(struct runner *r)
+{
+    wc_hash prog;
+    int rc = wc_memo_hash(r->memo, r->prog, &prog, NULL, NULL);
+    if (rc < 0)
+        fallback(r, "cannot hash the program");
+    struct winsize ws;
+    int tty = isatty(2);
+    unsigned cols = tty && ioctl(2, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+    struct wc_key1_params p = {r->argv, r->cwd, logical_pwd(), environ,         &r->bd,
+                               prog,    tty,    cols,          r->cfg.hash_dir, NULL};
+    if (wc_key1_build(&r->k1, &p) < 0)
+        fallback(r, "out of memory");
+    wc_hash_to_hex(&r->k1.key, r->key1);
+}
+
+static void setup(struct runner *r)
+{
+    load_config(r);
+    r->prog = realpath(r->path, NULL);
+    if (!r->prog)
+        fallback(r, "cannot resolve the program");
+    if (!getcwd(r->cwd, sizeof r->cwd) || r->cwd[0] != '/')
+        fallback(r, "cannot get the working directory");
+    load_basedirs(r);
+    choose_primary(r);
+    open_store(r);
+    rewrite_argv(r);
+    wc_today(r->today);
+}
+
+/* ---- the hit ------------------------------------------------------------------------------ */
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* The manifest of key1, if the store has one that really is key1's. 0 or -errno. */
+static int read_manifest(struct runner *r, wc_manifest *m)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = r->store->read(r->store, r->key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &len);
+    if (rc < 0)
+        return rc;
+    rc = wc_manifest_parse(buf, len, m);
+    free(buf);
+    if (rc == 0 && !wc_hash_equal(&m->k1.key, &r->k1.key)) {
+        wc_manifest_free(m);
+        rc = -EINVAL;
+    }
+    return rc;
+}
+
+__attribute__((noreturn)) static void hit(struct runner *r, const char *result,
+                                          struct wc_entry_meta *meta, char *out, size_t out_len,
+                                          char *err, size_t err_len)
+{
+    write_all(1, out, out_len);
+    write_all(2, err, err_len);
+    r->store->touch(r->store, result);
+    r->store->touch(r->store, r->key1);
+    wc_session_count("qh");
+    char *what = wc_describe_outputs(meta, r->root, r->cwd);
+    wc_verbose(&r->cfg, "fetched %s", what ? what : "");
+    wc_log(&r->cfg, "hit key1=%s result=%s outputs=%s in %.2f ms", r->key1, result,
+           what ? what : "", ms_since(r->t0));
+    free(what);
+    exit(0);
+}
+
+/* 1 when the entry was restored (then it does not return), 0 on a miss. */
+static void try_fetch(struct runner *r, const char *result)
+{
+    struct wc_entry_meta meta;
+    char *out = NULL, *err = NULL;
+    size_t out_len = 0, err_len = 0;
+    int rc = wc_entry_fetch(r->store, result, r->root, &meta, &out, &out_len, &err, &err_len);
+    if (rc == 0)
+        hit(r, result, &meta, out, out_len, err, err_len);
+    if (rc == -EBADMSG) {
+        /* Corrupt: never served, counted, and removed so that the next run stores it again. */
+        wc_session_count("e");
+        r->store->remove(r->store, result);
+        wc_verbose(&r->cfg, "error corrupt cache entry %s removed", result);
+        wc_log(&r->cfg, "corrupt entry %s removed", result);
+    } else if (rc != -ENOENT) {
+        wc_session_count("e");
+        wc_log(&r->cfg, "fetch %s failed: %s", result, strerror(-rc));
+    }
+}
+
+static void lookup(struct runner *r)
+{
+    wc_manifest m;
+    int rc = read_manifest(r, &m);
+    if (rc < 0) {
+        if (rc != -ENOENT)
+            wc_log(&r->cfg, "manifest %s unusable: %s", r->key1, strerror(-rc));
+        return;
+    }
+    wc_hash res;
+    int i = wc_manifest_lookup(&m, &r->primary, r->memo, r->today, &res);
+    wc_manifest_free(&m);
+    if (i < 0) {
+        wc_log(&r->cfg, "key1=%s: no input set of the manifest matches", r->key1);
+        return;
+    }
+    char hex[WC_HASH_HEX_LEN + 1];
+    wc_hash_to_hex(&res, hex);
+    try_fetch(r, hex);
+}
+
+/* ---- the miss ----------------------------------------------------------------------------- */
+
+/* The library's directory is ours: libwafcache.so is installed beside wafcache-run. */
+static char *library_path(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    return wc_path_join(self, "libwafcache.so");
+}
+
+/* 1 when a LD_PRELOAD list (space- or colon-separated) already loads a libwafcache.so: a
+ * second copy would observe every call twice. */
+static int preloads_us(const char *list)
+{
+    const char *p = list;
+    while (*p) {
+        size_t n = strcspn(p, ": ");
+        const char *name = p;
+        for (size_t i = 0; i < n; i++)
+            if (p[i] == '/')
+                name = p + i + 1;
+        if ((size_t)(p + n - name) == strlen("libwafcache.so") &&
+            strncmp(name, "libwafcache.so", strlen("libwafcache.so")) == 0)
+            return 1;
+        p += n;
+        p += *p != '\0';
+    }
+    return 0;
+}
+
+static char *env_entry(const char *name, const char *a, const char *sep, const char *b)
+{
+    char *s;
+    if (asprintf(&s, "%s=%s%s%s", name, a, sep, b) < 0)
+        return NULL;
+    return s;
+}
+
+/* The build's environment, with the channel and the library for the real command. */
+static char **child_env(const char *observe)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 3, sizeof *env);
+    char *lib = library_path();
+    if (!env || !lib)
+        goto oom;
+    size_t k = 0;
+    int have_preload = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = environ[i];
+        if (strncmp(e, WC_ENV_OBSERVE "=", strlen(WC_ENV_OBSERVE) + 1) == 0)
+            continue;
+        if (strncmp(e, "LD_PRELOAD=", 11) == 0) {
+            have_preload = 1;
+            if (!preloads_us(e + 11)) {
+                if (!(env[k++] = env_entry("LD_PRELOAD", e + 11, e[11] ? ":" : "", lib)))
+                    goto oom;
+                continue;
+            }
+        }
+        if (!(env[k++] = strdup(e)))
+            goto oom;
+    }
+    if (!have_preload && !(env[k++] = env_entry("LD_PRELOAD", lib, "", "")))
+        goto oom;
+    if (!(env[k++] = env_entry(WC_ENV_OBSERVE, observe, "", "")))
+        goto oom;
+    free(lib);
+    return env;
+oom:
+    free(lib);
+    wc_argv_free(env);
+    return NULL;
+}
+
+/* The manifest read again just before writing it: another build may have added a set. */
+static void update_manifest(struct runner *r, struct wc_mf_set *set)
+{
+    wc_manifest m;
+    if (read_manifest(r, &m) < 0)
+        memset(&m, 0, sizeof m);
+    size_t len;
+    char *text = NULL;
+    if (wc_manifest_set_key1(&m, &r->k1) == 0) {
+        wc_manifest_add(&m, set);
+        text = wc_manifest_format(&m, &len);
+    }
+    if (!text || r->store->write(r->store, r->key1, "manifest", text, len) < 0) {
+        wc_session_count("e");
+        wc_log(&r->cfg, "key1=%s: manifest not written", r->key1);
+    }
+    free(text);
+    wc_manifest_free(&m);
+}
+
+static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
+                struct wc_entry_meta *meta)
+{
+    char hex[WC_HASH_HEX_LEN + 1];
+    wc_result_key(&r->k1.key, set, r->today, &set->result);
+    wc_hash_to_hex(&set->result, hex);
+    meta->run_ns = (uint64_t)(c->end_ns - c->start_ns);
+    int rc = wc_entry_push(r->store, hex, r->root, meta, c->out, c->out_len, c->err, c->err_len);
+    if (rc < 0) {
+        wc_log(&r->cfg, "key1=%s result=%s: push failed: %s", r->key1, hex, strerror(-rc));
+        return rc;
+    }
+    wc_log(&r->cfg, "key1=%s result=%s: stored (%zu inputs, %zu probes, run %.1f ms)", r->key1, hex,
+           set->n_inputs, set->n_probes, (double)meta->run_ns / 1e6);
+    update_manifest(r, set); /* moves the set into the manifest */
+    return 0;
+}
+
+/* Why this run may not be stored, or NULL. */
+static const char *disqualified(const struct wc_child *c)
+{
+    if (!WIFEXITED(c->status) || WEXITSTATUS(c->status) != 0)
+        return "the command failed";
+    if (c->overflow)
+        return "too much output on stdout or stderr";
+    if (c->pty_failed)
+        return "no terminal for stderr";
+    return NULL;
+}
+
+/* Observe, qualify, push. Returns what the session counts: "q", "qw" or "qe". */
+static const char *store_run(struct runner *r, struct wc_child *c, int chan,
+                             struct wc_entry_meta *meta, char *why, size_t why_len)
+{
+    const char *bad = disqualified(c);
+    if (bad) {
+        snprintf(why, why_len, "%s", bad);
+        return "q";
+    }
+    char *text = NULL;
+    size_t len = 0;
+    struct wc_observation obs;
+    memset(&obs, 0, sizeof obs);
+    int rc = wc_channel_read(chan, WC_MAX_CHANNEL, &text, &len);
+    if (rc == 0)
+        rc = wc_channel_parse(text, len, &obs);
+    free(text);
+    if (rc < 0) {
+        snprintf(why, why_len, "cannot read the observation: %s", strerror(-rc));
+        return "q";
+    }
+    struct wc_collect x = {.cwd = r->cwd,
+                           .root = r->root,
+                           .bd = &r->bd,
+                           .primary = &r->primary,
+                           .memo = r->memo,
+                           .start_ns = c->start_ns,
+                           .source_date_epoch = getenv("SOURCE_DATE_EPOCH") != NULL};
+    struct wc_mf_set set;
+    memset(&set, 0, sizeof set);
+    rc = obs.processes == 0 ? 1 : wc_collect(&x, &obs, &set, meta);
+    if (obs.processes == 0)
+        snprintf(x.why, sizeof x.why, "no process of the command was observed");
+    wc_observation_free(&obs);
+    const char *count = "q";
+    if (rc != 0)
+        snprintf(why, why_len, "%s", rc < 0 ? "out of memory" : x.why);
+    else if (r->cfg.no_push)
+        snprintf(why, why_len, "WAFCACHE_NO_PUSH is set");
+    else
+        count = push(r, c, &set, meta) == 0 ? "qw" : "qe";
+    wc_mf_set_free(&set);
+    return count;
+}
+
+__attribute__((noreturn)) static void miss(struct runner *r)
+{
+    int chan;
+    char observe[96];
+    if (wc_channel_create(&chan, observe, sizeof observe) < 0)
+        fallback(r, "cannot create the observation channel");
+    char **env = child_env(observe);
+    if (!env)
+        fallback(r, "out of memory");
+    struct wc_child c = {.path = r->path, .argv = r->argv, .envp = env, .stderr_pty = isatty(2)};
+    int64_t t = wc_now_ns();
+    if (wc_child_run(&c) < 0) {
+        close(chan);
+        fallback(r, "cannot start the command");
+    }
+    struct wc_entry_meta meta;
+    memset(&meta, 0, sizeof meta);
+    char why[300] = "";
+    const char *count = store_run(r, &c, chan, &meta, why, sizeof why);
+    close(chan);
+    wc_session_count(count);
+    char *what =
+        meta.n_outputs ? wc_describe_outputs(&meta, r->root, r->cwd) : wc_describe_argv(r->argv);
+    wc_verbose(&r->cfg, "no cache entry for %s", what ? what : "");
+    if (strcmp(count, "qw") == 0)
+        wc_verbose(&r->cfg, "uploaded %s", what ? what : "");
+    else if (strcmp(count, "qe") == 0)
+        wc_verbose(&r->cfg, "error uploading %s", what ? what : "");
+    wc_log(&r->cfg, "miss key1=%s %s: %s (run %.1f ms, total %.1f ms)", r->key1, what ? what : "",
+           why[0] ? why : "stored", (double)(c.end_ns - t) / 1e6, ms_since(r->t0));
+    free(what);
+    wc_meta_free(&meta);
+    if (strcmp(count, "qw") == 0)
+        wc_trim_in_background(&r->cfg);
+    wc_exit_like(c.status);
+}
+
+/* ---- main --------------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        dprintf(2, "usage: wafcache-run PATH ARGV0 [ARGS...]\n"
+                   "(started by libwafcache.so in place of a cached program)\n");
+        return 2;
+    }
+    struct runner r;
+    memset(&r, 0, sizeof r);
+    r.path = argv[1];
+    r.orig_argv = argv + 2;
+    r.t0 = wc_now_ns();
+    setup(&r);
+    if (wc_argv_uses_stdio(r.argv))
+        uncached(&r, "reads stdin or writes stdout ('-')");
+    compute_key1(&r);
+    lookup(&r);
+    miss(&r);
+}

@@ -1,16 +1,478 @@
-/* stub: being written */
+/* The manifest: a round trip through its text, garbage refused, lookups against real files,
+ * the bounded most-recent-first list, and the result key. */
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
-START_TEST(not_written)
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hashing/manifest.h"
+
+static char dir[256]; /* a temporary "checkout", the base dir */
+static wc_basedirs bd;
+
+static void rm_rf(const char *path)
 {
-    ck_abort_msg("test not written yet");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/wc-test-manifest.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(wc_basedirs_parse(&bd, dir, "/nonexistent-home"), 0);
+}
+
+static void teardown(void)
+{
+    wc_basedirs_free(&bd);
+    rm_rf(dir);
+}
+
+static char *path_in(const char *name)
+{
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+static void write_text(const char *name, const char *text)
+{
+    char *p = path_in(name);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    free(p);
+}
+
+static void key1_fill(wc_key1 *k)
+{
+    memset(k, 0, sizeof *k);
+    static char *argv[] = {"@WAFCACHE_BASEDIR@/tools/gcc", "-c", "x\ny\tz\\w", "-o", "x.o", NULL};
+    static char *env[] = {"LANG=C", NULL};
+    k->argc = 5;
+    k->argv = argv;
+    k->n_env = 1;
+    k->env = env;
+    k->cwd = "@WAFCACHE_BASEDIR@/build";
+    k->program.lo = 42;
+    k->key.hi = 99;
+}
+
+/* A set of the given input files (hashed now) and probes, in the temp dir. */
+static void make_set(struct wc_mf_set *s, const char *const *inputs, const char *const *probes)
+{
+    memset(s, 0, sizeof *s);
+    size_t ni = 0, np = 0;
+    while (inputs && inputs[ni])
+        ni++;
+    while (probes && probes[np])
+        np++;
+    s->inputs = calloc(ni + 1, sizeof *s->inputs);
+    s->probes = calloc(np + 1, sizeof *s->probes);
+    for (size_t i = 0; i < ni; i++) {
+        char *p = path_in(inputs[i]);
+        ck_assert_int_eq(wc_memo_hash(NULL, p, &s->inputs[i].hash, NULL, NULL), 0);
+        s->inputs[i].path = wc_mf_path_store(&bd, p);
+        free(p);
+    }
+    for (size_t i = 0; i < np; i++) {
+        char *p = path_in(probes[i]);
+        s->probes[i] = wc_mf_path_store(&bd, p);
+        free(p);
+    }
+    s->n_inputs = ni;
+    s->n_probes = np;
+    wc_mf_set_canonical(s);
+}
+
+static void manifest_init(wc_manifest *m)
+{
+    wc_key1 k;
+    memset(m, 0, sizeof *m);
+    key1_fill(&k);
+    ck_assert_int_eq(wc_manifest_set_key1(m, &k), 0);
+}
+
+static char *format(const wc_manifest *m, size_t *len)
+{
+    char *t = wc_manifest_format(m, len);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_uint_eq(strlen(t), *len);
+    return t;
+}
+
+START_TEST(round_trip)
+{
+    wc_manifest m, back;
+    manifest_init(&m);
+    free(m.k1.cpu);
+    m.k1.cpu = strdup("model name\t: X\nflags\t: a b\n");
+    m.k1.abs_cwd = strdup("/abs/build");
+    m.k1.stderr_tty = 1;
+    m.k1.tty_columns = 132;
+    write_text("a.h", "int a;\n");
+    write_text("b with space\nand newline.h", "int b;\n");
+    const char *in1[] = {"b with space\nand newline.h", "a.h", NULL};
+    const char *pr1[] = {"inc/a.h", "zz/missing.h", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in1, pr1);
+    s.date = 1;
+    s.result.lo = 5;
+    wc_manifest_add(&m, &s);
+    make_set(&s, NULL, pr1);
+    wc_manifest_add(&m, &s);
+
+    size_t len;
+    char *t = format(&m, &len);
+    ck_assert_int_eq(wc_manifest_parse(t, len, &back), 0);
+    ck_assert(wc_hash_equal(&back.k1.key, &m.k1.key));
+    ck_assert(wc_hash_equal(&back.k1.program, &m.k1.program));
+    ck_assert_uint_eq(back.k1.argc, 5);
+    ck_assert_str_eq(back.k1.argv[2], "x\ny\tz\\w");
+    ck_assert_str_eq(back.k1.cwd, "@WAFCACHE_BASEDIR@/build");
+    ck_assert_str_eq(back.k1.abs_cwd, "/abs/build");
+    ck_assert_ptr_null(back.k1.debug_dir);
+    ck_assert_str_eq(back.k1.cpu, m.k1.cpu);
+    ck_assert_int_eq(back.k1.stderr_tty, 1);
+    ck_assert_uint_eq(back.k1.tty_columns, 132);
+    ck_assert_uint_eq(back.k1.n_env, 1);
+    ck_assert_uint_eq(back.n_sets, 2);
+    ck_assert_uint_eq(back.sets[0].n_inputs, 0);
+    ck_assert_uint_eq(back.sets[1].n_inputs, 2);
+    ck_assert_uint_eq(back.sets[1].n_probes, 2);
+    ck_assert_int_eq(back.sets[1].date, 1);
+    ck_assert_uint_eq(back.sets[1].result.lo, 5);
+    /* canonical: sorted by path */
+    ck_assert(strcmp(back.sets[1].inputs[0].path, back.sets[1].inputs[1].path) < 0);
+    ck_assert_ptr_nonnull(strstr(back.sets[1].inputs[1].path, "space\nand"));
+    /* formatting what was parsed gives the same bytes */
+    size_t len2;
+    char *t2 = format(&back, &len2);
+    ck_assert_uint_eq(len, len2);
+    ck_assert_int_eq(memcmp(t, t2, len), 0);
+    free(t);
+    free(t2);
+    wc_manifest_free(&back);
+    wc_manifest_free(&m);
 }
 END_TEST
+
+static int parses(const char *text)
+{
+    wc_manifest m;
+    int rc = wc_manifest_parse(text, strlen(text), &m);
+    wc_manifest_free(&m);
+    return rc;
+}
+
+#define HEAD                                                                                       \
+    "wafcache-manifest 1\nkey1 0123456789abcdef0123456789abcdef\n"                                 \
+    "program 0123456789abcdef0123456789abcdef\ncwd .\ntty 0 0\narg gcc\n"
+#define HEX "0123456789abcdef0123456789abcdef"
+
+START_TEST(minimal_and_garbage)
+{
+    ck_assert_int_eq(parses(HEAD "end\n"), 0);
+    ck_assert_int_eq(
+        parses(HEAD "set " HEX " 0 1 1\nin " HEX " /a\nprobe @WAFCACHE_BASEDIR@/b\nend\n"), 0);
+    const char *bad[] = {
+        "",
+        "end\n",
+        "wafcache-manifest 2\n" HEAD "end\n",
+        HEAD,       /* no end */
+        HEAD "end", /* no final newline */
+        HEAD "end\nmore\n",
+        HEAD "end\n\n",
+        HEAD "set " HEX " 0 1 0\nend\n",                /* fewer inputs than said */
+        HEAD "set " HEX " 0 0 0\nin " HEX " /a\nend\n", /* more */
+        HEAD "set " HEX " 2 0 0\nend\n",                /* date is 0 or 1 */
+        HEAD "set " HEX " 0 -1 0\nend\n",
+        HEAD "set " HEX " 0 99999999999 0\nend\n",            /* count beyond the bound */
+        HEAD "set " HEX " 0 1000 0\nin " HEX " /a\nend\n",    /* count beyond the buffer */
+        HEAD "set 0123 0 0 0\nend\n",                         /* short hex */
+        HEAD "set " HEX " 0 1 0\nin " HEX " relative\nend\n", /* relative path */
+        HEAD "set " HEX " 0 0 1\nprobe @WAFCACHE_BASEDIR@x\nend\n",
+        HEAD "set " HEX " 0 0 1\nprobe /a\\q\nend\n", /* bad escape */
+        HEAD "set " HEX " 0 0 1\nprobe /a\\\nend\n",  /* escape at the end */
+        HEAD "set " HEX " 0 0 1\nprobe /a\tb\nend\n", /* raw tab */
+        HEAD "set " HEX " 0  0 0\nend\n",
+        HEAD "set " HEX " 0 0 0 \nend\n",
+        HEAD "set " HEX " 0 1 0\nin " HEX "/a\nend\n",
+        HEAD "set zzzz456789abcdef0123456789abcdef 0 0 0\nend\n",
+        "wafcache-manifest 1\nkey1 " HEX "\nprogram " HEX "\ncwd .\ntty 0 0\nend\n", /* no argv */
+        "wafcache-manifest 1\nkey1 " HEX "\nprogram " HEX "\ntty 0 0\narg gcc\nend\n",
+        "wafcache-manifest 1\nkey1 " HEX "\nprogram " HEX "\ncwd .\ntty 3 0\narg gcc\nend\n",
+        NULL};
+    for (size_t i = 0; bad[i]; i++)
+        ck_assert_msg(parses(bad[i]) == -EINVAL, "accepted garbage #%zu", i);
+    /* An embedded NUL. */
+    char nul[] = HEAD "set " HEX " 0 0 1\nprobe /a\0b\nend\n";
+    wc_manifest m;
+    ck_assert_int_eq(wc_manifest_parse(nul, sizeof nul - 1, &m), -EINVAL);
+}
+END_TEST
+
+START_TEST(too_many_sets_refused)
+{
+    struct {
+        char *p;
+        size_t len, cap;
+    } b = {NULL, 0, 0};
+    FILE *f = open_memstream(&b.p, &b.len);
+    fputs(HEAD, f);
+    for (int i = 0; i < WC_MANIFEST_MAX_SETS + 1; i++)
+        fputs("set " HEX " 0 0 0\n", f);
+    fputs("end\n", f);
+    fclose(f);
+    wc_manifest m;
+    ck_assert_int_eq(wc_manifest_parse(b.p, b.len, &m), -EINVAL);
+    free(b.p);
+}
+END_TEST
+
+/* Every truncation of a valid manifest is refused: a half-written file is never half used. */
+START_TEST(every_prefix_refused)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    write_text("a.h", "x");
+    const char *in[] = {"a.h", NULL}, *pr[] = {"nope.h", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, pr);
+    wc_manifest_add(&m, &s);
+    size_t len;
+    char *t = format(&m, &len);
+    for (size_t n = 0; n < len; n++) {
+        wc_manifest x;
+        int rc = wc_manifest_parse(t, n, &x);
+        ck_assert_msg(rc == -EINVAL, "prefix of %zu bytes accepted", n);
+        wc_manifest_free(&x);
+    }
+    free(t);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+START_TEST(lookup_with_real_files)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    ck_assert_int_eq(mkdir(dir, 0700) == 0 || errno == EEXIST, 1);
+    write_text("x.c", "#include \"a.h\"\n");
+    write_text("a.h", "int a;\n");
+    const char *in[] = {"x.c", "a.h", NULL}, *pr[] = {"inc/a.h", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, pr);
+    wc_hash expect;
+    wc_result_key(&m.k1.key, &s, "2024-01-01", &expect);
+    wc_manifest_add(&m, &s);
+
+    wc_hash res;
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert(wc_hash_equal(&res, &expect));
+
+    /* A changed input: no match. */
+    write_text("a.h", "int a2;\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    write_text("a.h", "int a;\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+
+    /* A removed input: no match. */
+    char *a = path_in("a.h");
+    ck_assert_int_eq(unlink(a), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    write_text("a.h", "int a;\n");
+    free(a);
+
+    /* A header created where the compiler looked first: no match. */
+    char *inc = path_in("inc");
+    ck_assert_int_eq(mkdir(inc, 0700), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    write_text("inc/a.h", "int other;\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    rm_rf(inc);
+    free(inc);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+START_TEST(lookup_after_moving_the_checkout)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    write_text("x.c", "int x;\n");
+    const char *in[] = {"x.c", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, NULL);
+    ck_assert_str_eq(s.inputs[0].path, "@WAFCACHE_BASEDIR@/x.c");
+    wc_manifest_add(&m, &s);
+    /* The same tree at another path, with the base dir set to it. */
+    char moved[300];
+    snprintf(moved, sizeof moved, "%s.moved", dir);
+    ck_assert_int_eq(rename(dir, moved), 0);
+    wc_basedirs b2;
+    ck_assert_int_eq(wc_basedirs_parse(&b2, moved, "/nonexistent-home"), 0);
+    wc_hash res;
+    ck_assert_int_eq(wc_manifest_lookup(&m, &b2, NULL, "d", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "d", &res), -1);
+    ck_assert_int_eq(rename(moved, dir), 0);
+    wc_basedirs_free(&b2);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+START_TEST(most_recent_first_bounded)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    write_text("v.h", "0");
+    const char *in[] = {"v.h", NULL};
+    char text[32];
+    /* 20 versions of v.h, each recorded in turn */
+    for (int i = 0; i < 20; i++) {
+        snprintf(text, sizeof text, "v%d", i);
+        write_text("v.h", text);
+        struct wc_mf_set s;
+        make_set(&s, in, NULL);
+        s.result.lo = (uint64_t)i;
+        wc_manifest_add(&m, &s);
+    }
+    ck_assert_uint_eq(m.n_sets, WC_MANIFEST_MAX_SETS);
+    ck_assert_uint_eq(m.sets[0].result.lo, 19);
+    ck_assert_uint_eq(m.sets[WC_MANIFEST_MAX_SETS - 1].result.lo, 20 - WC_MANIFEST_MAX_SETS);
+    wc_hash res;
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "d", &res), 0); /* v19 */
+    write_text("v.h", "v10");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "d", &res), 9);
+    write_text("v.h", "v1"); /* dropped: the oldest */
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "d", &res), -1);
+
+    /* The same set again moves to the front, without a duplicate. */
+    write_text("v.h", "v10");
+    struct wc_mf_set s;
+    make_set(&s, in, NULL);
+    s.result.lo = 1000;
+    wc_manifest_add(&m, &s);
+    ck_assert_uint_eq(m.n_sets, WC_MANIFEST_MAX_SETS);
+    ck_assert_uint_eq(m.sets[0].result.lo, 1000);
+    for (size_t i = 1; i < m.n_sets; i++)
+        ck_assert_uint_ne(m.sets[i].result.lo, 10);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "d", &res), 0);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+START_TEST(result_key)
+{
+    write_text("a.h", "a");
+    write_text("b.h", "b");
+    const char *ab[] = {"a.h", "b.h", NULL}, *ba[] = {"b.h", "a.h", NULL};
+    const char *p1[] = {"p1", "p2", NULL}, *p2[] = {"p2", "p1", NULL}, *p3[] = {"p1", NULL};
+    wc_hash key1 = {1, 2}, other = {1, 3};
+    struct wc_mf_set s1, s2, s3;
+    make_set(&s1, ab, p1);
+    make_set(&s2, ba, p2);
+    make_set(&s3, ab, p3);
+    wc_hash r1, r2, r3, r4;
+    wc_result_key(&key1, &s1, "2024-01-01", &r1);
+    wc_result_key(&key1, &s2, "2024-01-01", &r2);
+    ck_assert(wc_hash_equal(&r1, &r2)); /* canonical order */
+    wc_result_key(&key1, &s3, "2024-01-01", &r3);
+    ck_assert(!wc_hash_equal(&r1, &r3)); /* a probe less */
+    wc_result_key(&other, &s1, "2024-01-01", &r3);
+    ck_assert(!wc_hash_equal(&r1, &r3)); /* another key1 */
+    wc_result_key(&key1, &s1, "2024-01-02", &r3);
+    ck_assert(wc_hash_equal(&r1, &r3)); /* the date only counts when the set depends on it */
+    s1.date = 1;
+    wc_result_key(&key1, &s1, "2024-01-01", &r3);
+    wc_result_key(&key1, &s1, "2024-01-02", &r4);
+    ck_assert(!wc_hash_equal(&r1, &r3));
+    ck_assert(!wc_hash_equal(&r3, &r4));
+    s1.date = 0;
+    s1.inputs[0].hash.lo ^= 1;
+    wc_result_key(&key1, &s1, "2024-01-01", &r3);
+    ck_assert(!wc_hash_equal(&r1, &r3)); /* an input's content */
+    wc_mf_set_free(&s1);
+    wc_mf_set_free(&s2);
+    wc_mf_set_free(&s3);
+}
+END_TEST
+
+START_TEST(date_dependent_lookup_uses_today)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    write_text("d.c", "const char *d = __DATE__;\n");
+    const char *in[] = {"d.c", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, NULL);
+    s.date = 1;
+    wc_hash day1, day2, res;
+    wc_result_key(&m.k1.key, &s, "2024-01-01", &day1);
+    wc_result_key(&m.k1.key, &s, "2024-01-02", &day2);
+    wc_manifest_add(&m, &s);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert(wc_hash_equal(&res, &day1));
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-02", &res), 0);
+    ck_assert(wc_hash_equal(&res, &day2));
+    char today[11];
+    wc_today(today);
+    ck_assert_uint_eq(strlen(today), 10);
+    ck_assert(today[4] == '-' && today[7] == '-');
+    wc_manifest_free(&m);
+}
+END_TEST
+
+START_TEST(paths_only_first_basedir_stripped)
+{
+    char list[600];
+    snprintf(list, sizeof list, "%s:/other/base/longer/than/the/first/one/surely/yes", dir);
+    wc_basedirs two;
+    ck_assert_int_eq(wc_basedirs_parse(&two, list, "/nonexistent-home"), 0);
+    char *p = path_in("x.h");
+    const char *first = two.dirs[0];
+    const char *second = two.dirs[1];
+    char *in_first = malloc(strlen(first) + 8), *in_second = malloc(strlen(second) + 8);
+    sprintf(in_first, "%s/x.h", first);
+    sprintf(in_second, "%s/x.h", second);
+    char *a = wc_mf_path_store(&two, in_first);
+    char *b = wc_mf_path_store(&two, in_second);
+    ck_assert_str_eq(a, "@WAFCACHE_BASEDIR@/x.h");
+    ck_assert_str_eq(b, in_second);
+    char *ra = wc_mf_path_resolve(&two, a), *rb = wc_mf_path_resolve(&two, b);
+    ck_assert_str_eq(ra, in_first);
+    ck_assert_str_eq(rb, in_second);
+    free(a), free(b), free(ra), free(rb), free(p), free(in_first), free(in_second);
+    /* no base dir: nothing to resolve the token with */
+    wc_basedirs none = {NULL, 0};
+    ck_assert_ptr_null(wc_mf_path_resolve(&none, "@WAFCACHE_BASEDIR@/x.h"));
+    wc_basedirs_free(&two);
+}
+END_TEST
+
 int main(void)
 {
-    Suite *s = suite_create("stub");
-    TCase *tc = tcase_create("stub");
-    tcase_add_test(tc, not_written);
+    Suite *s = suite_create("manifest");
+    TCase *tc = tcase_create("manifest");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, minimal_and_garbage);
+    tcase_add_test(tc, too_many_sets_refused);
+    tcase_add_test(tc, every_prefix_refused);
+    tcase_add_test(tc, lookup_with_real_files);
+    tcase_add_test(tc, lookup_after_moving_the_checkout);
+    tcase_add_test(tc, most_recent_first_bounded);
+    tcase_add_test(tc, result_key);
+    tcase_add_test(tc, date_dependent_lookup_uses_today);
+    tcase_add_test(tc, paths_only_first_basedir_stripped);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -1,0 +1,93 @@
+/* The manifest: file "manifest" of the store entry named by key1 (hex). It records key1's
+ * ingredients (for --explain) and the input sets seen before for that key, most recent first;
+ * the first set whose inputs and probes still hold names the result entry.
+ *
+ * Text format, version 1 (one item a line; strings escaped: "\\\\", "\\n", "\\t", "\\r"):
+ *   wafcache-manifest 1
+ *   key1 <hex>
+ *   program <hex>
+ *   cwd <str>
+ *   abscwd <str>                   optional
+ *   debugdir <str>                 optional
+ *   tty <0|1> <columns>
+ *   cpu <str>                      optional
+ *   arg <str>                      argc times, in order
+ *   env <str>                      n_env times
+ *   set <result hex> <date 0|1> <n inputs> <n probes>
+ *   in <hex> <path>                n inputs times, sorted by path
+ *   probe <path>                   n probes times, sorted
+ *   end
+ * A path is absolute, or WC_BASEDIR_TOKEN followed by "/..." for one under the first base dir.
+ * It may come from a store someone else controls: the parser bounds every size and refuses
+ * anything it does not expect. */
+#ifndef WC_MANIFEST_H
+#define WC_MANIFEST_H
+
+#include <stddef.h>
+#include "hashing/basedir.h"
+#include "hashing/hash.h"
+#include "hashing/memo.h"
+#include "hashing/signature.h"
+
+#define WC_MANIFEST_MAX_SETS 16
+#define WC_MANIFEST_MAX_LEN (64u << 20)
+#define WC_MANIFEST_MAX_ITEMS (1u << 20) /* inputs, probes, arguments or variables */
+
+struct wc_mf_input {
+    char *path;
+    wc_hash hash;
+};
+
+struct wc_mf_set {
+    wc_hash result; /* the result key computed when the set was recorded */
+    int date;       /* an input uses __DATE__/__TIMESTAMP__ and SOURCE_DATE_EPOCH was unset */
+    size_t n_inputs;
+    struct wc_mf_input *inputs;
+    size_t n_probes;
+    char **probes;
+};
+
+typedef struct wc_manifest {
+    wc_key1 k1; /* key1's ingredients; k1.key is key1 */
+    size_t n_sets;
+    struct wc_mf_set sets[WC_MANIFEST_MAX_SETS];
+} wc_manifest;
+
+/* malloc'd text; NULL on OOM. */
+char *wc_manifest_format(const wc_manifest *m, size_t *len);
+/* 0, -EINVAL (garbage, or a version we do not know) or -ENOMEM; m is freeable either way. */
+int wc_manifest_parse(const char *buf, size_t len, wc_manifest *m);
+void wc_manifest_free(wc_manifest *m);
+
+/* Deep copy of key1's ingredients into m->k1. 0 or -ENOMEM. */
+int wc_manifest_set_key1(wc_manifest *m, const wc_key1 *k);
+
+/* Put set s (moved: *s is zeroed) first; drop an older set with the same inputs and probes,
+ * and the oldest beyond WC_MANIFEST_MAX_SETS. */
+void wc_manifest_add(wc_manifest *m, struct wc_mf_set *s);
+
+/* Sort a set's inputs and probes by path and drop repeats: the canonical order that the
+ * result key and the manifest use. */
+void wc_mf_set_canonical(struct wc_mf_set *s);
+void wc_mf_set_free(struct wc_mf_set *s);
+
+/* The result key: key1, the set's inputs and probes (canonical order), and date
+ * ("YYYY-MM-DD") when the set depends on the date. */
+void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *date, wc_hash *out);
+
+/* Today's date as __DATE__ sees it (local time), "YYYY-MM-DD". */
+void wc_today(char buf[11]);
+
+/* The manifest form of an absolute path: WC_BASEDIR_TOKEN + rest when under the first base
+ * dir (the one wc_basedir_expand gives back), else the path. malloc'd. */
+char *wc_mf_path_store(const wc_basedirs *bd, const char *abs);
+/* The inverse. malloc'd. */
+char *wc_mf_path_resolve(const wc_basedirs *bd, const char *stored);
+
+/* Walk the sets: for each, every input must hash (memo) to its recorded hash and every probe
+ * must still be missing. Returns the index of the first set that matches, with its result key
+ * (recomputed with date when the set depends on it) in *result, or -1. */
+int wc_manifest_lookup(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo, const char *date,
+                       wc_hash *result);
+
+#endif

@@ -1,0 +1,173 @@
+/* What the runner tells: session counters, the verbose line, the debug trail, and the trim it
+ * leaves to a detached process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "hashing/basedir.h"
+#include "store/dir.h"
+#include "preload/runner.h"
+
+/* WAFCACHE_SESSION="<pid>:<path>". One write of a few bytes to a file opened O_APPEND is
+ * atomic with respect to the other runners of the build. */
+void wc_session_count(const char *bytes)
+{
+    const char *s = getenv(WC_ENV_SESSION);
+    const char *colon = s ? strchr(s, ':') : NULL;
+    if (!colon || colon[1] != '/')
+        return;
+    int fd = open(colon + 1, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t w;
+    do
+        w = write(fd, bytes, strlen(bytes));
+    while (w < 0 && errno == EINTR);
+    close(fd);
+}
+
+void wc_verbose(const struct wc_config *c, const char *fmt, ...)
+{
+    if (!c->verbosity)
+        return;
+    char line[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    dprintf(2, "wafcache: %s\n", line);
+}
+
+void wc_log(const struct wc_config *c, const char *fmt, ...)
+{
+    if (!c->log || !c->log[0])
+        return;
+    char line[8192];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    int off = (int)strftime(line, sizeof line, "%Y-%m-%d %H:%M:%S", &tm);
+    off += snprintf(line + off, sizeof line - (size_t)off, ".%03ld %d ", ts.tv_nsec / 1000000L,
+                    (int)getpid());
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line + off, sizeof line - (size_t)off - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t len = strlen(line);
+    line[len++] = '\n';
+    int fd = open(c->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    if (write(fd, line, len) < 0) {
+        /* a debug trail that cannot be written is not worth failing for */
+    }
+    close(fd);
+}
+
+static char *join_words(const char *const *w, size_t n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(w[i]) + 1;
+    char *s = malloc(len), *p = s;
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(w[i]);
+        if (i)
+            *p++ = ' ';
+        memcpy(p, w[i], l);
+        p += l;
+    }
+    *p = '\0';
+    return s;
+}
+
+/* An output as the user knows it: relative to the cwd when it is stored under root. */
+static char *display_path(const char *path, const char *root, const char *cwd)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    char *abs = wc_path_join(root, path);
+    char *rel = abs ? wc_path_relative(cwd, abs) : NULL;
+    free(abs);
+    return rel;
+}
+
+char *wc_describe_outputs(const struct wc_entry_meta *meta, const char *root, const char *cwd)
+{
+    char **w = calloc(meta->n_outputs + 1, sizeof *w);
+    char *s = NULL;
+    if (!w)
+        return NULL;
+    for (size_t i = 0; i < meta->n_outputs; i++)
+        if (!(w[i] = display_path(meta->outputs[i].path, root, cwd)))
+            goto out;
+    s = join_words((const char *const *)w, meta->n_outputs);
+out:
+    for (size_t i = 0; i < meta->n_outputs; i++)
+        free(w[i]);
+    free(w);
+    return s;
+}
+
+char *wc_describe_argv(char *const *argv)
+{
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    return join_words((const char *const *)argv, n);
+}
+
+/* Everything inherited is closed: the build tool reads our stdout and stderr until EOF, and
+ * would wait for the trim; the jobserver and the channel must not stay open either. */
+static void detach(void)
+{
+    setsid();
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+    }
+    if (syscall(SYS_close_range, 3, ~0U, 0) < 0) {
+        long max = sysconf(_SC_OPEN_MAX);
+        for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+            close((int)fd);
+    }
+}
+
+void wc_trim_in_background(const struct wc_config *c)
+{
+    struct wc_trim_limits lim = {c->trim_max_folder, c->evict_max_bytes, c->evict_interval_minutes};
+    if (c->kind != WC_STORE_DIR || !wc_dir_trim_due(c->cache, &lim))
+        return;
+    pid_t pid = fork();
+    if (pid < 0)
+        return;
+    if (pid == 0) {
+        /* The first child exits at once, so the trimmer is nobody's child to wait for. */
+        if (fork() == 0) {
+            detach();
+            struct wc_trim_result res;
+            wc_dir_trim(c->cache, &lim, 0, &res);
+        }
+        _exit(0);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+}

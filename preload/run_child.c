@@ -1,0 +1,379 @@
+/* Running the real command: the raw exec, the observation channel, and the child whose
+ * stdout and stderr are passed through live while they are recorded. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "preload/runner.h"
+
+/* ---- exec --------------------------------------------------------------------------------- */
+
+void wc_exec_raw(const char *path, char *const *argv, char *const *envp)
+{
+    syscall(SYS_execve, path, argv, envp);
+}
+
+void wc_exec_or_die(const char *path, char *const *argv, char *const *envp)
+{
+    wc_exec_raw(path, argv, envp);
+    int e = errno;
+    dprintf(2, "wafcache-run: %s: %s\n", path, strerror(e));
+    _exit(e == ENOENT ? 127 : 126);
+}
+
+/* ---- the channel -------------------------------------------------------------------------- */
+
+static int tmp_unlinked(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+    /* O_TMPFILE needs file-system support (not every tmpfs or overlay has it). */
+    char *tmpl = wc_path_join(dir, "wafcache-channel.XXXXXX");
+    if (!tmpl)
+        return -ENOMEM;
+    fd = mkostemp(tmpl, O_APPEND | O_CLOEXEC);
+    int e = errno;
+    if (fd >= 0)
+        unlink(tmpl);
+    free(tmpl);
+    return fd >= 0 ? fd : -e;
+}
+
+int wc_channel_create(int *fd, char *value, size_t n)
+{
+    const char *dir = getenv("TMPDIR");
+    int tmp = tmp_unlinked(dir && dir[0] == '/' ? dir : "/tmp");
+    if (tmp < 0 && dir)
+        tmp = tmp_unlinked("/tmp");
+    if (tmp < 0)
+        return tmp;
+    /* Above 100, where a build's own descriptors rarely go, and without O_CLOEXEC: every
+     * process of the command inherits it. */
+    int hi = fcntl(tmp, F_DUPFD, 100);
+    int e = errno;
+    close(tmp);
+    if (hi < 0)
+        return -e;
+    struct stat st;
+    if (fstat(hi, &st) < 0) {
+        e = errno;
+        close(hi);
+        return -e;
+    }
+    snprintf(value, n, "%d:%lu:%lu", hi, (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+    *fd = hi;
+    return 0;
+}
+
+int wc_channel_read(int fd, size_t max, char **buf, size_t *len)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if ((uint64_t)st.st_size > max)
+        return -EFBIG;
+    size_t size = (size_t)st.st_size, got = 0;
+    char *p = malloc(size + 1);
+    if (!p)
+        return -ENOMEM;
+    while (got < size) {
+        ssize_t r = pread(fd, p + got, size - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break; /* a shorter file than fstat said: parse what there is */
+        got += (size_t)r;
+    }
+    p[got] = '\0';
+    *buf = p;
+    *len = got;
+    return 0;
+}
+
+/* ---- signals ------------------------------------------------------------------------------ */
+
+static volatile pid_t g_child;
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define N_FORWARDED (sizeof forwarded / sizeof forwarded[0])
+
+static void forward(int sig)
+{
+    int e = errno;
+    if (g_child > 0)
+        kill(g_child, sig);
+    errno = e;
+}
+
+static void block_forwarded(int how, sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < N_FORWARDED; i++)
+        sigaddset(&set, forwarded[i]);
+    sigprocmask(how, &set, old);
+}
+
+/* No SA_RESTART: poll() returns EINTR and the loop goes on. */
+static void install_forwarding(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < N_FORWARDED; i++)
+        sigaction(forwarded[i], &sa, NULL);
+}
+
+void wc_exit_like(int status)
+{
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        signal(sig, SIG_DFL);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        kill(getpid(), sig);
+        exit(128 + sig);
+    }
+    exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+/* ---- the pseudo-terminal for stderr ------------------------------------------------------- */
+
+/* A terminal in raw mode (no "\n" -> "\r\n"), as wide as ours: the compiler sees what it
+ * would see on our stderr (colours, line width) and we see its bytes unchanged. */
+static int open_pty(int *master, int *slave)
+{
+    char name[128];
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0)
+        return -errno;
+    if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof name) != 0)
+        goto fail;
+    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0)
+        goto fail;
+    struct termios t;
+    if (tcgetattr(s, &t) == 0) {
+        cfmakeraw(&t);
+        tcsetattr(s, TCSANOW, &t);
+    }
+    struct winsize ws;
+    if (ioctl(2, TIOCGWINSZ, &ws) == 0)
+        ioctl(s, TIOCSWINSZ, &ws);
+    *master = m;
+    *slave = s;
+    return 0;
+fail:
+    close(m);
+    return -EIO;
+}
+
+/* ---- the child ---------------------------------------------------------------------------- */
+
+struct stream {
+    int fd;     /* our end; -1 once closed */
+    int dst;    /* 1 or 2 */
+    int broken; /* dst no longer takes bytes */
+    char **buf;
+    size_t *len;
+    size_t cap;
+};
+
+static struct sigaction g_old_pipe;
+
+static void child_exec(const struct wc_child *c, int out_w, int err_w, const sigset_t *mask)
+{
+    if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+        _exit(127);
+    /* Dispositions the build gave us, not ours: exec keeps an ignored SIGPIPE ignored. */
+    for (size_t i = 0; i < N_FORWARDED; i++)
+        signal(forwarded[i], SIG_DFL);
+    sigaction(SIGPIPE, &g_old_pipe, NULL);
+    sigprocmask(SIG_SETMASK, mask, NULL);
+    wc_exec_or_die(c->path, c->argv, c->envp);
+}
+
+static int write_all(struct stream *s, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(s->dst, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN) {
+            /* Someone made our stdout non-blocking (a shared pipe): wait until it drains. */
+            struct pollfd pfd = {s->dst, POLLOUT, 0};
+            poll(&pfd, 1, 1000);
+            continue;
+        }
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void record(struct stream *s, const char *p, size_t n, int *overflow)
+{
+    if (*overflow || *s->len + n > WC_MAX_RECORDED) {
+        *overflow = 1;
+        return;
+    }
+    if (*s->len + n > s->cap) {
+        size_t cap = s->cap ? s->cap : 16384;
+        while (cap < *s->len + n)
+            cap *= 2;
+        char *q = realloc(*s->buf, cap);
+        if (!q) {
+            *overflow = 1;
+            return;
+        }
+        *s->buf = q;
+        s->cap = cap;
+    }
+    memcpy(*s->buf + *s->len, p, n);
+    *s->len += n;
+}
+
+/* Read what is there on one stream; pass it on and record it. A pty's master reads EIO once
+ * the last slave is closed: that is its end of file. */
+static void pump(struct stream *s, int *overflow)
+{
+    char chunk[65536];
+    ssize_t r = read(s->fd, chunk, sizeof chunk);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (r <= 0) {
+        close(s->fd);
+        s->fd = -1;
+        return;
+    }
+    if (!s->broken && write_all(s, chunk, (size_t)r) < 0)
+        s->broken = 1; /* the build stopped reading: keep draining so the child ends */
+    record(s, chunk, (size_t)r, overflow);
+}
+
+static void pass_through(struct stream *st, int *overflow)
+{
+    while (st[0].fd >= 0 || st[1].fd >= 0) {
+        struct pollfd p[2];
+        for (int i = 0; i < 2; i++)
+            p[i] = (struct pollfd){st[i].fd, POLLIN, 0};
+        int n = poll(p, 2, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        /* stdout first, then stderr: within a stream, order is kept. */
+        for (int i = 0; i < 2; i++)
+            if (st[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+                pump(&st[i], overflow);
+    }
+    for (int i = 0; i < 2; i++)
+        if (st[i].fd >= 0)
+            close(st[i].fd);
+}
+
+static pid_t wait_child(pid_t pid, int *status)
+{
+    pid_t r;
+    do
+        r = waitpid(pid, status, 0);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+/* Pipes (or a pty for stderr): fds[0..1] stdout read/write, fds[2..3] stderr read/write. */
+static int open_streams(struct wc_child *c, int fds[4])
+{
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+    if (c->stderr_pty && open_pty(&fds[2], &fds[3]) == 0)
+        return 0;
+    c->pty_failed = c->stderr_pty;
+    if (pipe2(fds + 2, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(fds[0]);
+        close(fds[1]);
+        return -e;
+    }
+    return 0;
+}
+
+/* The clock file systems stamp mtimes with: a coarse one, up to a tick behind the precise
+ * one. Compared with it, a file changed after the start can never look older than the start. */
+static int64_t coarse_now_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) < 0)
+        return wc_now_ns();
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static pid_t start(struct wc_child *c, int fds[4])
+{
+    sigset_t old;
+    block_forwarded(SIG_BLOCK, &old);
+    c->start_ns = coarse_now_ns();
+    pid_t pid = fork();
+    if (pid == 0)
+        child_exec(c, fds[1], fds[3], &old);
+    if (pid > 0)
+        g_child = pid;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return pid;
+}
+
+int wc_child_run(struct wc_child *c)
+{
+    int fds[4];
+    int rc = open_streams(c, fds);
+    if (rc < 0)
+        return rc;
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, &g_old_pipe);
+    install_forwarding();
+    pid_t pid = start(c, fds);
+    int e = errno;
+    close(fds[1]);
+    close(fds[3]);
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[2]);
+        sigaction(SIGPIPE, &g_old_pipe, NULL);
+        return -e;
+    }
+    struct stream st[2] = {{fds[0], 1, 0, &c->out, &c->out_len, 0},
+                           {fds[2], 2, 0, &c->err, &c->err_len, 0}};
+    pass_through(st, &c->overflow);
+    if (wait_child(pid, &c->status) < 0)
+        c->status = 127 << 8; /* cannot happen with our own child; never cached */
+    c->end_ns = coarse_now_ns();
+    sigaction(SIGPIPE, &g_old_pipe, NULL);
+    return 0;
+}
+
+void wc_child_free(struct wc_child *c)
+{
+    free(c->out);
+    free(c->err);
+    c->out = c->err = NULL;
+    c->out_len = c->err_len = 0;
+}

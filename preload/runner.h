@@ -1,0 +1,102 @@
+/* Internal interfaces of the runner (wafcache-run): running the real command
+ * (run_child.c), turning what it did into a manifest set and an entry (collect.c), and
+ * reporting (report.c). runner.c holds the decisions. */
+#ifndef WC_RUNNER_H
+#define WC_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "hashing/basedir.h"
+#include "hashing/manifest.h"
+#include "hashing/memo.h"
+#include "preload/channel.h"
+#include "store/entry.h"
+
+/* ---- run_child.c -------------------------------------------------------------------------- */
+
+/* Most bytes of stdout (and of stderr) recorded; beyond, the run is passed through but not
+ * cached. */
+#define WC_MAX_RECORDED (64u << 20)
+/* Longest observation channel read back. */
+#define WC_MAX_CHANNEL (256u << 20)
+
+/* Replace this process by the program with the raw system call: the libwafcache.so loaded in
+ * the runner would otherwise send the exec back to a runner. Returns only if it fails; then
+ * the caller exits as a shell would (126 or 127). */
+void wc_exec_raw(const char *path, char *const *argv, char *const *envp);
+/* wc_exec_raw, and on failure a message and exit(126 or 127). */
+void wc_exec_or_die(const char *path, char *const *argv, char *const *envp)
+    __attribute__((noreturn));
+
+/* The observation channel: an unlinked temporary file opened O_APPEND, at a descriptor >= 100
+ * without O_CLOEXEC. *value gets "<fd>:<dev>:<ino>" for WC_ENV_OBSERVE. 0 or -errno. */
+int wc_channel_create(int *fd, char *value, size_t n);
+/* Everything written to the channel. 0, -EFBIG beyond max, or -errno. */
+int wc_channel_read(int fd, size_t max, char **buf, size_t *len);
+
+struct wc_child {
+    const char *path; /* what to execute */
+    char *const *argv;
+    char *const *envp;
+    int stderr_pty; /* give the child a terminal for stderr (ours is one) */
+
+    /* results */
+    int status; /* from waitpid */
+    int64_t start_ns, end_ns;
+    char *out, *err; /* recorded stdout and stderr (malloc'd, may be NULL when empty) */
+    size_t out_len, err_len;
+    int overflow;   /* more than WC_MAX_RECORDED on a stream */
+    int pty_failed; /* stderr_pty was asked and could not be given */
+};
+
+/* Run c->path as a child, passing its stdout and stderr through to ours while recording
+ * them, forwarding SIGINT, SIGTERM, SIGHUP and SIGQUIT, and wait for it. 0 once the child has
+ * run (c->status is set), or -errno when it could not be started. */
+int wc_child_run(struct wc_child *c);
+void wc_child_free(struct wc_child *c);
+
+/* Exit as the child did: its exit code, or the signal that killed it, raised again. */
+void wc_exit_like(int status) __attribute__((noreturn));
+
+/* ---- collect.c ---------------------------------------------------------------------------- */
+
+struct wc_collect {
+    const char *cwd;
+    const char *root;           /* outputs are stored relative to this directory (dirs[0] or cwd) */
+    const wc_basedirs *bd;      /* every base dir */
+    const wc_basedirs *primary; /* the one manifest paths are relative to (root) */
+    wc_memo *memo;
+    int64_t start_ns;      /* when the real command started */
+    int source_date_epoch; /* SOURCE_DATE_EPOCH is set */
+    char why[256];         /* why the run is not cached */
+};
+
+/* From a complete observation: the input set (inputs with their hashes, probes; canonical)
+ * and the outputs (paths only; wc_entry_push fills the rest). 0 when the run qualifies, 1
+ * when it does not (x->why says why), -ENOMEM. set and meta are freeable either way. */
+int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc_mf_set *set,
+               struct wc_entry_meta *meta);
+
+/* ---- report.c ----------------------------------------------------------------------------- */
+
+/* Append counter bytes ("q", "h", "w", "e") to the build's session file, if there is one. */
+void wc_session_count(const char *bytes);
+
+/* One line on stderr, when WAFCACHE_VERBOSITY is set: "wafcache: <what>". */
+void wc_verbose(const struct wc_config *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* One line appended to WAFCACHE_LOG, when set: "<time> <pid> <what>". */
+void wc_log(const struct wc_config *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Space-separated output paths of meta (stored relative to root; shown relative to cwd), or
+ * argv, for messages; malloc'd (NULL on OOM). */
+char *wc_describe_outputs(const struct wc_entry_meta *meta, const char *root, const char *cwd);
+char *wc_describe_argv(char *const *argv);
+
+/* Run the LRU trim of the local store at root in a detached process, if one is due. */
+void wc_trim_in_background(const struct wc_config *c);
+
+#endif
