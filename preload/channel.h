@@ -13,6 +13,8 @@
  *   "<pid> n <from>\t<to>"   rename
  *   "<pid> u <path>"         unlink / rmdir
  *   "<pid> i"                read from standard input (a terminal or pipe)
+ *   "<pid> s <path>"         written by the parent of a posix_spawn: its child <pid> runs
+ *                            <path> and must say hello itself (else: not observed)
  * Paths are absolute and lexically normal; '\\', '\n' and '\t' in them are escaped as
  * "\\\\", "\\n", "\\t". An exec that succeeds is followed by "B" of the old image and "H" of
  * the new one with the same pid. */

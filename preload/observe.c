@@ -1,2 +1,1198 @@
-/* stub: being written */
-typedef int wc_stub_observe_t;
+/* libwafcache.so in the processes of a real command (OBSERVE mode): every path a process
+ * reads, writes, probes, executes or maps is reported on the observation channel, in the
+ * wire format of preload/channel.h. Also the copy-on-write of WAFCACHE_HARDLINK, which the
+ * open wrappers do in both INTERCEPT and OBSERVE modes.
+ *
+ * Each process buffers its events in a static buffer and appends them with one write() (the
+ * channel is O_APPEND on a regular file, so appends of different processes never interleave).
+ * Only the process that owns the buffer may touch it: a vfork child runs in its parent's
+ * memory, so it writes each event straight to the channel from its stack instead. */
+#undef _FORTIFY_SOURCE
+#include "preload/preload.h"
+#include "preload/channel.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+/* Longest line: pid, kind, and two paths whose every byte may need an escape. */
+#define WC_LINE_MAX (4 * PATH_MAX + 64)
+#define WC_HELLO_MAX (2 * PATH_MAX + 64)
+
+static int ch_fd = -1;
+static dev_t ch_dev;
+static ino_t ch_ino;
+static int ch_ok;
+static char exe[PATH_MAX];
+
+static char buf[65536];
+static size_t buf_len;
+static pid_t owner;
+static atomic_flag buf_lock = ATOMIC_FLAG_INIT;
+static int ended;       /* the owner said its final bye */
+static pid_t hello_for; /* the non-owner process that already said hello */
+static int stdin_done;  /* "i" reported, or stdin is /dev/null */
+
+static int observing(void)
+{
+    return wc_state.mode == WC_MODE_OBSERVE && ch_ok;
+}
+
+/* ---- writing to the channel ---- */
+
+static void ch_write(const char *p, size_t n)
+{
+    struct stat st;
+
+    /* The command may have closed the channel and reused its number for its own file. */
+    if (!ch_ok || n == 0 || wc_sys_fstat(ch_fd, &st) < 0 || st.st_dev != ch_dev ||
+        st.st_ino != ch_ino)
+        return;
+    while (n > 0) {
+        ssize_t w = syscall(SYS_write, ch_fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static size_t put_uint(char *out, unsigned long v)
+{
+    char tmp[24];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* s with '\\', '\n' and '\t' escaped; out must hold 2 * strlen(s). */
+static size_t put_escaped(char *out, const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++) {
+        char c = *s;
+        if (c == '\\' || c == '\n' || c == '\t') {
+            out[n++] = '\\';
+            c = c == '\\' ? '\\' : c == '\n' ? 'n' : 't';
+        }
+        out[n++] = c;
+    }
+    return n;
+}
+
+/* "<pid> <kind>[ <a>[\t<b>]]\n" into out (WC_LINE_MAX); a and b at most PATH_MAX long. */
+static size_t format_line(char *out, pid_t pid, char kind, const char *a, const char *b)
+{
+    size_t n = put_uint(out, (unsigned long)pid);
+
+    out[n++] = ' ';
+    out[n++] = kind;
+    if (a) {
+        out[n++] = ' ';
+        n += put_escaped(out + n, a);
+    }
+    if (b) {
+        out[n++] = '\t';
+        n += put_escaped(out + n, b);
+    }
+    out[n++] = '\n';
+    return n;
+}
+
+/* "<pid> H <ppid> <exe>\n" into out (WC_HELLO_MAX). */
+static size_t format_hello(char *out, pid_t pid)
+{
+    char arg[PATH_MAX + 24];
+    size_t n = put_uint(arg, (unsigned long)getppid());
+
+    arg[n++] = ' ';
+    strcpy(arg + n, exe);
+    return format_line(out, pid, 'H', arg, NULL);
+}
+
+static void write_hello(pid_t pid)
+{
+    char line[WC_HELLO_MAX];
+
+    ch_write(line, format_hello(line, pid));
+}
+
+static void flush_locked(void)
+{
+    ch_write(buf, buf_len);
+    buf_len = 0;
+}
+
+static void append_locked(const char *line, size_t n)
+{
+    if (n > sizeof(buf) - buf_len)
+        flush_locked();
+    if (n > sizeof(buf)) {
+        ch_write(line, n);
+        return;
+    }
+    memcpy(buf + buf_len, line, n);
+    buf_len += n;
+}
+
+/* The buffer is ours when this is the owning process and no other thread (or a signal
+ * handler interrupting this one) holds it. Never waits: a busy buffer means a direct write. */
+static int take_buffer(pid_t pid)
+{
+    if (pid != owner || ended)
+        return 0;
+    if (atomic_flag_test_and_set_explicit(&buf_lock, memory_order_acquire))
+        return 0;
+    /* A vfork child that ran since our last event may have left its pid here. */
+    hello_for = 0;
+    return 1;
+}
+
+static void release_buffer(void)
+{
+    atomic_flag_clear_explicit(&buf_lock, memory_order_release);
+}
+
+/* One write from the stack, for a process that cannot use the buffer. A non-owner (fork or
+ * vfork child) says hello before its first event; an owner past its bye reopens and closes. */
+static void emit_direct(pid_t pid, const char *line, size_t n)
+{
+    char out[n + 2 * WC_HELLO_MAX];
+    size_t k = 0;
+    int close_after = 0;
+
+    if (pid == owner && ended) {
+        k = format_hello(out, pid);
+        close_after = 1;
+    } else if (pid != owner && hello_for != pid) {
+        k = format_hello(out, pid);
+        hello_for = pid;
+    }
+    memcpy(out + k, line, n);
+    k += n;
+    if (close_after)
+        k += format_line(out + k, pid, 'B', NULL, NULL);
+    ch_write(out, k);
+}
+
+static void emit(const char *line, size_t n)
+{
+    pid_t pid = getpid();
+
+    if (take_buffer(pid)) {
+        append_locked(line, n);
+        release_buffer();
+        return;
+    }
+    emit_direct(pid, line, n);
+}
+
+/* ---- paths ---- */
+
+/* Append the components of s to out (len bytes so far, "" meaning "/"), lexically: "." and
+ * empty components vanish, ".." removes the last one. -1 when out would overflow. */
+static int push_components(char *out, size_t *len, size_t cap, const char *s)
+{
+    while (*s) {
+        const char *end = strchrnul(s, '/');
+        size_t clen = (size_t)(end - s);
+        if (clen == 2 && s[0] == '.' && s[1] == '.') {
+            while (*len > 0 && out[--*len] != '/')
+                ;
+        } else if (clen > 0 && !(clen == 1 && s[0] == '.')) {
+            if (*len + 1 + clen + 1 > cap)
+                return -1;
+            out[(*len)++] = '/';
+            memcpy(out + *len, s, clen);
+            *len += clen;
+        }
+        s = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+/* Where a relative path starts from: the cwd, or the directory dirfd names. */
+static int base_dir(int dirfd, char *out, size_t cap)
+{
+    char proc[32] = "/proc/self/fd/";
+    long n;
+
+    if (dirfd == AT_FDCWD) {
+        if (syscall(SYS_getcwd, out, cap) < 0)
+            return -1;
+        return out[0] == '/' ? 0 : -1;
+    }
+    if (dirfd < 0)
+        return -1;
+    proc[14 + put_uint(proc + 14, (unsigned long)dirfd)] = '\0';
+    n = syscall(SYS_readlinkat, AT_FDCWD, proc, out, cap - 1);
+    if (n <= 0)
+        return -1;
+    out[n] = '\0';
+    return out[0] == '/' ? 0 : -1;
+}
+
+/* The absolute, lexically normal form of path relative to dirfd, into out (PATH_MAX). */
+static int resolve(int dirfd, const char *path, char *out)
+{
+    char base[PATH_MAX];
+    size_t len = 0;
+
+    if (path[0] != '/') {
+        if (base_dir(dirfd, base, sizeof(base)) < 0 ||
+            push_components(out, &len, PATH_MAX, base) < 0)
+            return -1;
+    }
+    if (push_components(out, &len, PATH_MAX, path) < 0)
+        return -1;
+    if (len == 0)
+        out[len++] = '/';
+    out[len] = '\0';
+    return 0;
+}
+
+/* A path we cannot express: an event the parser does not know makes the run uncacheable,
+ * which is the truth. */
+static void emit_unresolvable(void)
+{
+    char line[64];
+
+    emit(line, format_line(line, getpid(), 'E', NULL, NULL));
+}
+
+static void emit_paths(pid_t pid, char kind, int dirfd1, const char *p1, int dirfd2, const char *p2)
+{
+    char a[PATH_MAX], b[PATH_MAX], line[WC_LINE_MAX];
+
+    if (resolve(dirfd1, p1, a) < 0 || (p2 && resolve(dirfd2, p2, b) < 0)) {
+        emit_unresolvable();
+        return;
+    }
+    emit(line, format_line(line, pid, kind, a, p2 ? b : NULL));
+}
+
+void wc_ev_path(char kind, int dirfd, const char *path)
+{
+    int saved = errno;
+
+    if (observing() && path)
+        emit_paths(getpid(), kind, dirfd, path, AT_FDCWD, NULL);
+    errno = saved;
+}
+
+void wc_ev_missing_if(int err, int dirfd, const char *path)
+{
+    if ((err == ENOENT || err == ENOTDIR) && path && *path)
+        wc_ev_path('m', dirfd, path);
+}
+
+static void ev_rename(int olddirfd, const char *from, int newdirfd, const char *to)
+{
+    int saved = errno;
+
+    if (observing() && from && to)
+        emit_paths(getpid(), 'n', olddirfd, from, newdirfd, to);
+    errno = saved;
+}
+
+void wc_ev_spawned(pid_t child, const char *path)
+{
+    int saved = errno;
+
+    if (observing() && child > 0)
+        emit_paths(child, 's', AT_FDCWD, path, AT_FDCWD, NULL);
+    errno = saved;
+}
+
+/* ---- process boundaries ---- */
+
+void wc_ev_exec_begin(int dirfd, const char *path)
+{
+    char prog[PATH_MAX], line[WC_LINE_MAX + 32];
+    pid_t pid = getpid();
+    size_t n;
+    int saved = errno;
+
+    if (!observing())
+        return;
+    if (resolve(dirfd, path, prog) < 0) {
+        /* Still close this image: the new one's hello must follow. */
+        n = format_line(line, pid, 'E', NULL, NULL);
+    } else {
+        n = format_line(line, pid, 'x', prog, NULL);
+    }
+    n += format_line(line + n, pid, 'B', NULL, NULL);
+    if (take_buffer(pid)) {
+        append_locked(line, n);
+        flush_locked();
+        release_buffer();
+    } else {
+        emit_direct(pid, line, n);
+    }
+    errno = saved;
+}
+
+void wc_ev_exec_failed(void)
+{
+    int saved = errno;
+
+    if (observing())
+        write_hello(getpid());
+    errno = saved;
+}
+
+void wc_ev_exit(void)
+{
+    char line[64];
+    pid_t pid = getpid();
+    size_t n;
+    int saved = errno;
+
+    if (!observing())
+        return;
+    n = format_line(line, pid, 'B', NULL, NULL);
+    if (take_buffer(pid)) {
+        append_locked(line, n);
+        flush_locked();
+        ended = 1;
+        release_buffer();
+    } else if (pid != owner && hello_for == pid) {
+        ch_write(line, n);
+    }
+    errno = saved;
+}
+
+void wc_observe_fini(void)
+{
+    wc_ev_exit();
+}
+
+/* A fork child has its own copy of the buffer: it owns it from now on, empty, and says its
+ * own hello. (vfork and posix_spawn children do not come here.) */
+static void atfork_child(void)
+{
+    if (!ch_ok)
+        return;
+    owner = getpid();
+    buf_len = 0;
+    ended = 0;
+    hello_for = 0;
+    atomic_flag_clear(&buf_lock);
+    write_hello(owner);
+}
+
+static int parse_spec(const char *spec)
+{
+    char *end;
+    unsigned long fd, dev, ino;
+
+    errno = 0;
+    fd = strtoul(spec, &end, 10);
+    if (*end != ':')
+        return -1;
+    dev = strtoul(end + 1, &end, 10);
+    if (*end != ':')
+        return -1;
+    ino = strtoul(end + 1, &end, 10);
+    if (*end != '\0' || errno || fd > INT_MAX)
+        return -1;
+    ch_fd = (int)fd;
+    ch_dev = (dev_t)dev;
+    ch_ino = (ino_t)ino;
+    return 0;
+}
+
+static int report_object(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    (void)size;
+    (void)ctx;
+    /* The main program has no name here (its path is in the hello), the vDSO a bare one; the
+     * library itself is not an input of the command. */
+    if (info->dlpi_name && info->dlpi_name[0] == '/' && strcmp(info->dlpi_name, wc_state.lib))
+        wc_ev_path('l', AT_FDCWD, info->dlpi_name);
+    return 0;
+}
+
+void wc_observe_init(const char *spec)
+{
+    struct stat st;
+    ssize_t n;
+
+    if (parse_spec(spec) < 0 || wc_sys_fstat(ch_fd, &st) < 0 || st.st_dev != ch_dev ||
+        st.st_ino != ch_ino)
+        return;
+    n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    owner = getpid();
+    ch_ok = 1;
+    /* Hello goes out at once: a process killed before its first flush then shows up as
+     * hello-without-bye (incomplete) instead of not at all. */
+    write_hello(owner);
+    pthread_atfork(NULL, NULL, atfork_child);
+    dl_iterate_phdr(report_object, NULL);
+}
+
+/* ---- standard input ---- */
+
+static void note_stdin(int fd)
+{
+    struct stat st;
+    char line[32];
+    int saved;
+
+    if (fd != 0 || stdin_done || !observing())
+        return;
+    saved = errno;
+    stdin_done = 1;
+    if (wc_sys_fstat(0, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+        errno = saved;
+        return;
+    }
+    emit(line, format_line(line, getpid(), 'i', NULL, NULL));
+    errno = saved;
+}
+
+static void note_stdin_stream(FILE *f)
+{
+    if (f && !stdin_done && wc_state.mode == WC_MODE_OBSERVE)
+        note_stdin(f == stdin ? 0 : fileno_unlocked(f));
+}
+
+/* ---- WAFCACHE_HARDLINK: never write through a link shared with the cache ---- */
+
+static int open_writes(int flags)
+{
+    return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
+static int is_tmpfile(int flags)
+{
+    return (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+static int copy_fd(int src, int dst)
+{
+    char chunk[16384];
+
+    for (;;) {
+        ssize_t r = syscall(SYS_read, src, chunk, sizeof(chunk));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return (int)r;
+        for (ssize_t off = 0; off < r;) {
+            ssize_t w = syscall(SYS_write, dst, chunk + off, (size_t)(r - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return -1;
+            off += w;
+        }
+    }
+}
+
+static int sys_renameat(int dirfd, const char *from, const char *to)
+{
+#ifdef SYS_renameat
+    return (int)syscall(SYS_renameat, dirfd, from, dirfd, to);
+#else
+    return (int)syscall(SYS_renameat2, dirfd, from, dirfd, to, 0);
+#endif
+}
+
+/* Build the private copy as tmp, then rename it over path. */
+static void replace_by_copy(int dirfd, const char *path, const char *tmp, const struct stat *st,
+                            int truncating)
+{
+    int src = -1, dst, ok = 0;
+
+    dst = (int)syscall(SYS_openat, dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (dst < 0)
+        return;
+    if (!truncating)
+        src = (int)syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC);
+    if (truncating || (src >= 0 && copy_fd(src, dst) == 0))
+        ok = syscall(SYS_fchmod, dst, st->st_mode & 07777) == 0;
+    if (src >= 0)
+        syscall(SYS_close, src);
+    syscall(SYS_close, dst);
+    if (!ok || sys_renameat(dirfd, tmp, path) < 0)
+        syscall(SYS_unlinkat, dirfd, tmp, 0);
+}
+
+void wc_cow_before_open(int dirfd, const char *path, int flags)
+{
+    struct stat st;
+    char tmp[PATH_MAX + 32];
+    size_t len = strlen(path);
+    int saved = errno;
+
+    if (!wc_state.hardlink || !open_writes(flags) || is_tmpfile(flags) || len == 0 ||
+        len >= PATH_MAX)
+        return;
+    if (wc_sys_fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        st.st_nlink > 1) {
+        memcpy(tmp, path, len);
+        memcpy(tmp + len, ".wccow.", 7);
+        tmp[len + 7 + put_uint(tmp + len + 7, (unsigned long)getpid())] = '\0';
+        replace_by_copy(dirfd, path, tmp, &st, (flags & O_TRUNC) != 0);
+    }
+    errno = saved;
+}
+
+/* ---- opens ---- */
+
+/* Whether the file existed before an open that may create it: only asked when its old
+ * content survives the open (no O_TRUNC, no O_EXCL), since only then is it an input. */
+static int open_pre(int dirfd, const char *path, int flags)
+{
+    struct stat st;
+    int saved = errno, existed = 0;
+
+    if (wc_state.mode == WC_MODE_OFF || !path)
+        return 0;
+    wc_cow_before_open(dirfd, path, flags);
+    if (observing() && (flags & O_CREAT) && !(flags & (O_EXCL | O_TRUNC)))
+        existed = wc_sys_fstatat(dirfd, path, &st, 0) == 0;
+    errno = saved;
+    return existed;
+}
+
+static void open_post(int dirfd, const char *path, int flags, int existed_before, int ok)
+{
+    int err = errno;
+    int kills, existed;
+
+    if (!observing() || !path)
+        return;
+    if (!ok) {
+        wc_ev_missing_if(err, dirfd, path);
+        return;
+    }
+    if (is_tmpfile(flags))
+        return;
+    kills = (flags & O_TRUNC) || ((flags & O_CREAT) && (flags & O_EXCL));
+    existed = !(flags & O_CREAT) ? 1 : (flags & O_EXCL) ? 0 : existed_before;
+    /* Old content that survives the open is an input, even when the file is written. */
+    if (!kills && existed)
+        wc_ev_path('r', dirfd, path);
+    if (open_writes(flags) || !existed)
+        wc_ev_path('w', dirfd, path);
+}
+
+static mode_t open_mode(int flags, va_list ap)
+{
+    return __OPEN_NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
+}
+
+WC_EXPORT int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    mode_t mode;
+    int pre, fd;
+
+    va_start(ap, flags);
+    mode = open_mode(flags, ap);
+    va_end(ap);
+    wc_ensure_real();
+    pre = open_pre(AT_FDCWD, path, flags);
+    fd = wc_real.open(path, flags, mode);
+    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    return fd;
+}
+
+WC_EXPORT int open64(const char *path, int flags, ...)
+{
+    va_list ap;
+    mode_t mode;
+    int pre, fd;
+
+    va_start(ap, flags);
+    mode = open_mode(flags, ap);
+    va_end(ap);
+    wc_ensure_real();
+    pre = open_pre(AT_FDCWD, path, flags);
+    fd = wc_real.open64(path, flags, mode);
+    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    return fd;
+}
+
+WC_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    mode_t mode;
+    int pre, fd;
+
+    va_start(ap, flags);
+    mode = open_mode(flags, ap);
+    va_end(ap);
+    wc_ensure_real();
+    pre = open_pre(dirfd, path, flags);
+    fd = wc_real.openat(dirfd, path, flags, mode);
+    open_post(dirfd, path, flags, pre, fd >= 0);
+    return fd;
+}
+
+WC_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    mode_t mode;
+    int pre, fd;
+
+    va_start(ap, flags);
+    mode = open_mode(flags, ap);
+    va_end(ap);
+    wc_ensure_real();
+    pre = open_pre(dirfd, path, flags);
+    fd = wc_real.openat64(dirfd, path, flags, mode);
+    open_post(dirfd, path, flags, pre, fd >= 0);
+    return fd;
+}
+
+/* The _FORTIFY_SOURCE spellings (no mode: they are only used without O_CREAT). */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
+WC_EXPORT int __open_2(const char *path, int flags)
+{
+    wc_ensure_real();
+    int pre = open_pre(AT_FDCWD, path, flags);
+    int fd = wc_real.open_2(path, flags);
+    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    return fd;
+}
+
+WC_EXPORT int __open64_2(const char *path, int flags)
+{
+    wc_ensure_real();
+    int pre = open_pre(AT_FDCWD, path, flags);
+    int fd = wc_real.open64_2(path, flags);
+    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    return fd;
+}
+
+WC_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+    wc_ensure_real();
+    int pre = open_pre(dirfd, path, flags);
+    int fd = wc_real.openat_2(dirfd, path, flags);
+    open_post(dirfd, path, flags, pre, fd >= 0);
+    return fd;
+}
+
+WC_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+    wc_ensure_real();
+    int pre = open_pre(dirfd, path, flags);
+    int fd = wc_real.openat64_2(dirfd, path, flags);
+    open_post(dirfd, path, flags, pre, fd >= 0);
+    return fd;
+}
+
+WC_EXPORT int creat(const char *path, mode_t mode)
+{
+    int flags = O_CREAT | O_WRONLY | O_TRUNC;
+
+    wc_ensure_real();
+    int pre = open_pre(AT_FDCWD, path, flags);
+    int fd = wc_real.creat(path, mode);
+    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    return fd;
+}
+
+WC_EXPORT int creat64(const char *path, mode_t mode)
+{
+    int flags = O_CREAT | O_WRONLY | O_TRUNC;
+
+    wc_ensure_real();
+    int pre = open_pre(AT_FDCWD, path, flags);
+    int fd = wc_real.creat64(path, mode);
+    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    return fd;
+}
+
+/* The open(2) flags an fopen mode stands for. */
+static int fopen_flags(const char *mode)
+{
+    int flags, plus = mode && strchr(mode, '+') != NULL;
+
+    if (!mode)
+        return O_RDONLY;
+    switch (mode[0]) {
+    case 'w':
+        flags = O_CREAT | O_TRUNC | (plus ? O_RDWR : O_WRONLY);
+        break;
+    case 'a':
+        flags = O_CREAT | O_APPEND | (plus ? O_RDWR : O_WRONLY);
+        break;
+    default:
+        flags = plus ? O_RDWR : O_RDONLY;
+    }
+    if (strchr(mode, 'x') && (flags & O_CREAT))
+        flags |= O_EXCL;
+    return flags;
+}
+
+WC_EXPORT FILE *fopen(const char *path, const char *mode)
+{
+    int flags = fopen_flags(mode);
+
+    wc_ensure_real();
+    int pre = open_pre(AT_FDCWD, path, flags);
+    FILE *f = wc_real.fopen(path, mode);
+    open_post(AT_FDCWD, path, flags, pre, f != NULL);
+    return f;
+}
+
+WC_EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+    int flags = fopen_flags(mode);
+
+    wc_ensure_real();
+    int pre = open_pre(AT_FDCWD, path, flags);
+    FILE *f = wc_real.fopen64(path, mode);
+    open_post(AT_FDCWD, path, flags, pre, f != NULL);
+    return f;
+}
+
+WC_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
+{
+    int flags = fopen_flags(mode);
+
+    wc_ensure_real();
+    int pre = open_pre(AT_FDCWD, path, flags);
+    FILE *f = wc_real.freopen(path, mode, stream);
+    open_post(AT_FDCWD, path, flags, pre, f != NULL);
+    return f;
+}
+
+WC_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
+{
+    int flags = fopen_flags(mode);
+
+    wc_ensure_real();
+    int pre = open_pre(AT_FDCWD, path, flags);
+    FILE *f = wc_real.freopen64(path, mode, stream);
+    open_post(AT_FDCWD, path, flags, pre, f != NULL);
+    return f;
+}
+
+/* ---- probes: stat, access and friends report only what is missing ---- */
+
+static int probed(int r, int dirfd, const char *path)
+{
+    if (r < 0 && observing())
+        wc_ev_missing_if(errno, dirfd, path);
+    return r;
+}
+
+WC_EXPORT int stat(const char *path, struct stat *st)
+{
+    wc_ensure_real();
+    return probed(wc_real.stat(path, st), AT_FDCWD, path);
+}
+
+WC_EXPORT int lstat(const char *path, struct stat *st)
+{
+    wc_ensure_real();
+    return probed(wc_real.lstat(path, st), AT_FDCWD, path);
+}
+
+WC_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+    wc_ensure_real();
+    return probed(wc_real.fstatat(dirfd, path, st, flags), dirfd, path);
+}
+
+WC_EXPORT int stat64(const char *path, struct stat64 *st)
+{
+    wc_ensure_real();
+    return probed(wc_real.stat64(path, st), AT_FDCWD, path);
+}
+
+WC_EXPORT int lstat64(const char *path, struct stat64 *st)
+{
+    wc_ensure_real();
+    return probed(wc_real.lstat64(path, st), AT_FDCWD, path);
+}
+
+WC_EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
+{
+    wc_ensure_real();
+    return probed(wc_real.fstatat64(dirfd, path, st, flags), dirfd, path);
+}
+
+WC_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *st)
+{
+    wc_ensure_real();
+    return probed(wc_real.statx(dirfd, path, flags, mask, st), dirfd, path);
+}
+
+/* The pre-2.33 glibc stat ABI, still called by binaries built against it (make 4.3). */
+int __xstat(int ver, const char *path, struct stat *st);
+int __lxstat(int ver, const char *path, struct stat *st);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
+int __xstat64(int ver, const char *path, struct stat64 *st);
+int __lxstat64(int ver, const char *path, struct stat64 *st);
+int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
+
+static int no_symbol(void)
+{
+    errno = ENOSYS;
+    return -1;
+}
+
+WC_EXPORT int __xstat(int ver, const char *path, struct stat *st)
+{
+    wc_ensure_real();
+    if (!wc_real.xstat)
+        return no_symbol();
+    return probed(wc_real.xstat(ver, path, st), AT_FDCWD, path);
+}
+
+WC_EXPORT int __lxstat(int ver, const char *path, struct stat *st)
+{
+    wc_ensure_real();
+    if (!wc_real.lxstat)
+        return no_symbol();
+    return probed(wc_real.lxstat(ver, path, st), AT_FDCWD, path);
+}
+
+WC_EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags)
+{
+    wc_ensure_real();
+    if (!wc_real.fxstatat)
+        return no_symbol();
+    return probed(wc_real.fxstatat(ver, dirfd, path, st, flags), dirfd, path);
+}
+
+WC_EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
+{
+    wc_ensure_real();
+    if (!wc_real.xstat64)
+        return no_symbol();
+    return probed(wc_real.xstat64(ver, path, st), AT_FDCWD, path);
+}
+
+WC_EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
+{
+    wc_ensure_real();
+    if (!wc_real.lxstat64)
+        return no_symbol();
+    return probed(wc_real.lxstat64(ver, path, st), AT_FDCWD, path);
+}
+
+WC_EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags)
+{
+    wc_ensure_real();
+    if (!wc_real.fxstatat64)
+        return no_symbol();
+    return probed(wc_real.fxstatat64(ver, dirfd, path, st, flags), dirfd, path);
+}
+
+WC_EXPORT int access(const char *path, int how)
+{
+    wc_ensure_real();
+    return probed(wc_real.access(path, how), AT_FDCWD, path);
+}
+
+WC_EXPORT int faccessat(int dirfd, const char *path, int how, int flags)
+{
+    wc_ensure_real();
+    return probed(wc_real.faccessat(dirfd, path, how, flags), dirfd, path);
+}
+
+WC_EXPORT int euidaccess(const char *path, int how)
+{
+    wc_ensure_real();
+    return probed(wc_real.euidaccess(path, how), AT_FDCWD, path);
+}
+
+WC_EXPORT int eaccess(const char *path, int how)
+{
+    wc_ensure_real();
+    return probed(wc_real.eaccess(path, how), AT_FDCWD, path);
+}
+
+WC_EXPORT DIR *opendir(const char *path)
+{
+    wc_ensure_real();
+    DIR *d = wc_real.opendir(path);
+    if (!d)
+        probed(-1, AT_FDCWD, path);
+    return d;
+}
+
+WC_EXPORT ssize_t readlink(const char *path, char *out, size_t n)
+{
+    wc_ensure_real();
+    ssize_t r = wc_real.readlink(path, out, n);
+    probed(r < 0 ? -1 : 0, AT_FDCWD, path);
+    return r;
+}
+
+WC_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *out, size_t n)
+{
+    wc_ensure_real();
+    ssize_t r = wc_real.readlinkat(dirfd, path, out, n);
+    probed(r < 0 ? -1 : 0, dirfd, path);
+    return r;
+}
+
+WC_EXPORT char *realpath(const char *path, char *resolved)
+{
+    wc_ensure_real();
+    char *r = wc_real.realpath(path, resolved);
+    if (!r)
+        probed(-1, AT_FDCWD, path);
+    return r;
+}
+
+/* ---- changes to the tree ---- */
+
+WC_EXPORT int rename(const char *from, const char *to)
+{
+    wc_ensure_real();
+    int r = wc_real.rename(from, to);
+    if (r == 0)
+        ev_rename(AT_FDCWD, from, AT_FDCWD, to);
+    return probed(r, AT_FDCWD, from);
+}
+
+WC_EXPORT int renameat(int olddirfd, const char *from, int newdirfd, const char *to)
+{
+    wc_ensure_real();
+    int r = wc_real.renameat(olddirfd, from, newdirfd, to);
+    if (r == 0)
+        ev_rename(olddirfd, from, newdirfd, to);
+    return probed(r, olddirfd, from);
+}
+
+WC_EXPORT int renameat2(int olddirfd, const char *from, int newdirfd, const char *to,
+                        unsigned flags)
+{
+    wc_ensure_real();
+    int r = wc_real.renameat2(olddirfd, from, newdirfd, to, flags);
+    if (r == 0 && (flags & RENAME_EXCHANGE)) {
+        /* Both names now hold the other's content: each is written. */
+        wc_ev_path('w', olddirfd, from);
+        wc_ev_path('w', newdirfd, to);
+    } else if (r == 0) {
+        ev_rename(olddirfd, from, newdirfd, to);
+    }
+    return probed(r, olddirfd, from);
+}
+
+WC_EXPORT int unlink(const char *path)
+{
+    wc_ensure_real();
+    int r = wc_real.unlink(path);
+    if (r == 0)
+        wc_ev_path('u', AT_FDCWD, path);
+    return r;
+}
+
+WC_EXPORT int unlinkat(int dirfd, const char *path, int flags)
+{
+    wc_ensure_real();
+    int r = wc_real.unlinkat(dirfd, path, flags);
+    if (r == 0)
+        wc_ev_path('u', dirfd, path);
+    return r;
+}
+
+WC_EXPORT int rmdir(const char *path)
+{
+    wc_ensure_real();
+    int r = wc_real.rmdir(path);
+    if (r == 0)
+        wc_ev_path('u', AT_FDCWD, path);
+    return r;
+}
+
+WC_EXPORT int link(const char *from, const char *to)
+{
+    wc_ensure_real();
+    int r = wc_real.link(from, to);
+    if (r == 0) {
+        /* The new name holds the old one's content. */
+        wc_ev_path('r', AT_FDCWD, from);
+        wc_ev_path('w', AT_FDCWD, to);
+    }
+    return probed(r, AT_FDCWD, from);
+}
+
+WC_EXPORT int linkat(int olddirfd, const char *from, int newdirfd, const char *to, int flags)
+{
+    wc_ensure_real();
+    int r = wc_real.linkat(olddirfd, from, newdirfd, to, flags);
+    if (r == 0) {
+        /* linkat(fd, "", ..., AT_EMPTY_PATH) names an O_TMPFILE: nothing was read. */
+        if (*from)
+            wc_ev_path('r', olddirfd, from);
+        wc_ev_path('w', newdirfd, to);
+    }
+    return probed(r, olddirfd, from);
+}
+
+WC_EXPORT int symlink(const char *target, const char *path)
+{
+    wc_ensure_real();
+    int r = wc_real.symlink(target, path);
+    if (r == 0)
+        wc_ev_path('w', AT_FDCWD, path);
+    return r;
+}
+
+WC_EXPORT void *dlopen(const char *file, int flags)
+{
+    struct link_map *map = NULL;
+
+    wc_ensure_real();
+    void *h = wc_real.dlopen(file, flags);
+    if (h && file && observing() && dlinfo(h, RTLD_DI_LINKMAP, &map) == 0 && map && map->l_name &&
+        map->l_name[0] == '/')
+        wc_ev_path('l', AT_FDCWD, map->l_name);
+    return h;
+}
+
+/* ---- reads of standard input ---- */
+
+WC_EXPORT ssize_t read(int fd, void *out, size_t n)
+{
+    wc_ensure_real();
+    note_stdin(fd);
+    return wc_real.read(fd, out, n);
+}
+
+WC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+    wc_ensure_real();
+    note_stdin(fd);
+    return wc_real.readv(fd, iov, n);
+}
+
+WC_EXPORT size_t fread(void *out, size_t size, size_t n, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fread(out, size, n, f);
+}
+
+/* <bits/stdio.h> makes this a macro when optimising. */
+#undef fread_unlocked
+WC_EXPORT size_t fread_unlocked(void *out, size_t size, size_t n, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fread_unlocked(out, size, n, f);
+}
+
+WC_EXPORT char *fgets(char *out, int n, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fgets(out, n, f);
+}
+
+WC_EXPORT int getc(FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.getc(f);
+}
+
+WC_EXPORT int fgetc(FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fgetc(f);
+}
+
+int _IO_getc(FILE *f);
+WC_EXPORT int _IO_getc(FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.io_getc(f);
+}
+
+WC_EXPORT int getchar(void)
+{
+    wc_ensure_real();
+    note_stdin_stream(stdin);
+    return wc_real.getchar();
+}
+
+WC_EXPORT int getc_unlocked(FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.getc_unlocked(f);
+}
+
+WC_EXPORT int fgetc_unlocked(FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fgetc_unlocked(f);
+}
+
+WC_EXPORT int getchar_unlocked(void)
+{
+    wc_ensure_real();
+    note_stdin_stream(stdin);
+    return wc_real.getchar_unlocked();
+}
+
+WC_EXPORT ssize_t getline(char **line, size_t *n, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.getline(line, n, f);
+}
+
+WC_EXPORT ssize_t getdelim(char **line, size_t *n, int delim, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.getdelim(line, n, delim, f);
+}
+
+/* getc_unlocked() and friends are macros that call these when the buffer runs dry. */
+int __uflow(FILE *f);
+int __underflow(FILE *f);
+
+WC_EXPORT int __uflow(FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.uflow(f);
+}
+
+WC_EXPORT int __underflow(FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.underflow(f);
+}

@@ -1,0 +1,37 @@
+/* The build session: how runners count what they did, so that the top-level process of the
+ * build can print the WAFCACHE_STATS line (SPEC §3) when it ends.
+ *
+ * The top-level process (the first one of the build that loads libwafcache.so in intercept
+ * mode, when WAFCACHE_STATS is set) creates a session file and exports
+ *   WAFCACHE_SESSION="<pid>:<absolute path of the session file>"
+ * Every runner appends ONE byte per event to that file, opened O_WRONLY|O_APPEND (so that
+ * concurrent runners never overwrite each other):
+ *   'q'  a lookup (request) in the cache
+ *   'h'  a hit
+ *   'w'  a write (push) to the cache
+ *   'e'  an error
+ * At its exit the top-level process prints on stderr
+ *   wafcache stats: N requests, H hits (ratio: R%), W writes
+ * with R = 100 * H / N as "%.2f" (0.00 when N is 0), and removes the file.
+ *
+ * The client side is the runner's wc_session_count() (preload/runner.h, report.c), which
+ * writes its bytes with one write() to the file opened O_WRONLY|O_APPEND. */
+#ifndef WC_SESSION_H
+#define WC_SESSION_H
+
+#include <string.h>
+
+#define WC_SESSION_REQUEST 'q'
+#define WC_SESSION_HIT 'h'
+#define WC_SESSION_WRITE 'w'
+#define WC_SESSION_ERROR 'e'
+
+/* The session file named by a WAFCACHE_SESSION value, or NULL when there is none. */
+static inline const char *wc_session_path(const char *value)
+{
+    const char *colon = value ? strchr(value, ':') : NULL;
+
+    return colon && colon[1] == '/' ? colon + 1 : NULL;
+}
+
+#endif
