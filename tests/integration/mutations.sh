@@ -1,0 +1,298 @@
+#!/bin/sh
+# The mutation matrix (make, the generated project, one shared cache, WAFCACHE_BASEDIR = the
+# project root of each case's own copy).
+#
+# MUST MISS: a cached build first (100 % hits), then the mutation, then `make clean` + build: the
+# affected commands miss (exact counts where they follow from the project, at least one miss
+# always) and every output equals the same build run by wafcache with an empty cache (the SPEC's
+# reference for a right output).
+#   header_edit     include2/shadow.h changes        -> c03, c13, ar, link miss (22 of 26 hit)
+#   header_shadow   include/shadow.h added (earlier -I dir than include2/) -> same 4 miss
+#   define_change   -DX=1 -> -DX=2                   -> all 26 miss; back to -DX=1: all hit
+#   include_order   -Iinclude2 before -Iinclude      -> all 26 miss (order.h differs)
+#   cpath           CPATH names a dir with wc_cpath.h -> all 26 miss
+#   compiler_swap   CC=gcc -> CC=clang               -> 21 C compiles, ar, link miss, 3 C++ hit;
+#                   back to gcc: all hit; clang again: all hit
+#   date_sde        src/date.c uses __DATE__, SOURCE_DATE_EPOCH changes -> misses, new date
+#   response_file   gcc @flags.rsp, same argv, the file's content changes -> 21 C compiles,
+#                   ar, link miss
+#   lib_relink      a library source changes, incremental make: compile, ar, link all miss
+#                   (the link's argv is the same; only libwc.a's content changed)
+#   header_deleted  include2/extra.h removed: the compile FAILS (twice, like the reference), no hit
+#   march_native    -march=native caches and hits on this machine
+# MUST HIT:
+#   header_touch    touch a header without changing it -> 26 of 26 hit, same outputs
+#   tree_moved      rename the project directory -> 26 of 26 hit, same outputs
+#   out_of_tree_moved  mkdir build && cd build && make -f ../Makefile, then the tree is renamed
+#                   -> 26 of 26 hit, same outputs
+#
+# Every case runs even when one fails; the summary lists the failed ones. WC_CASES="a b" runs only
+# those cases (after the baseline).
+set -eu
+. "$WC_TESTS/lib/common.sh"
+wc_setup mutations
+need_tools make gcc g++ ar clang
+
+gen_project "$T/tmpl"
+SHARED=$T/cache
+REFN=0
+
+# fresh_tree NAME: a pristine copy of the project for one case; cd into it.
+fresh_tree() {
+    P=$T/cases/$1/p
+    mkdir -p "$T/cases/$1"
+    cp -a "$T/tmpl" "$P"
+    cd "$P"
+    WAFCACHE_BASEDIR=$P
+    export WAFCACHE_BASEDIR
+}
+
+# cached DESC MAKEARGS...: make -j2 under wafcache with the shared cache; must succeed.
+cached() {
+    local _d
+    _d=$1
+    shift
+    WAFCACHE=$SHARED
+    wc_build "$_d" make -j2 "$@"
+}
+
+# clean_cached DESC MAKEARGS...: make clean, then cached.
+clean_cached() {
+    local _cd
+    _cd=$1
+    shift
+    plain "make clean" make "$@" clean
+    cached "$_cd" "$@"
+}
+
+# prebuild MAKEARGS...: the cached build before a mutation; the cache already knows this
+# configuration when EXPECT_PRE_HITS=1 (the default configuration was cached by the baseline).
+prebuild() {
+    cached "cached build before the mutation" "$@"
+    if [ "${EXPECT_PRE_HITS:-1}" = 1 ]; then
+        expect_all_hits "cached build before the mutation" "$NCMDS"
+    fi
+}
+
+# against_reference DESC MAKEARGS...: the current outputs must equal those of `make clean` +
+# the same build under wafcache with an empty cache (run with the same environment).
+against_reference() {
+    local _d
+    _d=$1
+    shift
+    snapshot_outputs . "$T/got"
+    plain "make clean" make "$@" clean
+    REFN=$((REFN + 1))
+    WAFCACHE=$T/refcache.$REFN
+    wc_build "$_d: reference build with an empty cache" make -j2 "$@"
+    expect_cold "$_d: reference build with an empty cache"
+    compare_trees "$T/got" . "$_d: cached build vs empty-cache reference"
+    rm -rf "$T/refcache.$REFN"
+    WAFCACHE=$SHARED
+}
+
+case_baseline() {
+    fresh_tree baseline
+    cached "baseline cold build"
+    expect_cold "baseline cold build" "$NCMDS"
+    expect_program ./prog "baseline cold build"
+    clean_cached "baseline rebuild"
+    expect_all_hits "baseline rebuild" "$NCMDS"
+}
+
+case_header_edit() {
+    fresh_tree header_edit
+    prebuild
+    sed -i 's/SHADOW_VALUE 3u/SHADOW_VALUE 4u/' include2/shadow.h
+    clean_cached "after editing include2/shadow.h"
+    expect_stats "$NCMDS" $((NCMDS - 4)) 4 "after editing include2/shadow.h (c03, c13, ar, link must miss)"
+    against_reference "header edit"
+}
+
+case_header_shadow() {
+    fresh_tree header_shadow
+    prebuild
+    printf '#ifndef WC_SHADOW_H\n#define WC_SHADOW_H\n#define SHADOW_VALUE 9u\n#endif\n' > include/shadow.h
+    clean_cached "after adding include/shadow.h"
+    expect_stats "$NCMDS" $((NCMDS - 4)) 4 "after adding include/shadow.h in front of include2/ (c03, c13, ar, link must miss)"
+    against_reference "shadowing header"
+}
+
+case_define_change() {
+    fresh_tree define_change
+    prebuild
+    clean_cached "-DX=2" DEFS=-DX=2
+    expect_stats "$NCMDS" 0 "$NCMDS" "-DX=1 -> -DX=2 (every compile's argv changed; ar and link inputs changed)"
+    against_reference "-DX=2" DEFS=-DX=2
+    clean_cached "back to -DX=1"
+    expect_all_hits "back to -DX=1" "$NCMDS"
+}
+
+case_include_order() {
+    fresh_tree include_order
+    prebuild
+    clean_cached "-I reordered" 'INCLUDES=-I$(SRC)include2 -I$(SRC)include'
+    expect_stats "$NCMDS" 0 "$NCMDS" "-Iinclude2 before -Iinclude (every compile's argv changed)"
+    against_reference "-I reordered" 'INCLUDES=-I$(SRC)include2 -I$(SRC)include'
+}
+
+case_cpath() {
+    fresh_tree cpath
+    prebuild
+    mkdir cpathdir
+    printf '#define WC_CPATH_VALUE 40u\n' > cpathdir/wc_cpath.h
+    CPATH=$P/cpathdir
+    export CPATH
+    clean_cached "with CPATH"
+    expect_stats "$NCMDS" 0 "$NCMDS" "CPATH set (every compile's environment changed; c07 reads wc_cpath.h)"
+    against_reference "CPATH"
+}
+
+case_compiler_swap() {
+    fresh_tree compiler_swap
+    prebuild
+    clean_cached "CC=clang" CC=clang
+    expect_stats "$NCMDS" 3 $((NCMDS - 3)) "gcc -> clang (21 C compiles, ar, link miss; the 3 C++ compiles with g++ hit)"
+    against_reference "CC=clang" CC=clang
+    clean_cached "back to gcc"
+    expect_all_hits "back to gcc" "$NCMDS"
+    clean_cached "clang again" CC=clang
+    expect_all_hits "clang again" "$NCMDS"
+}
+
+case_date_sde() {
+    fresh_tree date_sde
+    SOURCE_DATE_EPOCH=1000000000
+    export SOURCE_DATE_EPOCH
+    EXPECT_PRE_HITS=0 prebuild WITH_DATE=1
+    clean_cached "__DATE__ with SOURCE_DATE_EPOCH, again" WITH_DATE=1
+    expect_all_hits "__DATE__ with the same SOURCE_DATE_EPOCH" $((NCMDS + 1))
+    cp obj/date.o "$T/date-before.o"
+    SOURCE_DATE_EPOCH=1100000000
+    clean_cached "SOURCE_DATE_EPOCH changed" WITH_DATE=1
+    expect_some_miss "SOURCE_DATE_EPOCH changed with a file using __DATE__"
+    ! cmp -s obj/date.o "$T/date-before.o" || fail "SOURCE_DATE_EPOCH changed but obj/date.o is the old one"
+    against_reference "SOURCE_DATE_EPOCH" WITH_DATE=1
+}
+
+case_response_file() {
+    fresh_tree response_file
+    echo '-DRSPVAL=1' > flags.rsp
+    EXPECT_PRE_HITS=0 prebuild RSP=@flags.rsp
+    need_stats "first build with @flags.rsp"
+    [ "$STAT_WRITES" -ge 21 ] ||
+        fail "first build with @flags.rsp: the 21 C compiles reading a response file were not all stored ($STAT_LINE)"
+    clean_cached "gcc @flags.rsp, again" RSP=@flags.rsp
+    expect_all_hits "gcc @flags.rsp, unchanged" "$NCMDS"
+    echo '-DRSPVAL=2' > flags.rsp
+    clean_cached "flags.rsp changed" RSP=@flags.rsp
+    expect_stats "$NCMDS" 3 $((NCMDS - 3)) "response file changed (21 C compiles read it; ar, link inputs changed; C++ hits)"
+    against_reference "response file" RSP=@flags.rsp
+}
+
+case_lib_relink() {
+    fresh_tree lib_relink
+    prebuild
+    sed -i 's/{ 19u, 27u }/{ 19u, 1027u }/' src/c09.c
+    cached "incremental build after changing src/c09.c"
+    # `ar rcs` updating an existing archive reads and writes libwc.a: storing it is optional.
+    expect_stats 3 0 - "library member changed: its compile, ar, and the link (same argv, new libwc.a) must miss"
+    against_reference "library rebuilt before a link"
+}
+
+case_header_deleted() {
+    fresh_tree header_deleted
+    prebuild
+    # make reruns the compile only through obj/c05.d (-MP): the hit must have restored it.
+    grep -q 'extra\.h' obj/c05.d || fail "obj/c05.d does not name extra.h after the cached build"
+    rm include2/extra.h
+    for _i in 1 2; do
+        WAFCACHE=$SHARED
+        wc_run make -j2
+        [ "$WC_STATUS" != 0 ] || fail "header deleted, run $_i: make succeeded (the compile of src/c05.c must fail, not hit)"
+        grep -q 'extra\.h' "$WC_ERR" || fail "header deleted, run $_i: no message about extra.h on stderr"
+        expect_stats 1 0 0 "header deleted, run $_i (src/c05.c's compile must run and fail)"
+        stderr_without_stats "$WC_ERR" > "$T/deleted.err.$_i"
+        echo "$WC_STATUS" > "$T/deleted.st.$_i"
+    done
+    cmp -s "$T/deleted.err.1" "$T/deleted.err.2" || fail "header deleted: the two failing runs printed different messages"
+    WAFCACHE=$T/refcache.deleted
+    wc_run make -j2
+    [ "$WC_STATUS" = "$(cat "$T/deleted.st.1")" ] ||
+        fail "header deleted: exit status $(cat "$T/deleted.st.1") with the cache, $WC_STATUS with an empty cache"
+    stderr_without_stats "$WC_ERR" > "$T/deleted.err.ref"
+    cmp -s "$T/deleted.err.1" "$T/deleted.err.ref" || fail "header deleted: the message differs from an empty-cache run"
+    WAFCACHE=$SHARED
+}
+
+# The key includes the CPU's identity when an argument says native, so another CPU would miss;
+# a machine cannot pretend to be another CPU from a test (the identity comes from the hardware),
+# so that half is not tested here: only that -march=native is cached and hits on this machine.
+case_march_native() {
+    fresh_tree march_native
+    prebuild
+    clean_cached "-march=native" 'CFLAGS=-O2 -Wall -march=native'
+    # The 21 C compiles miss (new argv); ar and the link may hit when -march=native happens to
+    # make the same code as the default on this CPU.
+    expect_some_miss "-march=native added to CFLAGS"
+    [ "$STAT_WRITES" -ge 21 ] || fail "-march=native: expected the 21 C compiles to miss and be written ($STAT_LINE)"
+    clean_cached "-march=native, again" 'CFLAGS=-O2 -Wall -march=native'
+    expect_all_hits "-march=native on the same machine" "$NCMDS"
+    against_reference "-march=native" 'CFLAGS=-O2 -Wall -march=native'
+}
+
+case_header_touch() {
+    fresh_tree header_touch
+    prebuild
+    snapshot_outputs . "$T/touch.before"
+    sleep 1
+    touch include/common.h
+    cached "after touching include/common.h"
+    expect_all_hits "header touched, content unchanged (make recompiles everything)" "$NCMDS"
+    compare_trees "$T/touch.before" . "header touched"
+}
+
+case_tree_moved() {
+    fresh_tree tree_moved
+    prebuild
+    snapshot_outputs . "$T/moved.before"
+    cd "$T/cases/tree_moved"
+    mv p renamed-project
+    cd renamed-project
+    WAFCACHE_BASEDIR=$PWD
+    clean_cached "after renaming the project directory"
+    expect_all_hits "tree moved to $PWD" "$NCMDS"
+    compare_trees "$T/moved.before" . "tree moved"
+    expect_program ./prog "tree moved"
+}
+
+case_out_of_tree_moved() {
+    fresh_tree out_of_tree
+    mkdir build
+    cd build
+    # cwd build/, sources ../src: other command lines than the in-tree builds'.
+    cached "out-of-tree build" -f ../Makefile
+    expect_program ./prog "out-of-tree build"
+    snapshot_outputs . "$T/oot.before"
+    cd "$T/cases/out_of_tree"
+    mv p moved
+    cd moved/build
+    WAFCACHE_BASEDIR=$T/cases/out_of_tree/moved
+    clean_cached "out-of-tree build, tree moved" -f ../Makefile
+    expect_all_hits "out-of-tree build after moving its tree" "$NCMDS"
+    compare_trees "$T/oot.before" . "out-of-tree build moved with its tree"
+    expect_program ./prog "out-of-tree build, tree moved"
+}
+
+
+run_case baseline
+if [ -n "$failed" ]; then
+    echo "FAIL: $WC_TEST: the baseline (cold build, then 100 % hits) failed: the other cases need it" >&2
+    exit 1
+fi
+for c in ${WC_CASES:-header_edit header_shadow define_change include_order cpath compiler_swap \
+    date_sde response_file lib_relink header_deleted march_native header_touch tree_moved \
+    out_of_tree_moved}; do
+    run_case "$c"
+done
+finish
