@@ -212,10 +212,15 @@ static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_m
 {
     if (is_system(e->path) || (is_observer(e->path) && !(e->flags & WC_EV_WRITE)))
         return 0;
+    /* Written by the command and gone at its end: a temporary (gcc's driver writes the
+     * expansion of an @file to /tmp for cc1 to read). The order of a read and a write seen
+     * in two processes says nothing, each process's events being buffered on its own. */
+    if ((e->flags & WC_EV_WRITE) && (e->flags & WC_EV_GONE))
+        return 0;
     if (e->flags & WC_EV_INPLACE)
         return not_cached(x, "%s is both read and written", e->path);
     if (e->flags & WC_EV_WRITE)
-        return (e->flags & WC_EV_GONE) ? 0 : take_output(x, e, meta, caps);
+        return take_output(x, e, meta, caps);
     if (e->flags & (WC_EV_READ | WC_EV_EXEC | WC_EV_LIB))
         return take_input(x, e, set, caps);
     if (e->flags & WC_EV_MISSING)
