@@ -1,2 +1,650 @@
-/* stub: being written */
-typedef int wc_stub_http_t;
+/* The HTTP store: the seed's protocol (GET, and POST of a multipart field "file" named
+ * "<key>/<name>") or plain PUT/GET/HEAD/DELETE for stock servers; see store/http.h.
+ *
+ * One libcurl easy handle per store, reset before each request, so that its connection cache
+ * carries the keep-alive connection from one file of an entry to the next. Every request is
+ * bounded by the configured timeout: a store that is slow or down costs a short wait and
+ * then a miss, never a stuck build. */
+#include "store/http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/dir.h"
+#include "store/remote.h"
+
+/* Most of an error page we read before dropping the connection instead. */
+#define ERROR_BODY_MAX (64 * 1024)
+
+struct wc_http_store {
+    wc_store base; /* first, so a wc_store * is a struct wc_http_store * */
+    CURL *h;
+    char *url;             /* the base URL: no userinfo, no trailing '/' */
+    char *user, *password; /* from the URL's userinfo, decoded; NULL without */
+    struct curl_slist *headers;
+    long timeout_ms;
+    int put_mode; /* WAFCACHE_HTTP_METHOD=put */
+    int no_head;  /* the server refused HEAD once: exists() uses GET */
+    int global;   /* curl_global_init succeeded (to balance in close) */
+    long code;    /* status of the last response, 0 when none */
+    char reason[512];
+    char curl_err[CURL_ERROR_SIZE];
+};
+
+static struct wc_http_store *http_of(wc_store *s)
+{
+    return (struct wc_http_store *)s;
+}
+
+const char *wc_http_reason(wc_store *s)
+{
+    return http_of(s)->reason;
+}
+
+static int fail(struct wc_http_store *s, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct wc_http_store *s, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(s->reason, sizeof(s->reason), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* Names are one path component of safe characters: no escaping needed in a URL, and the
+ * multipart filename "<key>/<name>" stays what the seed's servers expect. */
+static int name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+
+    if (n == 0 || n > 64 || !strcmp(name, ".") || !strcmp(name, ".."))
+        return 0;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* <base>/<key>/<name>, or <base>/<key>/ when name is NULL. */
+static int object_url(struct wc_http_store *s, const char *key, const char *name, char **url)
+{
+    *url = NULL;
+    if (!wc_dir_key_valid(key) || (name && !name_valid(name)))
+        return -EINVAL;
+    if (asprintf(url, "%s/%s/%s", s->url, key, name ? name : "") < 0) {
+        *url = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* ---- where a response body goes ---- */
+
+enum sink_kind { SINK_DISCARD, SINK_FILE, SINK_MEMORY };
+
+struct sink {
+    enum sink_kind kind;
+    CURL *h;
+    int fd;    /* SINK_FILE */
+    char *buf; /* SINK_MEMORY: grows up to max bytes */
+    size_t len, cap, max;
+    size_t discard_max; /* bytes of a discarded body read before aborting */
+    size_t discarded;
+    int too_big, io_err, cut; /* cut: we aborted a body we did not want */
+};
+
+static int sink_file(struct sink *k, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(k->fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            k->io_err = w < 0 ? errno : EIO;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static int sink_memory(struct sink *k, const char *p, size_t len)
+{
+    if (len > k->max - k->len) {
+        k->too_big = 1;
+        return -1;
+    }
+    if (k->len + len + 1 > k->cap) {
+        size_t cap = k->cap ? k->cap : 4096;
+        char *b;
+        while (cap < k->len + len + 1)
+            cap *= 2;
+        b = realloc(k->buf, cap);
+        if (!b) {
+            k->io_err = ENOMEM;
+            return -1;
+        }
+        k->buf = b;
+        k->cap = cap;
+    }
+    memcpy(k->buf + k->len, p, len);
+    k->len += len;
+    k->buf[k->len] = '\0';
+    return 0;
+}
+
+/* libcurl's write callback. The body of an error status is never written where the
+ * caller's data goes; returning less than len aborts the transfer. */
+static size_t on_body(char *p, size_t size, size_t n, void *u)
+{
+    struct sink *k = u;
+    size_t len = size * n;
+    long code = 0;
+
+    curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &code);
+    if (code >= 300 || k->kind == SINK_DISCARD) {
+        k->discarded += len;
+        if (k->discarded <= k->discard_max)
+            return len;
+        k->cut = 1;
+        return 0;
+    }
+    if (k->kind == SINK_FILE)
+        return sink_file(k, p, len) == 0 ? len : 0;
+    return sink_memory(k, p, len) == 0 ? len : 0;
+}
+
+/* ---- where a request body comes from ---- */
+
+struct source {
+    int fd; /* a file, or -1 for buf */
+    const char *buf;
+    size_t len, off;
+};
+
+static size_t on_read(char *p, size_t size, size_t n, void *u)
+{
+    struct source *src = u;
+    size_t want = size * n;
+    ssize_t r;
+
+    if (src->fd < 0) {
+        if (want > src->len - src->off)
+            want = src->len - src->off;
+        memcpy(p, src->buf + src->off, want);
+        src->off += want;
+        return want;
+    }
+    while ((r = read(src->fd, p, want)) < 0 && errno == EINTR)
+        ;
+    return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
+}
+
+/* libcurl rewinds a body when it must send it again (a connection that was closed under a
+ * reused handle). */
+static int on_seek(void *u, curl_off_t offset, int origin)
+{
+    struct source *src = u;
+
+    if (origin != SEEK_SET || offset < 0)
+        return CURL_SEEKFUNC_CANTSEEK;
+    if (src->fd >= 0)
+        return lseek(src->fd, (off_t)offset, SEEK_SET) < 0 ? CURL_SEEKFUNC_FAIL : CURL_SEEKFUNC_OK;
+    if ((size_t)offset > src->len)
+        return CURL_SEEKFUNC_FAIL;
+    src->off = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+/* ---- one request ---- */
+
+/* Options common to every request; the handle keeps its connections across the reset. */
+static void prepare(struct wc_http_store *s, const char *url)
+{
+    CURL *h = s->h;
+
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM in the runner */
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, s->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->curl_err);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, s->headers);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "wafcache/" WAFCACHE_VERSION);
+    if (s->user) {
+        curl_easy_setopt(h, CURLOPT_USERNAME, s->user);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, s->password ? s->password : "");
+    }
+}
+
+static int curl_errno(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return -ETIMEDOUT;
+    case CURLE_COULDNT_CONNECT:
+        return -ECONNREFUSED;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return -EHOSTUNREACH;
+    case CURLE_OUT_OF_MEMORY:
+        return -ENOMEM;
+    default:
+        return -EIO; /* a short body (CURLE_PARTIAL_FILE), TLS, a garbled response... */
+    }
+}
+
+static int status_errno(long code)
+{
+    if (code >= 200 && code < 300)
+        return 0;
+    if (code == 404 || code == 410)
+        return -ENOENT;
+    if (code == 401 || code == 403)
+        return -EACCES;
+    return -EIO;
+}
+
+/* Runs the prepared request, the body going to k. 0 for a 2xx status, else -errno with the
+ * reason set. URLs in reasons are ours (s->url has no userinfo). */
+static int perform(struct wc_http_store *s, const char *method, const char *url, struct sink *k)
+{
+    CURLcode cc;
+    int rc;
+
+    k->h = s->h;
+    s->curl_err[0] = '\0';
+    s->code = 0;
+    curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(s->h, CURLOPT_WRITEDATA, k);
+    cc = curl_easy_perform(s->h);
+    curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &s->code);
+    if (k->too_big)
+        return fail(s, -EFBIG, "%s %s: more than %zu bytes", method, url, k->max);
+    if (k->io_err)
+        return fail(s, -k->io_err, "%s %s: %s", method, url, strerror(k->io_err));
+    /* A body we cut short after its status arrived: the status is the answer. */
+    if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && k->cut && s->code > 0))
+        return fail(s, curl_errno(cc), "%s %s: %s", method, url,
+                    s->curl_err[0] ? s->curl_err : curl_easy_strerror(cc));
+    rc = status_errno(s->code);
+    if (rc < 0)
+        fail(s, rc, "%s %s: HTTP status %ld", method, url, s->code);
+    return rc;
+}
+
+/* ---- the store's functions ---- */
+
+static int http_get(wc_store *st, const char *key, const char *name, const char *dest)
+{
+    struct wc_http_store *s = http_of(st);
+    struct sink k = {.kind = SINK_FILE, .discard_max = ERROR_BODY_MAX};
+    char *url;
+    int rc = object_url(s, key, name, &url);
+
+    if (rc < 0)
+        return rc;
+    k.fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (k.fd < 0) {
+        free(url);
+        return -errno;
+    }
+    prepare(s, url);
+    curl_easy_setopt(s->h, CURLOPT_HTTPGET, 1L);
+    rc = perform(s, "GET", url, &k);
+    if (close(k.fd) != 0 && rc == 0)
+        rc = fail(s, -errno, "GET %s: closing %s: %s", url, dest, strerror(errno));
+    if (rc < 0)
+        unlink(dest); /* ours: O_EXCL created it */
+    free(url);
+    return rc;
+}
+
+static int http_read(wc_store *st, const char *key, const char *name, size_t max_len, char **buf,
+                     size_t *len)
+{
+    struct wc_http_store *s = http_of(st);
+    struct sink k = {.kind = SINK_MEMORY, .max = max_len, .discard_max = ERROR_BODY_MAX};
+    char *url;
+    int rc = object_url(s, key, name, &url);
+
+    *buf = NULL;
+    *len = 0;
+    if (rc < 0)
+        return rc;
+    prepare(s, url);
+    curl_easy_setopt(s->h, CURLOPT_HTTPGET, 1L);
+    rc = perform(s, "GET", url, &k);
+    if (rc == 0 && !k.buf && !(k.buf = calloc(1, 1)))
+        rc = -ENOMEM; /* an empty body is still a NUL-terminated buffer */
+    if (rc < 0) {
+        free(k.buf);
+    } else {
+        *buf = k.buf;
+        *len = k.len;
+    }
+    free(url);
+    return rc;
+}
+
+/* The seed's form: one part "file", its filename "<key>/<name>". */
+static int post_form(struct wc_http_store *s, const char *key, const char *name, struct source *src,
+                     curl_mime **mime)
+{
+    char filename[WC_DIR_KEY_LEN + 80];
+    curl_mimepart *part;
+
+    snprintf(filename, sizeof(filename), "%s/%s", key, name);
+    *mime = curl_mime_init(s->h);
+    if (!*mime || !(part = curl_mime_addpart(*mime)))
+        return -ENOMEM;
+    if (curl_mime_name(part, "file") != CURLE_OK ||
+        curl_mime_data_cb(part, (curl_off_t)src->len, on_read, on_seek, NULL, src) != CURLE_OK ||
+        curl_mime_filename(part, filename) != CURLE_OK ||
+        curl_mime_type(part, "application/octet-stream") != CURLE_OK)
+        return -ENOMEM;
+    curl_easy_setopt(s->h, CURLOPT_MIMEPOST, *mime);
+    return 0;
+}
+
+static int upload(struct wc_http_store *s, const char *key, const char *name, struct source *src)
+{
+    struct sink k = {.kind = SINK_DISCARD, .discard_max = ERROR_BODY_MAX};
+    curl_mime *mime = NULL;
+    char *url;
+    int rc = object_url(s, key, name, &url);
+
+    if (rc < 0)
+        return rc;
+    prepare(s, url);
+    if (s->put_mode) {
+        curl_easy_setopt(s->h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(s->h, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(s->h, CURLOPT_READDATA, src);
+        curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(s->h, CURLOPT_SEEKDATA, src);
+        curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)src->len);
+    } else {
+        rc = post_form(s, key, name, src, &mime);
+    }
+    if (rc == 0)
+        rc = perform(s, s->put_mode ? "PUT" : "POST", url, &k);
+    else
+        fail(s, rc, "POST %s: cannot build the form", url);
+    curl_mime_free(mime);
+    free(url);
+    return rc;
+}
+
+static int http_put(wc_store *st, const char *key, const char *name, const char *path)
+{
+    struct source src = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
+    struct stat sb;
+    int rc;
+
+    if (src.fd < 0)
+        return -errno;
+    if (fstat(src.fd, &sb) != 0)
+        rc = -errno;
+    else
+        rc = S_ISREG(sb.st_mode) ? 0 : -EINVAL;
+    if (rc < 0) {
+        close(src.fd);
+        return rc;
+    }
+    src.len = (size_t)sb.st_size;
+    rc = upload(http_of(st), key, name, &src);
+    close(src.fd);
+    return rc;
+}
+
+static int http_write(wc_store *st, const char *key, const char *name, const void *buf, size_t len)
+{
+    struct source src = {.fd = -1, .buf = buf, .len = len};
+
+    return upload(http_of(st), key, name, &src);
+}
+
+/* GET in place of HEAD: stop at the first byte of a body, the status is all we need. */
+static int exists_by_get(struct wc_http_store *s, const char *url)
+{
+    struct sink k = {.kind = SINK_DISCARD};
+
+    prepare(s, url);
+    curl_easy_setopt(s->h, CURLOPT_HTTPGET, 1L);
+    return perform(s, "GET", url, &k);
+}
+
+static int http_exists(wc_store *st, const char *key, const char *name)
+{
+    struct wc_http_store *s = http_of(st);
+    struct sink k = {.kind = SINK_DISCARD, .discard_max = ERROR_BODY_MAX};
+    char *url;
+    int rc = object_url(s, key, name, &url);
+
+    if (rc < 0)
+        return rc;
+    if (!s->no_head) {
+        prepare(s, url);
+        curl_easy_setopt(s->h, CURLOPT_NOBODY, 1L);
+        rc = perform(s, "HEAD", url, &k);
+        /* Python's http.server answers 501 for a method its handler lacks. */
+        s->no_head = s->code == 405 || s->code == 501;
+    }
+    if (s->no_head)
+        rc = exists_by_get(s, url);
+    free(url);
+    return rc;
+}
+
+static int http_touch(wc_store *st, const char *key)
+{
+    (void)st;
+    (void)key;
+    return 0; /* the server decides what to evict */
+}
+
+static int delete_url(struct wc_http_store *s, const char *key, const char *name)
+{
+    struct sink k = {.kind = SINK_DISCARD, .discard_max = ERROR_BODY_MAX};
+    char *url;
+    int rc = object_url(s, key, name, &url);
+
+    if (rc < 0)
+        return rc;
+    prepare(s, url);
+    curl_easy_setopt(s->h, CURLOPT_CUSTOMREQUEST, "DELETE");
+    rc = perform(s, "DELETE", url, &k);
+    free(url);
+    return rc;
+}
+
+/* "meta" first: without it the entry no longer exists, even on a server that cannot delete
+ * a collection; then the entry's collection, for WebDAV servers (its failure is ignored). */
+static int http_remove(wc_store *st, const char *key)
+{
+    struct wc_http_store *s = http_of(st);
+    int rc;
+
+    if (!s->put_mode)
+        return fail(s, -ENOTSUP, "the seed's HTTP protocol cannot remove entries");
+    rc = delete_url(s, key, "meta");
+    if (rc == 0 || rc == -ENOENT)
+        delete_url(s, key, NULL);
+    return rc;
+}
+
+static void http_close(wc_store *st)
+{
+    struct wc_http_store *s = http_of(st);
+
+    if (!s)
+        return;
+    if (s->h)
+        curl_easy_cleanup(s->h);
+    curl_slist_free_all(s->headers);
+    free(s->url);
+    free(s->user);
+    if (s->password)
+        explicit_bzero(s->password, strlen(s->password));
+    free(s->password);
+    if (s->global)
+        curl_global_cleanup();
+    free(s);
+}
+
+/* ---- opening ---- */
+
+static char *dup_part(CURLU *u, CURLUPart part, unsigned flags)
+{
+    char *v = NULL, *copy;
+
+    if (curl_url_get(u, part, &v, flags) != CURLUE_OK)
+        return NULL;
+    copy = strdup(v);
+    curl_free(v);
+    return copy;
+}
+
+/* Takes the userinfo out of the URL (to libcurl's credential options, never into a
+ * message) and keeps the rest without trailing slashes. */
+static int split_url(struct wc_http_store *s, CURLU *u)
+{
+    char *scheme = dup_part(u, CURLUPART_SCHEME, 0), *q = NULL, *f = NULL;
+    size_t len;
+    int web = scheme && (!strcmp(scheme, "http") || !strcmp(scheme, "https"));
+
+    free(scheme);
+    if (!web)
+        return fail(s, -EINVAL, "WAFCACHE is not an http:// or https:// URL");
+    q = dup_part(u, CURLUPART_QUERY, 0);
+    f = dup_part(u, CURLUPART_FRAGMENT, 0);
+    web = !q && !f;
+    free(q);
+    free(f);
+    if (!web)
+        return fail(s, -EINVAL, "WAFCACHE: a URL with a query or a fragment is not supported");
+    s->user = dup_part(u, CURLUPART_USER, CURLU_URLDECODE);
+    s->password = dup_part(u, CURLUPART_PASSWORD, CURLU_URLDECODE);
+    curl_url_set(u, CURLUPART_USER, NULL, 0);
+    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
+    curl_url_set(u, CURLUPART_OPTIONS, NULL, 0);
+    s->url = dup_part(u, CURLUPART_URL, 0);
+    if (!s->url)
+        return -ENOMEM;
+    len = strlen(s->url);
+    while (len > 0 && s->url[len - 1] == '/')
+        s->url[--len] = '\0';
+    return 0;
+}
+
+static int parse_url(struct wc_http_store *s, const char *text)
+{
+    CURLU *u = curl_url();
+    int rc;
+
+    if (!u)
+        return -ENOMEM;
+    /* The URL itself is not repeated: it may hold a password. */
+    if (!text || curl_url_set(u, CURLUPART_URL, text, 0) != CURLUE_OK)
+        rc = fail(s, -EINVAL, "WAFCACHE is not a valid http:// or https:// URL");
+    else
+        rc = split_url(s, u);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+static int add_header(struct wc_http_store *s, const char *h)
+{
+    struct curl_slist *l = curl_slist_append(s->headers, h);
+
+    if (!l)
+        return -ENOMEM;
+    s->headers = l;
+    return 0;
+}
+
+static int make_headers(struct wc_http_store *s)
+{
+    const char *token = getenv(WC_HTTP_TOKEN_ENV);
+    char *h;
+    int rc;
+
+    /* No "Expect: 100-continue": http.server and some proxies never answer it, and libcurl
+     * would wait a second before each upload. */
+    rc = add_header(s, "Expect:");
+    if (rc < 0 || !token || !*token)
+        return rc;
+    for (const char *p = token; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return fail(s, -EINVAL, WC_HTTP_TOKEN_ENV " holds a control character");
+    if (asprintf(&h, "Authorization: Bearer %s", token) < 0)
+        return -ENOMEM;
+    rc = add_header(s, h);
+    explicit_bzero(h, strlen(h));
+    free(h);
+    /* The token wins: libcurl would otherwise send both headers. */
+    free(s->user);
+    s->user = NULL;
+    return rc;
+}
+
+static int setup(struct wc_http_store *s, const struct wc_config *c)
+{
+    int rc;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return fail(s, -EIO, "libcurl could not be initialised");
+    s->global = 1;
+    rc = parse_url(s, c->cache);
+    if (rc == 0)
+        rc = make_headers(s);
+    if (rc == 0 && !(s->h = curl_easy_init()))
+        rc = fail(s, -ENOMEM, "libcurl could not make a handle");
+    s->timeout_ms = c->timeout_ms ? (long)c->timeout_ms : 5000;
+    s->put_mode = c->http_put;
+    return rc;
+}
+
+wc_store *wc_http_open(const struct wc_config *c, int *err, char *errbuf, size_t errlen)
+{
+    struct wc_http_store *s = calloc(1, sizeof(*s));
+    int rc;
+
+    if (errlen)
+        errbuf[0] = '\0';
+    if (!s) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    rc = setup(s, c);
+    if (rc < 0) {
+        if (errlen)
+            snprintf(errbuf, errlen, "%s", s->reason[0] ? s->reason : strerror(-rc));
+        http_close(&s->base);
+        *err = rc;
+        return NULL;
+    }
+    s->base = (wc_store){
+        .name = "http",
+        .get = http_get,
+        .read = http_read,
+        .put = http_put,
+        .write = http_write,
+        .exists = http_exists,
+        .touch = http_touch,
+        .remove = http_remove,
+        .close = http_close,
+    };
+    *err = 0;
+    return &s->base;
+}
