@@ -325,11 +325,30 @@ static int64_t coarse_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A file changed in the tick the command starts in carries that tick's time, exactly like a
+ * file changed just before the start (make restores an object, then runs ar at once): it
+ * would look "modified during the run" and the push would be lost. Starting on a fresh tick
+ * (at most one tick of waiting, 4 ms at HZ=250) means a stamp in the start tick can only come
+ * from a change after the start. Bounded: if the clock does not move, keep the old tick,
+ * which is only more cautious. */
+static int64_t fresh_tick_ns(void)
+{
+    const struct timespec nap = {0, 250000};
+    int64_t t0 = coarse_now_ns();
+    for (int i = 0; i < 80; i++) {
+        int64_t t = coarse_now_ns();
+        if (t != t0)
+            return t;
+        nanosleep(&nap, NULL);
+    }
+    return t0;
+}
+
 static pid_t start(struct wc_child *c, int fds[4])
 {
     sigset_t old;
+    c->start_ns = fresh_tick_ns();
     block_forwarded(SIG_BLOCK, &old);
-    c->start_ns = coarse_now_ns();
     pid_t pid = fork();
     if (pid == 0)
         child_exec(c, fds[1], fds[3], &old);
