@@ -736,6 +736,7 @@ wc_store *wc_cmd_open(const struct wc_config *c, int *err, char *errbuf, size_t 
         .touch = cmd_touch,
         .remove = cmd_remove,
         .close = cmd_close,
+        .reason = wc_cmd_reason,
     };
     *err = 0;
     return &m->base;

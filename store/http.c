@@ -644,6 +644,7 @@ wc_store *wc_http_open(const struct wc_config *c, int *err, char *errbuf, size_t
         .touch = http_touch,
         .remove = http_remove,
         .close = http_close,
+        .reason = wc_http_reason,
     };
     *err = 0;
     return &s->base;

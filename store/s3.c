@@ -882,6 +882,7 @@ wc_store *wc_s3_open(const struct wc_config *c, int *err, char *errbuf, size_t e
         .touch = s3_touch,
         .remove = s3_remove,
         .close = s3_close,
+        .reason = wc_s3_reason,
     };
     return &s->base;
 }

@@ -32,6 +32,9 @@ struct wc_store {
     /* Remove entry `key` as a whole (rename, then delete). */
     int (*remove)(wc_store *s, const char *key);
     void (*close)(wc_store *s);
+    /* The last failure in one line, credentials never in it; NULL when the backend has
+     * nothing to add to its errno (a local directory). */
+    const char *(*reason)(wc_store *s);
 };
 
 #endif

@@ -178,6 +178,13 @@ wc_store *wc_tier_remote(wc_store *tier)
     return tier_of(tier)->remote;
 }
 
+/* The local side says nothing beyond its errno: the reason is the remote's. */
+static const char *tier_reason(wc_store *s)
+{
+    wc_store *remote = tier_of(s)->remote;
+    return remote->reason ? remote->reason(remote) : NULL;
+}
+
 wc_store *wc_tier_open(wc_store *local, wc_store *remote)
 {
     struct wc_tier_store *t = calloc(1, sizeof(*t));
@@ -199,6 +206,7 @@ wc_store *wc_tier_open(wc_store *local, wc_store *remote)
         .touch = tier_touch,
         .remove = tier_remove,
         .close = tier_close,
+        .reason = tier_reason,
     };
     return &t->base;
 }

@@ -1,0 +1,100 @@
+/* Which backend a configuration names (store/open.h). */
+#include "store/open.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/cmd.h"
+#include "store/dir.h"
+#include "store/remote.h"
+#include "store/tier.h"
+
+static wc_store *open_dir(const struct wc_config *c, const char *root, int *err, char *errbuf,
+                          size_t errlen)
+{
+    struct wc_dir_options opt = {c->hardlink, c->dir_mode};
+    wc_store *s = wc_dir_open(root, &opt, err);
+    if (!s)
+        snprintf(errbuf, errlen, "cannot open the cache directory %s: %s", root, strerror(-*err));
+    return s;
+}
+
+/* libcurl and OpenSSL come with the module: a build on a local cache never loads them. The
+ * module stays loaded for the life of the process (its store points into it). */
+static wc_store *open_module(const struct wc_config *c, const char *libdir, int *err, char *errbuf,
+                             size_t errlen)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", libdir, WC_REMOTE_MODULE) >= sizeof path) {
+        *err = -ENAMETOOLONG;
+        snprintf(errbuf, errlen, "library directory path too long");
+        return NULL;
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        *err = -ENOENT;
+        snprintf(errbuf, errlen, "cannot load %s: %s", path, dlerror());
+        return NULL;
+    }
+    wc_remote_open_fn fn = (wc_remote_open_fn)dlsym(h, WC_REMOTE_OPEN_SYMBOL);
+    if (!fn) {
+        *err = -ENOENT;
+        snprintf(errbuf, errlen, "%s lacks %s", path, WC_REMOTE_OPEN_SYMBOL);
+        dlclose(h);
+        return NULL;
+    }
+    return fn(c, err, errbuf, errlen);
+}
+
+/* s3:// is native S3 unless WAFCACHE_CMD asks for the seed's bucket command; gs:// and
+ * minio:// always go through their command line tools, as in the seed. */
+static wc_store *open_remote(const struct wc_config *c, const char *libdir, int *err, char *errbuf,
+                             size_t errlen)
+{
+    switch (c->kind) {
+    case WC_STORE_HTTP:
+        return open_module(c, libdir, err, errbuf, errlen);
+    case WC_STORE_S3:
+        if (!c->cmd)
+            return open_module(c, libdir, err, errbuf, errlen);
+        return wc_cmd_open(c, err, errbuf, errlen);
+    case WC_STORE_GS:
+    case WC_STORE_MINIO:
+        return wc_cmd_open(c, err, errbuf, errlen);
+    case WC_STORE_DIR:
+        break;
+    }
+    *err = -EINVAL;
+    snprintf(errbuf, errlen, "not a remote store");
+    return NULL;
+}
+
+wc_store *wc_store_open(const struct wc_config *c, const char *libdir, int *err, char *errbuf,
+                        size_t errlen)
+{
+    *err = 0;
+    errbuf[0] = '\0';
+    if (c->kind == WC_STORE_DIR)
+        return open_dir(c, c->cache, err, errbuf, errlen);
+    wc_store *remote = open_remote(c, libdir, err, errbuf, errlen);
+    if (!remote || !c->local)
+        return remote;
+    wc_store *local = open_dir(c, c->local, err, errbuf, errlen);
+    if (!local) {
+        remote->close(remote);
+        return NULL;
+    }
+    wc_store *tier = wc_tier_open(local, remote);
+    if (!tier) {
+        *err = -ENOMEM;
+        snprintf(errbuf, errlen, "out of memory");
+    }
+    return tier;
+}
+
+const char *wc_store_local_dir(const struct wc_config *c)
+{
+    return c->kind == WC_STORE_DIR ? c->cache : c->local;
+}
