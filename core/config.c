@@ -5,8 +5,10 @@
  * The first bad value becomes c->error and disables the cache; the other settings are still
  * parsed so that `wafcache -p` and the message stay accurate. */
 #include "core/config.h"
+#include "core/util.h"
 #include "preload/programs.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pwd.h>
@@ -31,7 +33,8 @@ struct setting {
     const char *name;
     parse_fn parse;
     show_fn show;
-    size_t off; /* offsetof the field in struct wc_config */
+    size_t off;   /* offsetof the field in struct wc_config */
+    int env_only; /* never from wafcache.conf (see conf_allowed) */
 };
 
 /* ---- field access: the table stores offsets, these give typed pointers back ---- */
@@ -375,35 +378,51 @@ static void show_umask(const struct wc_config *c, const struct setting *s, char 
     snprintf(buf, n, "%03o", 0777 & ~*(const unsigned *)cfield(c, s));
 }
 
-/* The order of SPEC §3: the seed's variables first, then ours. */
+/* The order of SPEC §3: the seed's variables first, then ours. env_only: WAFCACHE and
+ * WAFCACHE_LOCAL say where wafcache.conf is; libwafcache.so reads WAFCACHE_PROGRAMS and
+ * WAFCACHE_STATS in every process of the build, and it never reads files. */
+#define OFF(f) offsetof(struct wc_config, f)
 static const struct setting settings[] = {
-    {"WAFCACHE", parse_store, show_store, offsetof(struct wc_config, cache)},
-    {"WAFCACHE_CMD", parse_string, show_string, offsetof(struct wc_config, cmd)},
-    {"WAFCACHE_NO_PUSH", parse_flag, show_flag, offsetof(struct wc_config, no_push)},
-    {"WAFCACHE_VERBOSITY", parse_flag, show_flag, offsetof(struct wc_config, verbosity)},
-    {"WAFCACHE_STATS", parse_flag, show_flag, offsetof(struct wc_config, stats)},
-    {"WAFCACHE_TRIM_MAX_FOLDER", parse_count, show_count,
-     offsetof(struct wc_config, trim_max_folder)},
-    {"WAFCACHE_EVICT_MAX_BYTES", parse_size, show_count,
-     offsetof(struct wc_config, evict_max_bytes)},
-    {"WAFCACHE_EVICT_INTERVAL_MINUTES", parse_count, show_count,
-     offsetof(struct wc_config, evict_interval_minutes)},
-    {"WAFCACHE_ASYNC_WORKERS", parse_workers, show_workers,
-     offsetof(struct wc_config, async_workers)},
-    {"WAFCACHE_ASYNC_NOWAIT", parse_flag, show_flag, offsetof(struct wc_config, async_nowait)},
-    {"WAFCACHE_BASEDIR", parse_string, show_basedir, offsetof(struct wc_config, basedir)},
-    {"WAFCACHE_HARDLINK", parse_switch, show_flag, offsetof(struct wc_config, hardlink)},
-    {"WAFCACHE_PROGRAMS", parse_string, show_programs, offsetof(struct wc_config, programs)},
-    {"WAFCACHE_LOG", parse_string, show_string, offsetof(struct wc_config, log)},
-    {"WAFCACHE_DISABLE", parse_switch, show_flag, offsetof(struct wc_config, disabled)},
-    {"WAFCACHE_LOCAL", parse_abspath, show_string, offsetof(struct wc_config, local)},
-    {"WAFCACHE_HTTP_METHOD", parse_method, show_method, offsetof(struct wc_config, http_put)},
-    {"WAFCACHE_TIMEOUT", parse_timeout, show_timeout, offsetof(struct wc_config, timeout_ms)},
-    {"WAFCACHE_HASHDIR", parse_switch, show_flag, offsetof(struct wc_config, hash_dir)},
-    {"WAFCACHE_UMASK", parse_umask, show_umask, offsetof(struct wc_config, dir_mode)},
+    {"WAFCACHE", parse_store, show_store, OFF(cache), 1},
+    {"WAFCACHE_CMD", parse_string, show_string, OFF(cmd), 0},
+    {"WAFCACHE_NO_PUSH", parse_flag, show_flag, OFF(no_push), 0},
+    {"WAFCACHE_VERBOSITY", parse_flag, show_flag, OFF(verbosity), 0},
+    {"WAFCACHE_STATS", parse_flag, show_flag, OFF(stats), 1},
+    {"WAFCACHE_TRIM_MAX_FOLDER", parse_count, show_count, OFF(trim_max_folder), 0},
+    {"WAFCACHE_EVICT_MAX_BYTES", parse_size, show_count, OFF(evict_max_bytes), 0},
+    {"WAFCACHE_EVICT_INTERVAL_MINUTES", parse_count, show_count, OFF(evict_interval_minutes), 0},
+    {"WAFCACHE_ASYNC_WORKERS", parse_workers, show_workers, OFF(async_workers), 0},
+    {"WAFCACHE_ASYNC_NOWAIT", parse_flag, show_flag, OFF(async_nowait), 0},
+    {"WAFCACHE_BASEDIR", parse_string, show_basedir, OFF(basedir), 0},
+    {"WAFCACHE_HARDLINK", parse_switch, show_flag, OFF(hardlink), 0},
+    {"WAFCACHE_PROGRAMS", parse_string, show_programs, OFF(programs), 1},
+    {"WAFCACHE_LOG", parse_string, show_string, OFF(log), 0},
+    {"WAFCACHE_DISABLE", parse_switch, show_flag, OFF(disabled), 0},
+    {"WAFCACHE_LOCAL", parse_abspath, show_string, OFF(local), 1},
+    {"WAFCACHE_HTTP_METHOD", parse_method, show_method, OFF(http_put), 0},
+    {"WAFCACHE_TIMEOUT", parse_timeout, show_timeout, OFF(timeout_ms), 0},
+    {"WAFCACHE_HASHDIR", parse_switch, show_flag, OFF(hash_dir), 0},
+    {"WAFCACHE_UMASK", parse_umask, show_umask, OFF(dir_mode), 0},
+    {"WAFCACHE_EXPLAIN", parse_switch, show_flag, OFF(explain), 0},
+};
+
+/* ccache's names, for the settings `wafcache -M` and `-F` write. */
+static const struct {
+    const char *alias, *name;
+} conf_aliases[] = {
+    {"max_size", "WAFCACHE_EVICT_MAX_BYTES"},
+    {"max_files", "WAFCACHE_TRIM_MAX_FOLDER"},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+_Static_assert(NSETTINGS <= WC_CONFIG_MAX_SETTINGS, "raise WC_CONFIG_MAX_SETTINGS");
+
+const char *wc_config_source_name(const struct wc_config *c, unsigned i)
+{
+    if (i >= NSETTINGS || c->source[i] == WC_SOURCE_DEFAULT)
+        return "default";
+    return c->source[i] == WC_SOURCE_ENV ? "environment" : WC_CONF_NAME;
+}
 
 int wc_config_setting(const struct wc_config *c, unsigned i, const char **name, char *value,
                       size_t n)
@@ -491,9 +510,25 @@ static void set_error(struct wc_config *c, const char *name, const char *value, 
 {
     char quoted[200];
 
+    if (c->error[0] != '\0')
+        return; /* the first bad value is the one the line tells */
     quote_value(value, quoted, sizeof(quoted));
     snprintf(c->error, sizeof(c->error), "wafcache: %s=\"%s\" %s; cache disabled for this build",
              name, quoted, what);
+}
+
+/* A wafcache.conf error names the file and the line, as a compiler would. */
+static void set_conf_error(struct wc_config *c, unsigned line, const char *what)
+{
+    if (c->error[0] != '\0')
+        return;
+    c->conf_error = 1;
+    if (line == 0)
+        snprintf(c->error, sizeof(c->error), "wafcache: %s: %s; cache disabled for this build",
+                 c->conf_path, what);
+    else
+        snprintf(c->error, sizeof(c->error), "wafcache: %s:%u: %s; cache disabled for this build",
+                 c->conf_path, line, what);
 }
 
 static void set_defaults(struct wc_config *c)
@@ -508,28 +543,168 @@ static void set_defaults(struct wc_config *c)
     c->dir_mode = DEFAULT_DIR_MODE;
 }
 
+static int find_setting(const char *name)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcmp(settings[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *wc_conf_key(const char *key)
+{
+    int i;
+
+    for (size_t a = 0; a < sizeof(conf_aliases) / sizeof(conf_aliases[0]); a++)
+        if (strcmp(key, conf_aliases[a].alias) == 0)
+            key = conf_aliases[a].name;
+    i = find_setting(key);
+    return i >= 0 && !settings[i].env_only ? settings[i].name : NULL;
+}
+
+/* The environment's value of setting i, into c. */
+static void load_env_one(struct wc_config *c, size_t i, wc_getenv_fn get, void *ctx)
+{
+    const char *v = get(settings[i].name, ctx);
+    const char *what;
+
+    /* Empty is unset: `WAFCACHE= make` must not mean "the current directory". */
+    if (v == NULL || *v == '\0')
+        return;
+    c->source[i] = WC_SOURCE_ENV;
+    what = settings[i].parse(c, &settings[i], v);
+    if (what != NULL)
+        set_error(c, settings[i].name, v, what);
+}
+
+/* ---- wafcache.conf ---- */
+
+static char *trim_space(char *s)
+{
+    char *end;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+/* Split "NAME = value" in place. 0, or -1 when the line is not of that form. */
+static int split_line(char *line, char **key, char **value)
+{
+    char *eq = strchr(line, '=');
+
+    if (!eq)
+        return -1;
+    *eq = '\0';
+    *key = trim_space(line);
+    *value = trim_space(eq + 1);
+    return **key ? 0 : -1;
+}
+
+/* One line of the file (NUL-terminated, without its newline). */
+static void conf_line(struct wc_config *c, unsigned lineno, char *line)
+{
+    char *key, *value, what[300], quoted[100];
+    const char *name, *err;
+    int i;
+
+    line = trim_space(line);
+    if (*line == '\0' || *line == '#')
+        return;
+    quote_value(line, quoted, sizeof(quoted)); /* before split_line cuts it */
+    if (split_line(line, &key, &value) < 0) {
+        snprintf(what, sizeof(what), "expected \"NAME = value\", got \"%s\"", quoted);
+        set_conf_error(c, lineno, what);
+        return;
+    }
+    quote_value(key, quoted, sizeof(quoted));
+    if ((name = wc_conf_key(key)) == NULL) {
+        snprintf(what, sizeof(what), "%s \"%s\"",
+                 find_setting(key) >= 0 ? "this setting cannot be in " WC_CONF_NAME ":"
+                                        : "unknown setting",
+                 quoted);
+        set_conf_error(c, lineno, what);
+        return;
+    }
+    i = find_setting(name);
+    if (c->source[i] == WC_SOURCE_ENV)
+        return; /* the environment wins; the value was checked when it was set */
+    if (*value == '\0')
+        return; /* as in the environment: empty means unset */
+    c->source[i] = WC_SOURCE_CONF;
+    if ((err = settings[i].parse(c, &settings[i], value)) != NULL) {
+        char v[200];
+        quote_value(value, v, sizeof(v));
+        snprintf(what, sizeof(what), "%s=\"%s\" %s", name, v, err);
+        set_conf_error(c, lineno, what);
+    }
+}
+
+/* Where wafcache.conf is: the local cache directory, if there is one. */
+static void conf_locate(struct wc_config *c)
+{
+    const char *dir = c->kind == WC_STORE_DIR ? c->cache : c->local;
+
+    if (dir && asprintf(&c->conf_path, "%s/" WC_CONF_NAME, dir) < 0)
+        c->conf_path = NULL;
+}
+
+static void load_conf(struct wc_config *c)
+{
+    char *buf = NULL, *line, *next;
+    size_t len;
+    unsigned lineno = 0;
+    int rc;
+
+    conf_locate(c);
+    if (!c->conf_path)
+        return;
+    rc = wc_read_file(c->conf_path, WC_CONF_MAX_LEN, &buf, &len);
+    if (rc == -ENOENT || rc == -ENOTDIR)
+        return;
+    if (rc < 0) {
+        set_conf_error(c, 0, rc == -EFBIG ? "the file is too large" : strerror(-rc));
+        return;
+    }
+    if (memchr(buf, '\0', len) != NULL)
+        set_conf_error(c, 0, "the file holds a NUL byte");
+    for (line = buf; c->error[0] == '\0' && line < buf + len; line = next) {
+        char *nl = strchr(line, '\n');
+        next = nl ? nl + 1 : buf + len;
+        if (nl)
+            *nl = '\0';
+        conf_line(c, ++lineno, line);
+    }
+    free(buf);
+}
+
+/* ---- loading ---- */
+
 int wc_config_load(struct wc_config *c, wc_getenv_fn get, void *ctx)
 {
     if (get == NULL)
         get = env_get;
     set_defaults(c);
-    for (size_t i = 0; i < NSETTINGS; i++) {
-        const char *v = get(settings[i].name, ctx);
-        const char *what;
-        /* Empty is unset: `WAFCACHE= make` must not mean "the current directory". */
-        if (v == NULL || *v == '\0')
-            continue;
-        what = settings[i].parse(c, &settings[i], v);
-        if (what != NULL && c->error[0] == '\0')
-            set_error(c, settings[i].name, v, what);
-    }
+    /* Where the cache and its wafcache.conf are, first; then the file, then the environment
+     * over it (a setting's parser frees what the file gave it). */
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (settings[i].env_only)
+            load_env_one(c, i, get, ctx);
     if (c->cache == NULL) {
         c->kind = WC_STORE_DIR;
         c->cache = default_cache_dir(get, ctx);
-        if (c->cache == NULL && c->error[0] == '\0')
+        if (c->cache == NULL)
             snprintf(c->error, sizeof(c->error),
                      "wafcache: out of memory reading the settings; cache disabled for this build");
     }
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (!settings[i].env_only)
+            load_env_one(c, i, get, ctx);
+    if (c->error[0] == '\0')
+        load_conf(c);
     if (c->error[0] != '\0') {
         c->disabled = 1;
         return -1;
@@ -539,10 +714,80 @@ int wc_config_load(struct wc_config *c, wc_getenv_fn get, void *ctx)
 
 void wc_config_free(struct wc_config *c)
 {
-    char **strings[] = {&c->cache, &c->cmd, &c->basedir, &c->programs, &c->log, &c->local};
+    char **strings[] = {&c->cache, &c->cmd,   &c->basedir,  &c->programs,
+                        &c->log,   &c->local, &c->conf_path};
 
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         free(*strings[i]);
         *strings[i] = NULL;
     }
+}
+
+/* ---- writing wafcache.conf (wafcache -M, -F) ---- */
+
+/* The setting a line of the file sets, or NULL (comment, blank, garbage). */
+static const char *line_setting(const char *line, size_t len)
+{
+    char buf[256], *key, *value;
+
+    if (len >= sizeof(buf))
+        return NULL;
+    memcpy(buf, line, len);
+    buf[len] = '\0';
+    key = trim_space(buf);
+    if (*key == '#' || split_line(key, &key, &value) < 0)
+        return NULL;
+    return wc_conf_key(key);
+}
+
+/* The new text: old with the line(s) of name replaced by one "name = value". */
+static int conf_rewrite(const char *old, size_t len, const char *name, const char *value,
+                        char **out, size_t *out_len)
+{
+    size_t cap = len + strlen(name) + strlen(value) + 8, o = 0;
+    char *text = malloc(cap);
+    int done = 0;
+
+    if (!text)
+        return -ENOMEM;
+    for (const char *p = old; p < old + len;) {
+        const char *nl = memchr(p, '\n', (size_t)(old + len - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(old + len - p);
+        const char *set = line_setting(p, n);
+        if (set && strcmp(set, name) == 0) {
+            if (!done)
+                o += (size_t)sprintf(text + o, "%s = %s\n", name, value);
+            done = 1;
+        } else {
+            memcpy(text + o, p, n);
+            o += n;
+            text[o++] = '\n';
+        }
+        p += n + (nl != NULL);
+    }
+    if (!done)
+        o += (size_t)sprintf(text + o, "%s = %s\n", name, value);
+    *out = text;
+    *out_len = o;
+    return 0;
+}
+
+int wc_conf_set(const char *path, const char *name, const char *value, unsigned mode)
+{
+    const char *canon = wc_conf_key(name);
+    char *old = NULL, *text = NULL;
+    size_t len = 0, text_len;
+    int rc;
+
+    if (!canon || strchr(value, '\n'))
+        return -EINVAL;
+    rc = wc_read_file(path, WC_CONF_MAX_LEN, &old, &len);
+    if (rc < 0 && rc != -ENOENT)
+        return rc;
+    rc = conf_rewrite(old ? old : "", len, canon, value, &text, &text_len);
+    if (rc == 0)
+        rc = wc_write_file_atomic(path, text, text_len, mode);
+    free(old);
+    free(text);
+    return rc;
 }

@@ -13,6 +13,14 @@ enum wc_store_kind {
     WC_STORE_MINIO /* minio:// (bucket command) */
 };
 
+/* Where a setting's value came from. One resolution order: the environment (a variable set to
+ * a non-empty value), else <cache>/wafcache.conf, else the default. */
+enum wc_config_source { WC_SOURCE_DEFAULT, WC_SOURCE_ENV, WC_SOURCE_CONF };
+
+#define WC_CONFIG_MAX_SETTINGS 32
+#define WC_CONF_NAME "wafcache.conf"
+#define WC_CONF_MAX_LEN (64u << 10)
+
 struct wc_config {
     int disabled;             /* WAFCACHE_DISABLE set, or a bad value seen */
     char *cache;              /* WAFCACHE, or the default directory */
@@ -35,13 +43,25 @@ struct wc_config {
     unsigned timeout_ms; /* WAFCACHE_TIMEOUT in seconds (may be fractional), default 5 s */
     int hash_dir;        /* WAFCACHE_HASHDIR, default 1: -g keeps the cwd in the key */
     unsigned dir_mode;   /* WAFCACHE_UMASK applied to 0777 for directories, default 0700 */
-    char error[512];     /* the one-line message when a value is bad */
+    int explain;         /* WAFCACHE_EXPLAIN: say on stderr why each miss missed */
+    char *conf_path;     /* the wafcache.conf consulted (it may not exist), or NULL */
+    int conf_error;      /* error comes from wafcache.conf (the environment was fine) */
+    unsigned char source[WC_CONFIG_MAX_SETTINGS]; /* enum wc_config_source, per setting */
+    char error[512];                              /* the one-line message when a value is bad */
 };
 
 /* Look up a variable: getenv-like, so tests can feed their own environment. */
 typedef const char *(*wc_getenv_fn)(const char *name, void *ctx);
 
-/* Fill c from the environment. Returns 0, or -1 with c->error set to one line such as
+/* Fill c from the environment and the cache's wafcache.conf (environment > wafcache.conf >
+ * default). The file lives in the local cache directory: WAFCACHE when it is a directory,
+ * else WAFCACHE_LOCAL; a remote store without WAFCACHE_LOCAL has none. It holds
+ * "NAME = value" lines (blank lines and "#" comments allowed), NAME a variable of the table
+ * (or the ccache-style aliases max_size and max_files), except those that say where the file
+ * is or that libwafcache.so itself reads (WAFCACHE, WAFCACHE_LOCAL, WAFCACHE_PROGRAMS,
+ * WAFCACHE_STATS). A line that is not that, or a bad value, is an error like a bad variable:
+ *   wafcache: /c/wafcache.conf:3: expected "NAME = value"; cache disabled for this build
+ * Returns 0, or -1 with c->error set to one line such as
  *   wafcache: WAFCACHE_EVICT_MAX_BYTES="10G+" is not a size; cache disabled for this build
  * and c->disabled set. get may be NULL for getenv(). c need not be initialised; call
  * wc_config_free afterwards in both cases. A variable set to "" counts as unset. */
@@ -53,6 +73,18 @@ void wc_config_free(struct wc_config *c);
  * A variable set to the empty string counts as unset, here as in wc_config_load. */
 int wc_config_setting(const struct wc_config *c, unsigned i, const char **name, char *value,
                       size_t n);
+
+/* "environment", "wafcache.conf" or "default": where setting i of c came from. */
+const char *wc_config_source_name(const struct wc_config *c, unsigned i);
+
+/* The canonical variable name for a wafcache.conf key (a variable name, or an alias such as
+ * max_size), or NULL when the key is unknown or not allowed in the file. */
+const char *wc_conf_key(const char *key);
+
+/* Set name (a wafcache.conf key) to value in the file at path: the first line for that
+ * setting (under any of its names) is replaced and later ones dropped, or a line is appended;
+ * every other line stays as it was. The file is replaced atomically, with mode. 0 or -errno. */
+int wc_conf_set(const char *path, const char *name, const char *value, unsigned mode);
 
 /* "10G", "500M", "1.5G", "64Ki", "123" (bytes). Decimal suffixes k/K M G T, binary Ki Mi Gi Ti.
  * Returns 0 or -1. */

@@ -90,4 +90,28 @@ char *wc_mf_path_resolve(const wc_basedirs *bd, const char *stored);
 int wc_manifest_lookup(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo, const char *date,
                        wc_hash *result);
 
+/* ---- wafcache --explain / WAFCACHE_EXPLAIN -------------------------------------------------- */
+
+/* Receives one line of an explanation (no newline, no prefix). */
+typedef void (*wc_explain_fn)(void *ctx, const char *line);
+
+/* What names "the same command" across changes of its arguments, for the explain index
+ * (<cache>/explain/<id>, the last key1 stored for it): key1's relative working directory and
+ * the output argument ("-o x.o", "-ox.o", "--output=x.o"), or, without one, every argument
+ * that is not an option (the sources of `gcc -c x.c`, the operands of `ar`). The program is
+ * left out, so that a changed compiler is explained too. */
+void wc_explain_id(const wc_key1 *k, wc_hash *out);
+
+/* Tell every difference between key1's ingredients as recorded (was) and now: program
+ * content, arguments (changed, added, removed), environment variables, working directory,
+ * terminal, CPU. Returns how many lines were said. */
+size_t wc_key1_diff(const wc_key1 *was, const wc_key1 *now, wc_explain_fn say, void *ctx);
+
+/* Walk m's input sets as a lookup does, and tell about the closest one (fewest differences,
+ * the most recent on a tie): which inputs changed or vanished, which probed paths now exist.
+ * Paths are shown relative to cwd when given. Returns the index of a set that matches (then
+ * nothing is said), or -1. */
+int wc_manifest_explain(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo, const char *cwd,
+                        wc_explain_fn say, void *ctx);
+
 #endif

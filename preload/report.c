@@ -2,15 +2,18 @@
  * leaves to a detached process. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/stats.h"
 #include "core/util.h"
 #include "hashing/basedir.h"
 #include "store/dir.h"
@@ -170,4 +173,69 @@ void wc_trim_in_background(const struct wc_config *c)
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
+}
+
+const char *wc_local_dir(const struct wc_config *c)
+{
+    return c->kind == WC_STORE_DIR ? c->cache : c->local;
+}
+
+void wc_stats_flush(const struct wc_config *c, const struct wc_stats *delta)
+{
+    const char *dir = wc_local_dir(c);
+    if (!dir)
+        return;
+    int rc = wc_stats_add(dir, c->dir_mode, delta);
+    if (rc < 0)
+        wc_log(c, "statistics not updated in %s: %s", dir, strerror(-rc));
+}
+
+/* <dir>/explain/<id>: one small file per command, holding the last key1 stored for it. */
+static int explain_path(const struct wc_config *c, const wc_key1 *k, char *buf, size_t n)
+{
+    const char *dir = wc_local_dir(c);
+    char hex[WC_HASH_HEX_LEN + 1];
+    wc_hash id;
+    if (!dir)
+        return -ENOENT;
+    wc_explain_id(k, &id);
+    wc_hash_to_hex(&id, hex);
+    int w = snprintf(buf, n, "%s/explain/%s", dir, hex);
+    return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
+}
+
+int wc_explain_record(const struct wc_config *c, const wc_key1 *k, const char *key1_hex)
+{
+    char path[PATH_MAX], line[WC_HASH_HEX_LEN + 2];
+    int rc = explain_path(c, k, path, sizeof path);
+    if (rc < 0)
+        return rc;
+    snprintf(line, sizeof line, "%s\n", key1_hex);
+    rc = wc_write_file_atomic(path, line, strlen(line), c->dir_mode & 0666);
+    if (rc == -ENOENT) {
+        /* The first record in this cache: the directory, then the file again. */
+        *strrchr(path, '/') = '\0';
+        if (mkdir(path, c->dir_mode) != 0 && errno != EEXIST)
+            return -errno;
+        *(path + strlen(path)) = '/';
+        rc = wc_write_file_atomic(path, line, strlen(line), c->dir_mode & 0666);
+    }
+    return rc;
+}
+
+int wc_explain_last(const struct wc_config *c, const wc_key1 *k, char hex[WC_HASH_HEX_LEN + 1])
+{
+    char path[PATH_MAX], *buf = NULL;
+    size_t len;
+    wc_hash h;
+    int rc = explain_path(c, k, path, sizeof path);
+    if (rc == 0)
+        rc = wc_read_file(path, 64, &buf, &len);
+    if (rc < 0)
+        return rc;
+    rc = wc_hash_from_hex(buf, &h) == 0 ? 0 : -EINVAL;
+    if (rc == 0)
+        wc_hash_to_hex(&h, hex);
+    free(buf);
+    return rc;
 }

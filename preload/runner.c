@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,9 @@ struct runner {
     char key1[WC_HASH_HEX_LEN + 1];
     char today[11];
     int64_t t0;
+    struct wc_stats stats; /* this run's counters, added to the cache's at the end */
+    int explain_only;      /* `wafcache --explain`: say what a lookup finds, run nothing */
+    int explained;         /* the explanation's first line is out */
 };
 
 static double ms_since(int64_t t)
@@ -50,14 +54,68 @@ static double ms_since(int64_t t)
     return (double)(wc_now_ns() - t) / 1e6;
 }
 
+/* ---- statistics and explanations --------------------------------------------------------- */
+
+static void tally(struct runner *r, enum wc_stat s, uint64_t n)
+{
+    r->stats.v[s] += n;
+}
+
+/* Once, on the way out: one lock of one shard per runner. */
+static void flush_stats(struct runner *r)
+{
+    if (r->cfg_loaded && !r->explain_only)
+        wc_stats_flush(&r->cfg, &r->stats);
+}
+
+static int explaining(const struct runner *r)
+{
+    return r->explain_only || (r->cfg_loaded && r->cfg.explain);
+}
+
+/* One line of the explanation: on stdout for `wafcache --explain`, else on stderr beside the
+ * build's own output, after a first line that names the command. */
+static void explain(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void explain(struct runner *r, const char *fmt, ...)
+{
+    if (!explaining(r))
+        return;
+    char line[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    int fd = r->explain_only ? 1 : 2;
+    const char *prefix = r->explain_only ? "" : "wafcache: explain: ";
+    if (!r->explained) {
+        char *what = wc_describe_argv(r->argv ? r->argv : r->orig_argv);
+        dprintf(fd, "%s%s\n", prefix, what ? what : r->path);
+        free(what);
+        r->explained = 1;
+    }
+    dprintf(fd, "%s  %s\n", prefix, line);
+}
+
+static void explain_say(void *ctx, const char *line)
+{
+    explain(ctx, "  %s", line);
+}
+
 /* ---- falling back ------------------------------------------------------------------------- */
 
 /* The real command, as if we had never been there. why, when given, is an error. */
 __attribute__((noreturn)) static void fallback(struct runner *r, const char *why)
 {
+    if (r->explain_only) {
+        explain(r, "not looked up: %s", why ? why : "the cache is disabled");
+        exit(why ? 2 : 0);
+    }
     if (r->cfg_loaded && why) {
         wc_log(&r->cfg, "fallback %s: %s", r->path, why);
         wc_verbose(&r->cfg, "error %s: %s", why, r->path);
+        tally(r, WC_STAT_ERRORS, 1);
+        flush_stats(r);
     }
     wc_exec_or_die(r->path, r->argv ? r->argv : r->orig_argv, environ);
 }
@@ -65,7 +123,12 @@ __attribute__((noreturn)) static void fallback(struct runner *r, const char *why
 /* The real command, not cached for a reason that is no error. */
 __attribute__((noreturn)) static void uncached(struct runner *r, const char *why)
 {
+    explain(r, "not cached: %s", why);
+    if (r->explain_only)
+        exit(0);
     wc_log(&r->cfg, "not cached %s: %s", r->path, why);
+    tally(r, wc_stat_reason(why), 1);
+    flush_stats(r);
     wc_exec_or_die(r->path, r->argv, environ);
 }
 
@@ -76,6 +139,8 @@ static void load_config(struct runner *r)
     if (wc_config_load(&r->cfg, NULL, NULL) < 0) {
         if (r->cfg.error[0])
             dprintf(2, "%s\n", r->cfg.error);
+        if (r->explain_only)
+            exit(2);
         wc_exec_or_die(r->path, r->orig_argv, environ);
     }
     r->cfg_loaded = 1;
@@ -83,6 +148,8 @@ static void load_config(struct runner *r)
         fallback(r, NULL);
     if (r->cfg.kind != WC_STORE_DIR) {
         wc_verbose(&r->cfg, "remote store %s not supported yet; not cached", r->cfg.cache);
+        if (r->explain_only)
+            fallback(r, "remote stores are not supported yet");
         fallback(r, NULL);
     }
 }
@@ -211,20 +278,27 @@ static void write_all(int fd, const char *p, size_t n)
 }
 
 /* The manifest of key1, if the store has one that really is key1's. 0 or -errno. */
-static int read_manifest(struct runner *r, wc_manifest *m)
+/* The manifest of key1 (hex), if the store has one that really is key1's. 0 or -errno. */
+static int read_manifest_key(struct runner *r, const char *key1, wc_manifest *m)
 {
     char *buf = NULL;
     size_t len = 0;
-    int rc = r->store->read(r->store, r->key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &len);
+    wc_hash want;
+    int rc = r->store->read(r->store, key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &len);
     if (rc < 0)
         return rc;
     rc = wc_manifest_parse(buf, len, m);
     free(buf);
-    if (rc == 0 && !wc_hash_equal(&m->k1.key, &r->k1.key)) {
+    if (rc == 0 && (wc_hash_from_hex(key1, &want) < 0 || !wc_hash_equal(&m->k1.key, &want))) {
         wc_manifest_free(m);
         rc = -EINVAL;
     }
     return rc;
+}
+
+static int read_manifest(struct runner *r, wc_manifest *m)
+{
+    return read_manifest_key(r, r->key1, m);
 }
 
 __attribute__((noreturn)) static void hit(struct runner *r, const char *result,
@@ -236,6 +310,10 @@ __attribute__((noreturn)) static void hit(struct runner *r, const char *result,
     r->store->touch(r->store, result);
     r->store->touch(r->store, r->key1);
     wc_session_count("qh");
+    tally(r, WC_STAT_REQUESTS, 1);
+    tally(r, WC_STAT_HITS, 1);
+    tally(r, WC_STAT_TIME_SAVED_NS, meta->run_ns);
+    flush_stats(r);
     char *what = wc_describe_outputs(meta, r->root, r->cwd);
     wc_verbose(&r->cfg, "fetched %s", what ? what : "");
     wc_log(&r->cfg, "hit key1=%s result=%s outputs=%s in %.2f ms", r->key1, result,
@@ -244,7 +322,7 @@ __attribute__((noreturn)) static void hit(struct runner *r, const char *result,
     exit(0);
 }
 
-/* 1 when the entry was restored (then it does not return), 0 on a miss. */
+/* Restores the entry and exits (a hit), or returns on a miss. */
 static void try_fetch(struct runner *r, const char *result)
 {
     struct wc_entry_meta meta;
@@ -256,13 +334,63 @@ static void try_fetch(struct runner *r, const char *result)
     if (rc == -EBADMSG) {
         /* Corrupt: never served, counted, and removed so that the next run stores it again. */
         wc_session_count("e");
+        tally(r, WC_STAT_ERRORS, 1);
         r->store->remove(r->store, result);
         wc_verbose(&r->cfg, "error corrupt cache entry %s removed", result);
         wc_log(&r->cfg, "corrupt entry %s removed", result);
+        explain(r, "the matching entry %s was corrupt and has been removed", result);
     } else if (rc != -ENOENT) {
         wc_session_count("e");
+        tally(r, WC_STAT_ERRORS, 1);
         wc_log(&r->cfg, "fetch %s failed: %s", result, strerror(-rc));
+        explain(r, "the matching entry %s could not be restored: %s", result, strerror(-rc));
+    } else {
+        explain(r, "an input set matches, but its entry %s is gone (trimmed or cleared)", result);
     }
+}
+
+/* No manifest for key1: diff key1's ingredients against the last command stored for the
+ * same output (the explain index), which names the argument or variable that changed. */
+static void explain_no_manifest(struct runner *r, int rc)
+{
+    char last[WC_HASH_HEX_LEN + 1];
+    wc_manifest old;
+    if (!explaining(r))
+        return;
+    if (rc != -ENOENT) {
+        explain(r, "miss: the manifest of key1 %s is unusable: %s", r->key1, strerror(-rc));
+        return;
+    }
+    explain(r, "miss: no manifest for key1 %s (this command line was not stored before)", r->key1);
+    if (wc_explain_last(&r->cfg, &r->k1, last) < 0) {
+        explain(r, "no command with the same output was stored before in this cache");
+        return;
+    }
+    if (strcmp(last, r->key1) == 0) {
+        explain(r, "it was stored before, and its manifest has since been trimmed or cleared");
+        return;
+    }
+    if (read_manifest_key(r, last, &old) < 0) {
+        explain(r, "the last command stored for the same output (key1 %s) is gone", last);
+        return;
+    }
+    explain(r, "the last command stored for the same output (key1 %s) differs:", last);
+    if (wc_key1_diff(&old.k1, &r->k1, explain_say, r) == 0)
+        explain(r, "  (in nothing wafcache can show: a different wafcache version?)");
+    wc_manifest_free(&old);
+}
+
+/* `wafcache --explain` on a command that would be served: say so, restore nothing. */
+__attribute__((noreturn)) static void explain_hit(struct runner *r, const char *result)
+{
+    if (r->store->exists(r->store, result, "meta") == 0) {
+        explain(r, "hit: key1 %s, result %s", r->key1, result);
+    } else {
+        explain(r, "miss: key1 %s has a matching input set, but its entry %s is gone", r->key1,
+                result);
+        explain(r, "(trimmed or cleared; the next run stores it again)");
+    }
+    exit(0);
 }
 
 static void lookup(struct runner *r)
@@ -272,17 +400,26 @@ static void lookup(struct runner *r)
     if (rc < 0) {
         if (rc != -ENOENT)
             wc_log(&r->cfg, "manifest %s unusable: %s", r->key1, strerror(-rc));
+        explain_no_manifest(r, rc);
         return;
     }
     wc_hash res;
     int i = wc_manifest_lookup(&m, &r->primary, r->memo, r->today, &res);
-    wc_manifest_free(&m);
     if (i < 0) {
         wc_log(&r->cfg, "key1=%s: no input set of the manifest matches", r->key1);
+        if (explaining(r)) {
+            explain(r, "miss: key1 %s is known, but no recorded input set matches the files now",
+                    r->key1);
+            wc_manifest_explain(&m, &r->primary, r->memo, r->cwd, explain_say, r);
+        }
+        wc_manifest_free(&m);
         return;
     }
+    wc_manifest_free(&m);
     char hex[WC_HASH_HEX_LEN + 1];
     wc_hash_to_hex(&res, hex);
+    if (r->explain_only)
+        explain_hit(r, hex);
     try_fetch(r, hex);
 }
 
@@ -384,7 +521,10 @@ static void update_manifest(struct runner *r, struct wc_mf_set *set)
     }
     if (!text || r->store->write(r->store, r->key1, "manifest", text, len) < 0) {
         wc_session_count("e");
+        tally(r, WC_STAT_ERRORS, 1);
         wc_log(&r->cfg, "key1=%s: manifest not written", r->key1);
+    } else if (wc_explain_record(&r->cfg, &r->k1, r->key1) < 0) {
+        wc_log(&r->cfg, "key1=%s: explain index not written", r->key1);
     }
     free(text);
     wc_manifest_free(&m);
@@ -465,6 +605,25 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
     return count;
 }
 
+/* A miss's counters from store_run's verdict: stored, failed to store, or not cacheable. */
+static void count_miss(struct runner *r, const char *verdict, const char *why,
+                       const struct wc_entry_meta *meta, const struct wc_child *c)
+{
+    tally(r, WC_STAT_REQUESTS, 1);
+    tally(r, WC_STAT_MISSES, 1);
+    if (strcmp(verdict, "qw") == 0) {
+        uint64_t bytes = (uint64_t)c->out_len + (uint64_t)c->err_len;
+        for (size_t i = 0; i < meta->n_outputs; i++)
+            bytes += meta->outputs[i].size;
+        tally(r, WC_STAT_WRITES, 1);
+        tally(r, WC_STAT_BYTES_WRITTEN, bytes);
+    } else if (strcmp(verdict, "qe") == 0) {
+        tally(r, WC_STAT_ERRORS, 1);
+    } else {
+        tally(r, wc_stat_reason(why), 1);
+    }
+}
+
 __attribute__((noreturn)) static void miss(struct runner *r)
 {
     int chan;
@@ -486,6 +645,7 @@ __attribute__((noreturn)) static void miss(struct runner *r)
     const char *count = store_run(r, &c, chan, &meta, why, sizeof why);
     close(chan);
     wc_session_count(count);
+    count_miss(r, count, why, &meta, &c);
     char *what =
         meta.n_outputs ? wc_describe_outputs(&meta, r->root, r->cwd) : wc_describe_argv(r->argv);
     wc_verbose(&r->cfg, "no cache entry for %s", what ? what : "");
@@ -497,6 +657,7 @@ __attribute__((noreturn)) static void miss(struct runner *r)
            why[0] ? why : "stored", (double)(c.end_ns - t) / 1e6, ms_since(r->t0));
     free(what);
     wc_meta_free(&meta);
+    flush_stats(r);
     if (strcmp(count, "qw") == 0)
         wc_trim_in_background(&r->cfg);
     wc_exit_like(c.status);
@@ -504,15 +665,22 @@ __attribute__((noreturn)) static void miss(struct runner *r)
 
 /* ---- main --------------------------------------------------------------------------------- */
 
+/* wafcache-run [--explain] PATH ARGV0 [ARGS...]: --explain (from `wafcache --explain`) looks
+ * the command up and says what it finds, on stdout, without running or restoring anything. */
 int main(int argc, char **argv)
 {
+    struct runner r;
+    memset(&r, 0, sizeof r);
+    if (argc >= 2 && strcmp(argv[1], "--explain") == 0) {
+        r.explain_only = 1;
+        argv++;
+        argc--;
+    }
     if (argc < 3) {
-        dprintf(2, "usage: wafcache-run PATH ARGV0 [ARGS...]\n"
+        dprintf(2, "usage: wafcache-run [--explain] PATH ARGV0 [ARGS...]\n"
                    "(started by libwafcache.so in place of a cached program)\n");
         return 2;
     }
-    struct runner r;
-    memset(&r, 0, sizeof r);
     r.path = argv[1];
     r.orig_argv = argv + 2;
     r.t0 = wc_now_ns();
@@ -521,5 +689,7 @@ int main(int argc, char **argv)
         uncached(&r, "reads stdin or writes stdout ('-')");
     compute_key1(&r);
     lookup(&r);
+    if (r.explain_only)
+        return 0;
     miss(&r);
 }

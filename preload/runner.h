@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/stats.h"
 #include "hashing/basedir.h"
 #include "hashing/manifest.h"
 #include "hashing/memo.h"
@@ -95,6 +96,19 @@ void wc_log(const struct wc_config *c, const char *fmt, ...) __attribute__((form
  * argv, for messages; malloc'd (NULL on OOM). */
 char *wc_describe_outputs(const struct wc_entry_meta *meta, const char *root, const char *cwd);
 char *wc_describe_argv(char *const *argv);
+
+/* The local directory that keeps the statistics, the explain index and wafcache.conf: the
+ * cache itself, or WAFCACHE_LOCAL in front of a remote one; NULL when there is none. */
+const char *wc_local_dir(const struct wc_config *c);
+
+/* Add this runner's counters to the cache's statistics (core/stats.h); a failure is logged,
+ * never fatal. */
+void wc_stats_flush(const struct wc_config *c, const struct wc_stats *delta);
+
+/* The explain index (see wc_explain_id): record key1 as the last one stored for k's
+ * command, or read the last one back into hex. 0 or -errno. */
+int wc_explain_record(const struct wc_config *c, const wc_key1 *k, const char *key1_hex);
+int wc_explain_last(const struct wc_config *c, const wc_key1 *k, char hex[WC_HASH_HEX_LEN + 1]);
 
 /* Run the LRU trim of the local store at root in a detached process, if one is due. */
 void wc_trim_in_background(const struct wc_config *c);

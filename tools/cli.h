@@ -20,8 +20,7 @@ int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "wafcache: <message>"; returns CLI_CACHE. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The option takes no argument beyond argv[0] (and the words in allowed, NULL-terminated, may
- * be NULL). 0, or CLI_USAGE after the message. */
+/* The option takes no argument beyond argv[0]: 0, or CLI_USAGE after the message. */
 int cli_no_argument(int argc, char **argv);
 
 /* Load the settings; on a bad one print its line and return CLI_CACHE (c is still freeable). */

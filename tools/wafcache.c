@@ -11,6 +11,7 @@
  * function and one line in the table. */
 #include "core/config.h"
 #include "preload/programs.h"
+#include "tools/cli.h"
 
 #include <errno.h>
 #include <glob.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wordexp.h>
 
 #define LIBNAME "libwafcache.so"
 #define RUNNER "wafcache-run"
@@ -27,33 +29,36 @@
 struct action {
     const char *short_opt;             /* "-p", or NULL */
     const char *long_opt;              /* "--show-config" */
+    const char *arg;                   /* "SIZE" for an option that takes a value, or NULL */
     const char *help;                  /* one line for --help */
     int (*run)(int argc, char **argv); /* argv[0] is the option as typed */
 };
 
-static int cmd_show_config(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
+static int cmd_explain(int argc, char **argv);
 
 static const struct action actions[] = {
-    {"-p", "--show-config", "show every setting, its value and where it comes from",
+    {"-s", "--show-stats", NULL, "show the statistics (add --json for JSON)", cmd_show_stats},
+    {NULL, "--json", NULL, "show the statistics as JSON", cmd_json},
+    {"-z", "--zero-stats", NULL, "zero the statistics", cmd_zero_stats},
+    {"-p", "--show-config", NULL, "show every setting, its value and where it comes from",
      cmd_show_config},
-    {"-h", "--help", "show this help", cmd_help},
-    {"-V", "--version", "show the version", cmd_version},
+    {"-M", "--max-size", "SIZE", "keep at most SIZE bytes (10G, 500M...) in wafcache.conf",
+     cmd_max_size},
+    {"-F", "--max-files", "N", "keep at most N entries, in wafcache.conf", cmd_max_files},
+    {NULL, "--trim", NULL, "evict least recently used entries down to the limits, now", cmd_trim},
+    {"-C", "--clear", NULL, "remove every entry (the settings and statistics stay)", cmd_clear},
+    {NULL, "--verify", NULL, "check every entry's content, remove the broken ones", cmd_verify},
+    {NULL, "--explain", "COMMAND", "say why COMMAND would miss (or that it would hit)",
+     cmd_explain},
+    {"-h", "--help", NULL, "show this help", cmd_help},
+    {"-V", "--version", NULL, "show the version", cmd_version},
 };
 
 #define NACTIONS (sizeof(actions) / sizeof(actions[0]))
 
-/* ---- actions ---- */
-
-static int no_argument(int argc, char **argv)
-{
-    if (argc <= 1)
-        return 0;
-    fprintf(stderr, "wafcache: option '%s' takes no argument\n", argv[0]);
-    fprintf(stderr, "Try 'wafcache --help' for more information.\n");
-    return -1;
-}
+/* ---- help, version ---- */
 
 static void usage(FILE *out)
 {
@@ -67,50 +72,36 @@ static void usage(FILE *out)
                  "run that one command through the cache.\n"
                  "\n"
                  "Options:\n");
-    for (size_t i = 0; i < NACTIONS; i++)
-        fprintf(out, "  %s%s%-16s %s\n", actions[i].short_opt ? actions[i].short_opt : "   ",
-                actions[i].short_opt ? ", " : " ", actions[i].long_opt, actions[i].help);
+    for (size_t i = 0; i < NACTIONS; i++) {
+        char opt[64];
+        snprintf(opt, sizeof(opt), "%s%s%s%s%s", actions[i].short_opt ? actions[i].short_opt : "",
+                 actions[i].short_opt ? ", " : "    ", actions[i].long_opt,
+                 actions[i].arg ? " " : "", actions[i].arg ? actions[i].arg : "");
+        fprintf(out, "  %-26s %s\n", opt, actions[i].help);
+    }
     fprintf(out, "\n"
-                 "Settings come from the environment: WAFCACHE (the cache directory or URL),\n"
-                 "WAFCACHE_NO_PUSH, WAFCACHE_VERBOSITY, WAFCACHE_STATS... `wafcache -p` lists\n"
-                 "them all. WAFCACHE_LIBDIR overrides where libwafcache.so is looked for.\n");
+                 "Settings come from the environment, then from wafcache.conf in the cache\n"
+                 "directory, then from the defaults: WAFCACHE (the cache directory or URL),\n"
+                 "WAFCACHE_NO_PUSH, WAFCACHE_VERBOSITY, WAFCACHE_EXPLAIN... `wafcache -p` lists\n"
+                 "them all. WAFCACHE_LIBDIR overrides where libwafcache.so is looked for.\n"
+                 "\n"
+                 "Exit status: 0 ok, 1 usage error, 2 cache error; a command run through\n"
+                 "wafcache exits with its own status. See wafcache(1).\n");
 }
 
 static int cmd_help(int argc, char **argv)
 {
-    if (no_argument(argc, argv) < 0)
-        return 1;
+    if (cli_no_argument(argc, argv) != 0)
+        return CLI_USAGE;
     usage(stdout);
     return 0;
 }
 
 static int cmd_version(int argc, char **argv)
 {
-    if (no_argument(argc, argv) < 0)
-        return 1;
+    if (cli_no_argument(argc, argv) != 0)
+        return CLI_USAGE;
     printf("wafcache %s\n", WAFCACHE_VERSION);
-    return 0;
-}
-
-/* As ccache -p: "(source) NAME = value", one setting a line. */
-static int cmd_show_config(int argc, char **argv)
-{
-    struct wc_config c;
-    const char *name;
-    char value[16384];
-
-    if (no_argument(argc, argv) < 0)
-        return 1;
-    if (wc_config_load(&c, NULL, NULL) < 0) {
-        fprintf(stderr, "%s\n", c.error);
-        wc_config_free(&c);
-        return 2;
-    }
-    for (unsigned i = 0; wc_config_setting(&c, i, &name, value, sizeof(value)) == 0; i++) {
-        const char *env = getenv(name);
-        printf("(%s) %s = %s\n", env && *env ? "environment" : "default", name, value);
-    }
-    wc_config_free(&c);
     return 0;
 }
 
@@ -330,11 +321,8 @@ static int run_command(char **argv)
 {
     char libdir[PATH_MAX], err[PATH_MAX + 128];
 
-    if (argv[0] == NULL) {
-        fprintf(stderr, "wafcache: no command given\n");
-        fprintf(stderr, "Try 'wafcache --help' for more information.\n");
-        return 1;
-    }
+    if (argv[0] == NULL)
+        return cli_usage("no command given");
     if (find_libdir(libdir, err, sizeof(err)) < 0) {
         fprintf(stderr, "wafcache: %s; running %s without the cache\n", err, argv[0]);
         execvp(argv[0], argv);
@@ -345,34 +333,127 @@ static int run_command(char **argv)
     return run_preloaded(libdir, argv);
 }
 
+/* ---- --explain ---- */
+
+/* Hands the command to the runner in its explain mode, which computes the signature exactly
+ * as a build would, looks it up and prints what it finds, running and restoring nothing. */
+static int explain_exec(char **cmd)
+{
+    struct wc_config c;
+    char libdir[PATH_MAX], err[PATH_MAX + 128], path[PATH_MAX], runner[PATH_MAX + 32];
+    const char *dir;
+    int rc, argc = 0;
+    char **rargv;
+
+    if (!wc_program_matches(getenv("WAFCACHE_PROGRAMS"), base_name(cmd[0])))
+        return cli_usage("--explain: %s is not a cached program (see WAFCACHE_PROGRAMS)", cmd[0]);
+    if ((rc = cli_load(&c)) == 0)
+        rc = cli_cache_dir(&c, "--explain", 1, &dir);
+    wc_config_free(&c);
+    if (rc != 0)
+        return rc;
+    if (find_libdir(libdir, err, sizeof(err)) < 0)
+        return cli_fail("%s", err);
+    if ((rc = find_on_path(cmd[0], path)) != 0)
+        return cli_fail("%s: %s", cmd[0], rc == ENOENT ? "command not found" : strerror(rc));
+    while (cmd[argc])
+        argc++;
+    if (!(rargv = calloc((size_t)argc + 4, sizeof(*rargv))))
+        return cli_fail("out of memory");
+    snprintf(runner, sizeof(runner), "%s/" RUNNER, libdir);
+    rargv[0] = runner;
+    rargv[1] = "--explain";
+    rargv[2] = path;
+    memcpy(rargv + 3, cmd, (size_t)argc * sizeof(*cmd));
+    fflush(stdout);
+    execv(runner, rargv);
+    rc = cli_fail("cannot run %s: %s", runner, strerror(errno));
+    free(rargv);
+    return rc;
+}
+
+/* `--explain gcc -c x.c`, `--explain -- gcc -c x.c`, or one quoted word `--explain 'gcc -c
+ * x.c'`, split as a shell would (wordexp without command substitution). */
+static int cmd_explain(int argc, char **argv)
+{
+    char **cmd = argv + 1;
+    int n = argc - 1, rc;
+    wordexp_t we;
+
+    if (n > 0 && strcmp(cmd[0], "--") == 0) {
+        cmd++;
+        n--;
+    }
+    if (n == 0)
+        return cli_usage("option '%s' needs a command, as in: wafcache --explain gcc -c x.c",
+                         argv[0]);
+    if (n > 1 || !strpbrk(cmd[0], " \t"))
+        return explain_exec(cmd);
+    if (wordexp(cmd[0], &we, WRDE_NOCMD) != 0 || we.we_wordc == 0)
+        return cli_usage("%s: cannot split \"%s\" into words", argv[0], cmd[0]);
+    rc = explain_exec(we.we_wordv);
+    wordfree(&we);
+    return rc;
+}
+
 /* ---- main ---- */
 
-static const struct action *find_action(const char *arg)
+/* The action for arg: "-s", "--show-stats", and for an option with a value also "-M10G" and
+ * "--max-size=10G" (*value then points at the value). */
+static const struct action *find_action(const char *arg, const char **value)
 {
+    *value = NULL;
     for (size_t i = 0; i < NACTIONS; i++) {
-        if (actions[i].short_opt && strcmp(arg, actions[i].short_opt) == 0)
-            return &actions[i];
-        if (strcmp(arg, actions[i].long_opt) == 0)
-            return &actions[i];
+        const struct action *a = &actions[i];
+        size_t ls = a->short_opt ? strlen(a->short_opt) : 0, ll = strlen(a->long_opt);
+        if ((a->short_opt && strcmp(arg, a->short_opt) == 0) || strcmp(arg, a->long_opt) == 0)
+            return a;
+        if (!a->arg)
+            continue;
+        if (strncmp(arg, a->long_opt, ll) == 0 && arg[ll] == '=') {
+            *value = arg + ll + 1;
+            return a;
+        }
+        if (a->short_opt && strncmp(arg, a->short_opt, ls) == 0 && arg[ls] != '\0') {
+            *value = arg + ls;
+            return a;
+        }
     }
     return NULL;
+}
+
+/* Runs the action with its value split off: argv[0] the option's name, argv[1] the value. */
+static int run_joined(const struct action *a, const char *value, int argc, char **argv)
+{
+    char **v = calloc((size_t)argc + 2, sizeof(*v));
+    int rc;
+
+    if (!v)
+        return cli_fail("out of memory");
+    v[0] = (char *)(a->long_opt);
+    v[1] = (char *)value;
+    memcpy(v + 2, argv + 1, (size_t)(argc - 1) * sizeof(*argv));
+    rc = a->run(argc + 1, v);
+    free(v);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
     const struct action *a;
+    const char *value;
 
     if (argc < 2) {
         usage(stderr);
-        return 1;
+        return CLI_USAGE;
     }
     if (strcmp(argv[1], "--") == 0)
         return run_command(argv + 2);
     if (argv[1][0] != '-')
         return run_command(argv + 1);
-    if ((a = find_action(argv[1])) != NULL)
-        return a->run(argc - 1, argv + 1);
-    fprintf(stderr, "wafcache: unknown option '%s'\n", argv[1]);
-    fprintf(stderr, "Try 'wafcache --help' for more information.\n");
-    return 1;
+    if ((a = find_action(argv[1], &value)) == NULL)
+        return cli_usage("unknown option '%s'", argv[1]);
+    if (value)
+        return run_joined(a, value, argc - 1, argv + 1);
+    return a->run(argc - 1, argv + 1);
 }

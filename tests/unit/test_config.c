@@ -650,7 +650,7 @@ START_TEST(settings_table)
         count++;
     }
     /* Every variable of SPEC §3 plus ours. */
-    ck_assert_uint_eq(count, 20);
+    ck_assert_uint_eq(count, 21);
     ck_assert_str_eq(setting_value(&c, "WAFCACHE", buf, sizeof(buf)), "/c");
     ck_assert_str_eq(setting_value(&c, "WAFCACHE_EVICT_MAX_BYTES", buf, sizeof(buf)), "1024");
     ck_assert_str_eq(setting_value(&c, "WAFCACHE_TIMEOUT", buf, sizeof(buf)), "2.5");

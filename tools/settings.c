@@ -1,0 +1,99 @@
+/* wafcache -p / --show-config, -M / --max-size, -F / --max-files. */
+#include "core/util.h"
+#include "tools/cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* As ccache -p: "(source) NAME = value", one setting a line, the source being environment,
+ * wafcache.conf or default. */
+int cmd_show_config(int argc, char **argv)
+{
+    struct wc_config c;
+    const char *name;
+    char value[16384];
+    int rc;
+
+    if (cli_no_argument(argc, argv) != 0)
+        return CLI_USAGE;
+    if ((rc = cli_load(&c)) == 0)
+        for (unsigned i = 0; wc_config_setting(&c, i, &name, value, sizeof(value)) == 0; i++)
+            printf("(%s) %s = %s\n", wc_config_source_name(&c, i), name, value);
+    wc_config_free(&c);
+    return rc;
+}
+
+/* The value of "-M 10G", "--max-size 10G" or "--max-size=10G" (main splits the last form). */
+static int option_value(int argc, char **argv, const char **value)
+{
+    if (argc < 2)
+        return cli_usage("option '%s' needs a value", argv[0]);
+    if (argc > 2)
+        return cli_usage("option '%s' takes one value", argv[0]);
+    *value = argv[1];
+    return 0;
+}
+
+/* Writes name = value into wafcache.conf of the local cache directory (created if needed: a
+ * size is often set before the first build). A conf that was already broken is rewritten all
+ * the same, since -M is how a bad size line gets fixed; what is still wrong is then told. */
+static int set_in_conf(const char *opt, const char *name, const char *value)
+{
+    struct wc_config c;
+    const char *dir;
+    int rc = 0, err;
+
+    if (wc_config_load(&c, NULL, NULL) < 0 && !c.conf_error) {
+        fprintf(stderr, "%s\n", c.error);
+        rc = CLI_CACHE;
+        goto out;
+    }
+    if ((rc = cli_cache_dir(&c, opt, 0, &dir)) != 0)
+        goto out;
+    if ((err = wc_mkdir_p(dir, c.dir_mode)) < 0 ||
+        (err = wc_conf_set(c.conf_path, name, value, c.dir_mode & 0666)) < 0) {
+        rc = cli_fail("cannot write %s: %s", c.conf_path, strerror(-err));
+        goto out;
+    }
+    printf("Set %s = %s in %s\n", name, value, c.conf_path);
+    if (getenv(name) && *getenv(name))
+        fprintf(stderr, "wafcache: note: %s is set in the environment, which overrides %s\n", name,
+                WC_CONF_NAME);
+    wc_config_free(&c);
+    rc = cli_load(&c);
+out:
+    wc_config_free(&c);
+    return rc;
+}
+
+int cmd_max_size(int argc, char **argv)
+{
+    const char *v = NULL;
+    uint64_t n;
+
+    if (option_value(argc, argv, &v) != 0)
+        return CLI_USAGE;
+    if (wc_parse_size(v, &n) < 0)
+        return cli_usage("%s: \"%s\" is not a size (such as 10G, 500M, 64Ki or 1000000)", argv[0],
+                         v);
+    if (n == 0)
+        return cli_usage("%s: a size of 0 would keep nothing in the cache", argv[0]);
+    return set_in_conf(argv[0], "WAFCACHE_EVICT_MAX_BYTES", v);
+}
+
+int cmd_max_files(int argc, char **argv)
+{
+    const char *v = NULL;
+    uint64_t n;
+
+    if (option_value(argc, argv, &v) != 0)
+        return CLI_USAGE;
+    if (wc_parse_uint(v, &n) < 0)
+        return cli_usage("%s: \"%s\" is not a number of entries", argv[0], v);
+    if (n == 0)
+        return cli_usage("%s: 0 entries would keep nothing in the cache", argv[0]);
+    return set_in_conf(argv[0], "WAFCACHE_TRIM_MAX_FOLDER", v);
+}
