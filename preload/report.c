@@ -18,6 +18,7 @@
 #include "hashing/basedir.h"
 #include "store/dir.h"
 #include "preload/runner.h"
+#include "preload/session.h"
 
 /* WAFCACHE_SESSION="<pid>:<path>". One write of a few bytes to a file opened O_APPEND is
  * atomic with respect to the other runners of the build. */
@@ -35,6 +36,24 @@ void wc_session_count(const char *bytes)
         w = write(fd, bytes, strlen(bytes));
     while (w < 0 && errno == EINTR);
     close(fd);
+}
+
+/* When the build's top-level process exec'd a cached program itself (`sh -c 'gcc -c x.c'`),
+ * the runner has the session's pid and is the last process of the build: it prints the
+ * stats line that the top-level process would have printed at its exit. */
+static void session_end_if_owner(void)
+{
+    const char *s = getenv(WC_ENV_SESSION);
+    const char *path = wc_session_path(s);
+    if (!path || strtol(s, NULL, 10) != (long)getpid())
+        return;
+    wc_session_print(path);
+    unlink(path);
+}
+
+void wc_session_watch(void)
+{
+    atexit(session_end_if_owner);
 }
 
 void wc_verbose(const struct wc_config *c, const char *fmt, ...)

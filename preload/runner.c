@@ -684,6 +684,8 @@ int main(int argc, char **argv)
     r.path = argv[1];
     r.orig_argv = argv + 2;
     r.t0 = wc_now_ns();
+    if (!r.explain_only)
+        wc_session_watch();
     setup(&r);
     if (wc_argv_uses_stdio(r.argv))
         uncached(&r, "reads stdin or writes stdout ('-')");

@@ -84,6 +84,8 @@ int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc
 
 /* Append counter bytes ("q", "h", "w", "e") to the build's session file, if there is one. */
 void wc_session_count(const char *bytes);
+/* Print the stats line at exit when this runner is the build's top-level process. */
+void wc_session_watch(void);
 
 /* One line on stderr, when WAFCACHE_VERBOSITY is set: "wafcache: <what>". */
 void wc_verbose(const struct wc_config *c, const char *fmt, ...)

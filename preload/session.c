@@ -72,43 +72,14 @@ void wc_session_init(void)
         create_session();
 }
 
-struct counts {
-    unsigned long requests, hits, writes;
-};
-
-static int read_counts(struct counts *c)
-{
-    char chunk[4096];
-    ssize_t n;
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, session_file, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return -1;
-    memset(c, 0, sizeof(*c));
-    while ((n = syscall(SYS_read, fd, chunk, sizeof(chunk))) > 0) {
-        for (ssize_t i = 0; i < n; i++) {
-            c->requests += chunk[i] == WC_SESSION_REQUEST;
-            c->hits += chunk[i] == WC_SESSION_HIT;
-            c->writes += chunk[i] == WC_SESSION_WRITE;
-        }
-    }
-    syscall(SYS_close, fd);
-    return 0;
-}
-
 void wc_session_fini(void)
 {
-    struct counts c;
     int saved = errno;
 
     /* A fork child that exits normally runs this too: only the session's own pid prints. */
     if (!top_level || getpid() != session_pid)
         return;
-    if (read_counts(&c) == 0) {
-        double ratio = c.requests ? 100.0 * (double)c.hits / (double)c.requests : 0.0;
-        dprintf(2, "wafcache stats: %lu requests, %lu hits (ratio: %.2f%%), %lu writes\n",
-                c.requests, c.hits, ratio, c.writes);
-    }
+    wc_session_print(session_file);
     syscall(SYS_unlinkat, AT_FDCWD, session_file, 0);
     top_level = 0;
     errno = saved;

@@ -34,4 +34,9 @@ static inline const char *wc_session_path(const char *value)
     return colon && colon[1] == '/' ? colon + 1 : NULL;
 }
 
+/* Print the WAFCACHE_STATS line for the session file (libc and raw syscalls only: shared by
+ * the top-level process and a runner that is the top-level itself, when the build's first
+ * process exec'd a compiler). 0, or -1 when the file cannot be read. */
+int wc_session_print(const char *session_file);
+
 #endif
