@@ -246,6 +246,9 @@ __attribute__((constructor)) static void wc_init(void)
         wc_state.mode = WC_MODE_OBSERVE;
         wc_observe_init(obs);
     } else {
+        /* No WAFCACHE_TOPDIR yet: the build's first process (wc_session_init sets it). */
+        if (!getenv(WC_ENV_TOPDIR) && wc_toplevel_config_bad())
+            return;
         read_programs();
         wc_session_init();
         wc_state.mode = WC_MODE_INTERCEPT;

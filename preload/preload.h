@@ -148,4 +148,7 @@ WC_HIDDEN int wc_switch_on(const char *v);
 WC_HIDDEN int wc_sys_fstatat(int dirfd, const char *path, struct stat *st, int flags);
 WC_HIDDEN int wc_sys_fstat(int fd, struct stat *st);
 
+/* toplevel.c: check the configuration once per build; 1 when the cache is off for it. */
+int wc_toplevel_config_bad(void);
+
 #endif
