@@ -310,7 +310,7 @@ static const char *parse_store(struct wc_config *c, const struct setting *s, con
 static void show_store(const struct wc_config *c, const struct setting *s, char *buf, size_t n)
 {
     (void)s;
-    snprintf(buf, n, "%s", c->cache ? c->cache : "");
+    wc_redact_url(c->cache ? c->cache : "", buf, n);
 }
 
 static void show_flag(const struct wc_config *c, const struct setting *s, char *buf, size_t n)
@@ -337,7 +337,7 @@ static void show_string(const struct wc_config *c, const struct setting *s, char
 {
     const char *v = *(char *const *)cfield(c, s);
 
-    snprintf(buf, n, "%s", v ? v : "(unset)");
+    wc_redact_url(v ? v : "(unset)", buf, n);
 }
 
 static void show_basedir(const struct wc_config *c, const struct setting *s, char *buf, size_t n)
@@ -486,11 +486,40 @@ static char *default_cache_dir(wc_getenv_fn get, void *ctx)
 
 /* ---- loading ---- */
 
+void wc_redact_url(const char *v, char *buf, size_t n)
+{
+    const char *sep = strstr(v, "://"), *start, *end, *at = NULL, *colon;
+
+    if (!sep) {
+        snprintf(buf, n, "%s", v);
+        return;
+    }
+    start = sep + 3;
+    end = start + strcspn(start, "/?#");
+    for (const char *p = start; p < end; p++)
+        if (*p == '@')
+            at = p;
+    if (!at) {
+        snprintf(buf, n, "%s", v);
+        return;
+    }
+    colon = memchr(start, ':', (size_t)(at - start));
+    if (colon)
+        snprintf(buf, n, "%.*s***%s", (int)(colon + 1 - v), v, at);
+    else
+        snprintf(buf, n, "%.*s***%s", (int)(start - v), v, at);
+}
+
 /* Quote a value for the one-line message: escape quotes, backslashes and control bytes so
  * the line stays one line, and cut very long values. */
-static void quote_value(const char *v, char *buf, size_t n)
+static void quote_value(const char *value, char *buf, size_t n)
 {
+    char redacted[1024];
+    const char *v = redacted;
     size_t o = 0;
+
+    /* Credentials in a URL never reach a message. */
+    wc_redact_url(value, redacted, sizeof(redacted));
 
     for (; *v && o + 8 < n; v++) {
         unsigned char ch = (unsigned char)*v;

@@ -90,6 +90,12 @@ int wc_conf_set(const char *path, const char *name, const char *value, unsigned 
  * Returns 0 or -1. */
 int wc_parse_size(const char *s, uint64_t *out);
 
+/* v with the credentials of a URL's userinfo masked by three stars: the password of
+ * "http://user:pw@host/", or the whole userinfo when it has no colon ("https://token@host/");
+ * anything else is copied. Used by every message and by `wafcache -p`, so that secrets never
+ * reach a log. */
+void wc_redact_url(const char *v, char *buf, size_t n);
+
 /* A non-negative integer without suffix. Returns 0 or -1. */
 int wc_parse_uint(const char *s, uint64_t *out);
 

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/util.h"
+
 #define MEMO_MAGIC "WCMEMO\r\n"
 #define MEMO_VERSION 1u
 #define MEMO_HEADER_SIZE 4096
@@ -112,15 +114,15 @@ static int memo_valid(int fd, uint32_t nbuckets)
 }
 
 /* Build a fresh memo beside path and rename it into place. The new file is sparse: empty
- * slots are zeros, whose checksum is wrong, so they read as invalid records. */
+ * slots are zeros, whose checksum is wrong, so they read as invalid records. The temporary
+ * has the store's temporary name (wc_tmp_name): one left by a process killed here is swept
+ * by the trim like any other. */
 static int memo_create(const char *path, uint32_t nbuckets)
 {
-    static unsigned counter;
     char tmp[4096];
     struct memo_header h;
 
-    int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%u", path, (long)getpid(), counter++);
-    if (n < 0 || (size_t)n >= sizeof(tmp))
+    if (wc_tmp_name(tmp, sizeof(tmp), path) < 0)
         return -1;
     int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0)

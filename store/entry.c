@@ -461,6 +461,53 @@ int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry
     return rc;
 }
 
+/* ---- what the command accounts for ---- */
+
+static char *const *declared_argv;
+static const char *declared_cwd;
+
+void wc_entry_declare(char *const *argv, const char *cwd)
+{
+    declared_argv = argv;
+    declared_cwd = cwd;
+}
+
+static int in_some_arg(char *const *argv, const char *s, size_t n)
+{
+    for (size_t i = 1; argv[0] && argv[i]; i++)
+        if (memmem(argv[i], strlen(argv[i]), s, n))
+            return 1;
+    return 0;
+}
+
+int wc_output_declared(const char *path, char *const *argv, const char *cwd)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot > base ? (size_t)(dot - base) : strlen(base);
+    size_t dir;
+
+    if (stem == 0 || !argv || !in_some_arg(argv, base, stem))
+        return 0;
+    if (path[0] != '/')
+        return 1;
+    dir = (size_t)(slash - path);
+    if (dir == 0)
+        return 0; /* a file in / */
+    if (cwd && strlen(cwd) == dir && strncmp(cwd, path, dir) == 0)
+        return 1;
+    return in_some_arg(argv, path, dir);
+}
+
+static int all_declared(const struct wc_entry_meta *meta)
+{
+    for (size_t i = 0; declared_argv && i < meta->n_outputs; i++)
+        if (!wc_output_declared(meta->outputs[i].path, declared_argv, declared_cwd))
+            return 0;
+    return 1;
+}
+
 /* ---- fetch ---- */
 
 /* What a store answers for a damaged entry becomes -EBADMSG; errors of our own side (a
@@ -579,7 +626,7 @@ static int fetch_all(wc_store *s, const char *key, const char *cwd, struct wc_en
                      char **tmps, char **dests, char **out, size_t *out_len, char **err,
                      size_t *err_len)
 {
-    int rc = 0;
+    int rc = all_declared(meta) ? 0 : -EBADMSG;
 
     for (size_t i = 0; i < meta->n_outputs && rc == 0; i++)
         rc = fetch_output(s, key, cwd, i, &meta->outputs[i], &dests[i], &tmps[i]);

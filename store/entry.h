@@ -54,4 +54,18 @@ int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry
 int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, struct wc_entry_meta *meta,
                    char **out, size_t *out_len, char **err, size_t *err_len);
 
+/* What the command being served declares it writes: its arguments (as run) and its absolute
+ * working directory. A store someone else controls could name any file as an output; an
+ * output is restored only when the command line accounts for it:
+ *   - its name without the last extension ("a" of "a.o", "a.c.o" of "a.c.o.d") occurs in an
+ *     argument (gcc -c a.c -> a.o, -MD -> a.d, -o prog, ar rcs libx.a);
+ *   - and, for an absolute path, its directory is cwd or occurs in an argument.
+ * 1 when path (as the metadata gives it) is accounted for, else 0. */
+int wc_output_declared(const char *path, char *const *argv, const char *cwd);
+
+/* Make wc_entry_fetch check every output with wc_output_declared against argv and cwd
+ * (kept by reference until the next call; NULL turns the check off). An entry with an
+ * output the command does not account for is corrupt (-EBADMSG): nothing is restored. */
+void wc_entry_declare(char *const *argv, const char *cwd);
+
 #endif

@@ -171,7 +171,34 @@ static int scan_bucket(const char *bucket, const char *kk, struct trim_list *l, 
     return rc;
 }
 
-/* Root-level temporaries (all.lock's neighbours written atomically) are swept too. */
+/* Old temporaries in a directory of small files beside the entries (explain/, stats/): what a
+ * writer killed between its write and its rename left behind. */
+static void sweep_dir(const char *dir, int64_t now)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct dirent *de;
+    DIR *d;
+
+    if (fd < 0)
+        return;
+    d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        if (!strstr(de->d_name, ".wctmp."))
+            continue;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            is_stale(&st, now))
+            unlinkat(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Root-level temporaries (all.lock's neighbours written atomically, the memo's) are swept
+ * too, and those of explain/ and stats/. */
 static int scan_root(const char *root, struct trim_list *l, int64_t now)
 {
     DIR *d = opendir(root);
@@ -194,6 +221,8 @@ static int scan_root(const char *root, struct trim_list *l, int64_t now)
         }
         if (is_hex2(de->d_name))
             rc = scan_bucket(path, de->d_name, l, now);
+        else if (!strcmp(de->d_name, "explain") || !strcmp(de->d_name, "stats"))
+            sweep_dir(path, now);
     }
     closedir(d);
     return rc;

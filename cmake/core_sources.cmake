@@ -1,0 +1,21 @@
+# The sources of wafcache_core (hashing, store, config: what the runner and the command line
+# share), relative to the source root. One list for the main build and the fuzz project.
+set(WC_CORE_SOURCES
+  core/util.c
+  core/config.c
+  core/stats.c
+  hashing/hash.c
+  hashing/memo.c
+  hashing/basedir.c
+  hashing/signature.c
+  hashing/manifest.c
+  store/dir.c
+  store/trim.c
+  store/entry.c
+  store/cmd.c
+  store/tier.c
+  store/open.c
+  preload/channel.c
+  preload/programs.c
+  preload/session_print.c
+)

@@ -1,0 +1,87 @@
+#!/bin/sh
+# Hostile entries: metadata naming an output path with "..", an absolute path outside the build,
+# or a file the command does not write; a symlink in the way at the destination. Nothing is
+# written outside the command's own outputs, the hostile entry is not served (an error, then a
+# good entry in its place), and the build's outputs are right.
+set -eu
+. "$WC_HARDENING/lib.sh"
+hd_setup hostile
+need_tools python3
+
+SRC=$T/src
+mkdir -p "$SRC" "$T/outside"
+printf 'int value(void) { return 7; }\n' > "$SRC/a.c"
+cd "$SRC"
+COMPILE="gcc -c a.c -o a.o -MD"
+wc_build "cold" sh -c "$COMPILE"
+expect_stats 1 0 1 "cold"
+cp a.o "$T/ref.o"
+
+# rename_output NEWPATH: the metadata of the only entry names NEWPATH instead of a.o (size and
+# hash unchanged: only the path is hostile).
+rename_output() {
+    python3 - "$(hd_one_result)/meta" "$1" <<'PY'
+import sys
+p, new = sys.argv[1], sys.argv[2]
+t = open(p).read()
+assert ' a.o\n' in t
+open(p, 'w').write(t.replace(' a.o\n', ' ' + new.replace('%', '%25').replace(' ', '%20') + '\n'))
+PY
+}
+
+# hostile DESC CHECK...: the run over the hostile entry misses, is right, counts an error, and
+# CHECK (a command) says nothing was written where it must not be; the next run hits.
+hostile() {
+    local _desc _e0
+    _desc=$1
+    shift
+    _e0=$(hd_stat errors)
+    rm -f a.o a.d
+    wc_build "$_desc" sh -c "$COMPILE"
+    expect_stats 1 0 1 "$_desc: a hostile entry must not be served"
+    cmp -s a.o "$T/ref.o" || fail "$_desc: a.o differs from the reference"
+    [ "$(hd_stat errors)" -gt "$_e0" ] || fail "$_desc: the hostile entry was not counted as an error"
+    "$@" || fail "$_desc: something was written outside the command's outputs"
+    rm -f a.o a.d
+    wc_build "$_desc: after" sh -c "$COMPILE"
+    expect_stats 1 1 0 "$_desc: the hostile entry was replaced by a good one"
+    cmp -s a.o "$T/ref.o" || fail "$_desc: a.o differs after the repair"
+}
+
+absent() {
+    [ ! -e "$1" ] && [ ! -L "$1" ]
+}
+
+rename_output "../escape.o"
+hostile "output path with .." absent "$T/escape.o"
+
+rename_output "sub/../../escape.o"
+hostile "output path with .. inside" absent "$T/escape.o"
+
+rename_output "$T/outside/a.o"
+hostile "absolute output path outside the build" absent "$T/outside/a.o"
+
+rename_output "$T/outside/evil file.o"
+hostile "absolute output path the command does not name" absent "$T/outside/evil file.o"
+
+echo 'all: ; @echo precious' > Makefile
+rename_output "Makefile"
+hostile "relative output the command does not name" grep -q precious Makefile
+
+# A symlink where an output goes: the restore replaces the link, it never writes through it
+# (the compiler itself would open it with O_TRUNC; we do less, not more).
+echo precious > "$T/victim"
+rm -f a.o a.d
+ln -s "$T/victim" a.o
+wc_build "symlink in the way" sh -c "ln -sf '$T/victim' a.o && exec true"
+rm -f a.d
+ln -sf "$T/victim" a.o
+wc_run sh -c "$COMPILE"
+[ "$WC_STATUS" = 0 ] || fail "symlink in the way: the build failed"
+expect_stats 1 1 0 "symlink in the way: a hit"
+[ "$(cat "$T/victim")" = precious ] || fail "symlink in the way: the restore wrote through the symlink"
+[ -f a.o ] && [ ! -L a.o ] || fail "symlink in the way: a.o is not a regular file"
+cmp -s a.o "$T/ref.o" || fail "symlink in the way: a.o differs"
+
+hd_no_temps "$T" "hostile entries"
+finish

@@ -1,0 +1,298 @@
+/* Hostile entries (issue 8): metadata from a store someone else controls must not make a fetch
+ * write anything the command does not account for -- a ".." path, an absolute path outside the
+ * build, a symlink in the way -- and the regressions the fuzz targets (fuzz/) found. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "store/dir.h"
+#include "store/entry.h"
+
+#define KEY "0123456789abcdef0123456789abcdef"
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+    strcpy(tmpdir, "/tmp/wc-hostile-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+    wc_entry_declare(NULL, NULL);
+    wc_rm_rf(tmpdir);
+}
+
+static char *tpath(const char *name)
+{
+    static char buf[8][PATH_MAX];
+    static int i;
+    char *b = buf[i++ % 8];
+    snprintf(b, PATH_MAX, "%s/%s", tmpdir, name);
+    return b;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static int has_text(const char *path, const char *text)
+{
+    char *buf;
+    size_t len;
+    int ok;
+
+    if (wc_read_file(path, 1 << 20, &buf, &len) != 0)
+        return 0;
+    ok = len == strlen(text) && memcmp(buf, text, len) == 0;
+    free(buf);
+    return ok;
+}
+
+static wc_store *open_store(void)
+{
+    struct wc_dir_options opt = {.hardlink = 0, .dir_mode = 0700};
+    int err = 0;
+    wc_store *s = wc_dir_open(tpath("cache"), &opt, &err);
+    ck_assert_msg(s != NULL, "wc_dir_open: %s", strerror(-err));
+    return s;
+}
+
+/* Pushes one output (tree/<rel>, content text) as KEY, then rewrites its metadata path to
+ * stored: what a hostile store would serve. */
+static void push_with_path(wc_store *s, const char *rel, const char *text, const char *stored)
+{
+    struct wc_output o = {.path = (char *)rel};
+    struct wc_entry_meta m = {.n_outputs = 1, .outputs = &o};
+    char *buf, *p;
+    size_t len;
+    char meta[PATH_MAX], line[PATH_MAX];
+
+    mkdir(tpath("tree"), 0755);
+    write_file(tpath("tree/a.o"), text);
+    ck_assert_int_eq(wc_entry_push(s, KEY, tpath("tree"), &m, "", 0, "", 0), 0);
+    snprintf(meta, sizeof(meta), "%s/%.2s/%s/meta", tpath("cache"), KEY, KEY);
+    ck_assert_int_eq(wc_read_file(meta, 1 << 20, &buf, &len), 0);
+    p = strstr(buf, " a.o\n");
+    ck_assert_ptr_nonnull(p);
+    *p = '\0';
+    snprintf(line, sizeof(line), "%s %s\nend\n", buf, stored);
+    free(buf);
+    unlink(meta);
+    write_file(meta, line);
+}
+
+static int fetch(wc_store *s)
+{
+    struct wc_entry_meta m;
+    char *out, *err;
+    size_t ol, el;
+    int rc = wc_entry_fetch(s, KEY, tpath("tree"), &m, &out, &ol, &err, &el);
+
+    if (rc == 0) {
+        free(out);
+        free(err);
+        wc_meta_free(&m);
+    }
+    return rc;
+}
+
+START_TEST(declared_outputs)
+{
+    char *gcc[] = {"gcc", "-c", "src/a.c", "-o", "obj/a.o", "-MD", NULL};
+    char *cmake[] = {"cc", "-MD",    "-MF", "x.dir/a.c.o.d", "-o", "x.dir/a.c.o",
+                     "-c", "/s/a.c", NULL};
+    char *link[] = {"gcc", "-o", "/opt/out/prog", "a.o", NULL};
+    char *ar[] = {"ar", "rcs", "libwc.a", "c01.o", NULL};
+
+    ck_assert(wc_output_declared("obj/a.o", gcc, "/b"));
+    ck_assert(wc_output_declared("obj/a.d", gcc, "/b"));
+    ck_assert(wc_output_declared("src/a.s", gcc, "/b")); /* -save-temps */
+    ck_assert(wc_output_declared("x.dir/a.c.o.d", cmake, "/b"));
+    ck_assert(wc_output_declared("libwc.a", ar, "/b"));
+    ck_assert(wc_output_declared("/opt/out/prog", link, "/b"));
+    ck_assert(wc_output_declared("/b/a.o", gcc, "/b")); /* the cwd, outside the base dir */
+    /* What the command line does not account for. */
+    ck_assert(!wc_output_declared(".bashrc", gcc, "/b"));
+    ck_assert(!wc_output_declared("Makefile", gcc, "/b"));
+    ck_assert(!wc_output_declared("/etc/a.o", gcc, "/b"));
+    ck_assert(!wc_output_declared("/a.o", gcc, "/"));
+    ck_assert(!wc_output_declared("/tmp/evil/prog", link, "/b"));
+    ck_assert(!wc_output_declared("a.o", NULL, "/b"));
+}
+END_TEST
+
+START_TEST(absolute_path_outside_not_restored)
+{
+    wc_store *s = open_store();
+    char *argv[] = {"gcc", "-c", "a.c", "-o", "a.o", NULL};
+    char stored[PATH_MAX];
+
+    mkdir(tpath("outside"), 0755);
+    snprintf(stored, sizeof(stored), "%s", tpath("outside/a.o"));
+    push_with_path(s, "a.o", "object", stored);
+    unlink(tpath("tree/a.o"));
+    wc_entry_declare(argv, tpath("tree"));
+    ck_assert_int_eq(fetch(s), -EBADMSG);
+    ck_assert_int_ne(access(tpath("outside/a.o"), F_OK), 0);
+    ck_assert_int_ne(access(tpath("tree/a.o"), F_OK), 0);
+    /* Without the declaration (the check off), the same metadata is restored where it says:
+     * the check above is what stops it. */
+    wc_entry_declare(NULL, NULL);
+    ck_assert_int_eq(fetch(s), 0);
+    ck_assert(has_text(tpath("outside/a.o"), "object"));
+    s->close(s);
+}
+END_TEST
+
+START_TEST(undeclared_relative_path_not_restored)
+{
+    wc_store *s = open_store();
+    char *argv[] = {"gcc", "-c", "a.c", "-o", "a.o", NULL};
+
+    push_with_path(s, "a.o", "object", "Makefile");
+    write_file(tpath("tree/Makefile"), "all:\n");
+    wc_entry_declare(argv, tpath("tree"));
+    ck_assert_int_eq(fetch(s), -EBADMSG);
+    ck_assert(has_text(tpath("tree/Makefile"), "all:\n"));
+    s->close(s);
+}
+END_TEST
+
+START_TEST(dotdot_path_refused)
+{
+    wc_store *s = open_store();
+    char *argv[] = {"gcc", "-c", "a.c", "-o", "../a.o", NULL};
+
+    push_with_path(s, "a.o", "object", "../a.o");
+    wc_entry_declare(argv, tpath("tree"));
+    ck_assert_int_eq(fetch(s), -EBADMSG);
+    wc_entry_declare(NULL, NULL);
+    ck_assert_int_eq(fetch(s), -EBADMSG); /* the parser refuses it on its own */
+    ck_assert_int_ne(access(tpath("a.o"), F_OK), 0);
+    s->close(s);
+}
+END_TEST
+
+/* A symlink where the output goes is replaced, never written through. */
+START_TEST(symlink_at_destination_replaced)
+{
+    wc_store *s = open_store();
+    char *argv[] = {"gcc", "-c", "a.c", "-o", "a.o", NULL};
+    struct stat st;
+
+    push_with_path(s, "a.o", "object", "a.o");
+    write_file(tpath("victim"), "precious");
+    unlink(tpath("tree/a.o"));
+    ck_assert_int_eq(symlink(tpath("victim"), tpath("tree/a.o")), 0);
+    wc_entry_declare(argv, tpath("tree"));
+    ck_assert_int_eq(fetch(s), 0);
+    ck_assert(has_text(tpath("victim"), "precious"));
+    ck_assert_int_eq(lstat(tpath("tree/a.o"), &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert(has_text(tpath("tree/a.o"), "object"));
+    s->close(s);
+}
+END_TEST
+
+/* Metadata texts a fuzz target (fuzz/fuzz_meta) or a review found interesting: each must be
+ * refused or parse to something safe, without a crash under the sanitizers. */
+START_TEST(meta_parser_regressions)
+{
+    static const char *const bad[] = {
+        "",
+        "wafcache-entry 1\n",
+        "wafcache-entry 1\nrun_ns 18446744073709551616\n",
+        "wafcache-entry 1\nrun_ns 0\nstdout 0 99aa06d3014798d86001c324468d497f\nstderr 0 "
+        "99aa06d3014798d86001c324468d497f\noutputs 4097\nend\n",
+        "wafcache-entry 1\nrun_ns 0\nstdout 0 99aa06d3014798d86001c324468d497f\nstderr 0 "
+        "99aa06d3014798d86001c324468d497f\noutputs 1\no 0644 1 99aa06d3014798d86001c324468d497f "
+        "a%00b\nend\n",
+        "wafcache-entry 1\nrun_ns 0\nstdout 0 99aa06d3014798d86001c324468d497f\nstderr 0 "
+        "99aa06d3014798d86001c324468d497f\noutputs 1\no 0644 1 99aa06d3014798d86001c324468d497f "
+        "a%2\nend\n",
+        "wafcache-entry 1\nrun_ns 0\nstdout 0 99aa06d3014798d86001c324468d497f\nstderr 0 "
+        "99aa06d3014798d86001c324468d497f\noutputs 1\no 0644 1 99aa06d3014798d86001c324468d497f "
+        "x/%2E%2E/y\nend\n",
+        "wafcache-entry 1\nrun_ns 0\nstdout 0 99aa06d3014798d86001c324468d497f\nstderr 0 "
+        "99aa06d3014798d86001c324468d497f\noutputs 1\no 17777 1 99aa06d3014798d86001c324468d497f "
+        "a\nend\n",
+    };
+    struct wc_entry_meta m;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(wc_meta_parse(bad[i], strlen(bad[i]), &m) == -EINVAL, "case %zu", i);
+}
+END_TEST
+
+static void write_old(const char *path, int old)
+{
+    struct timespec ts[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+
+    write_file(path, "partial");
+    if (old)
+        ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* What a writer killed between its write and its rename leaves -- in an entry, beside the
+ * memo, in explain/ and stats/ -- is swept by the trim once it is old; a fresh one is a
+ * writer at work and stays. */
+START_TEST(stale_temps_swept)
+{
+    struct wc_trim_limits lim = {1000, 1u << 30, 0};
+    struct wc_trim_result res;
+
+    mkdir(tpath("c"), 0700);
+    mkdir(tpath("c/explain"), 0700);
+    mkdir(tpath("c/stats"), 0700);
+    mkdir(tpath("c/01"), 0700);
+    mkdir(tpath("c/01/0123456789abcdef0123456789abcdef"), 0700);
+    write_old(tpath("c/memo.wctmp.1.0"), 1);
+    write_old(tpath("c/explain/ab.wctmp.1.0"), 1);
+    write_old(tpath("c/stats/3.wctmp.1.0"), 1);
+    write_old(tpath("c/01/0123456789abcdef0123456789abcdef/0.wctmp.1.0"), 1);
+    write_old(tpath("c/explain/cd.wctmp.2.0"), 0);
+    ck_assert_int_eq(wc_dir_trim(tpath("c"), &lim, 1, &res), 0);
+    ck_assert_int_ne(access(tpath("c/memo.wctmp.1.0"), F_OK), 0);
+    ck_assert_int_ne(access(tpath("c/explain/ab.wctmp.1.0"), F_OK), 0);
+    ck_assert_int_ne(access(tpath("c/stats/3.wctmp.1.0"), F_OK), 0);
+    ck_assert_int_ne(access(tpath("c/01/0123456789abcdef0123456789abcdef/0.wctmp.1.0"), F_OK), 0);
+    ck_assert_int_eq(access(tpath("c/explain/cd.wctmp.2.0"), F_OK), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *su = suite_create("hostile");
+    TCase *tc = tcase_create("hostile");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, declared_outputs);
+    tcase_add_test(tc, absolute_path_outside_not_restored);
+    tcase_add_test(tc, undeclared_relative_path_not_restored);
+    tcase_add_test(tc, dotdot_path_refused);
+    tcase_add_test(tc, symlink_at_destination_replaced);
+    tcase_add_test(tc, meta_parser_regressions);
+    tcase_add_test(tc, stale_temps_swept);
+    suite_add_tcase(su, tc);
+    sr = srunner_create(su);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
