@@ -17,6 +17,7 @@
 #include "core/util.h"
 #include "hashing/basedir.h"
 #include "store/dir.h"
+#include "store/open.h"
 #include "preload/runner.h"
 #include "preload/session.h"
 
@@ -154,28 +155,13 @@ char *wc_describe_argv(char *const *argv)
     return join_words((const char *const *)argv, n);
 }
 
-/* Everything inherited is closed: the build tool reads our stdout and stderr until EOF, and
- * would wait for the trim; the jobserver and the channel must not stay open either. */
-static void detach(void)
-{
-    setsid();
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) {
-        dup2(null, 0);
-        dup2(null, 1);
-        dup2(null, 2);
-    }
-    if (syscall(SYS_close_range, 3, ~0U, 0) < 0) {
-        long max = sysconf(_SC_OPEN_MAX);
-        for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-            close((int)fd);
-    }
-}
-
+/* The trimmer is detached like an uploader (wc_detach): everything inherited is closed, since
+ * the build tool reads our stdout and stderr until EOF and would wait for the trim. */
 void wc_trim_in_background(const struct wc_config *c)
 {
     struct wc_trim_limits lim = {c->trim_max_folder, c->evict_max_bytes, c->evict_interval_minutes};
-    if (c->kind != WC_STORE_DIR || !wc_dir_trim_due(c->cache, &lim))
+    const char *dir = wc_local_dir(c); /* a remote store trims itself */
+    if (!dir || !wc_dir_trim_due(dir, &lim))
         return;
     pid_t pid = fork();
     if (pid < 0)
@@ -183,9 +169,9 @@ void wc_trim_in_background(const struct wc_config *c)
     if (pid == 0) {
         /* The first child exits at once, so the trimmer is nobody's child to wait for. */
         if (fork() == 0) {
-            detach();
+            wc_detach(-1);
             struct wc_trim_result res;
-            wc_dir_trim(c->cache, &lim, 0, &res);
+            wc_dir_trim(dir, &lim, 0, &res);
         }
         _exit(0);
     }
@@ -196,7 +182,7 @@ void wc_trim_in_background(const struct wc_config *c)
 
 const char *wc_local_dir(const struct wc_config *c)
 {
-    return c->kind == WC_STORE_DIR ? c->cache : c->local;
+    return wc_store_local_dir(c);
 }
 
 void wc_stats_flush(const struct wc_config *c, const struct wc_stats *delta)

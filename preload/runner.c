@@ -23,6 +23,7 @@
 #include "core/util.h"
 #include "hashing/signature.h"
 #include "store/dir.h"
+#include "store/open.h"
 #include "preload/runner.h"
 
 extern char **environ;
@@ -39,7 +40,8 @@ struct runner {
     wc_basedirs bd;
     wc_basedirs primary; /* the base dir holding the cwd (else the first): manifest paths */
     wc_memo *memo;
-    wc_store *store;
+    wc_store *store;  /* what lookups and pushes use: a directory, a remote, or a tier */
+    wc_store *remote; /* the guarded remote store inside, or NULL for a local cache */
     wc_key1 k1;
     char key1[WC_HASH_HEX_LEN + 1];
     char today[11];
@@ -146,12 +148,6 @@ static void load_config(struct runner *r)
     r->cfg_loaded = 1;
     if (r->cfg.disabled)
         fallback(r, NULL);
-    if (r->cfg.kind != WC_STORE_DIR) {
-        wc_verbose(&r->cfg, "remote store %s not supported yet; not cached", r->cfg.cache);
-        if (r->explain_only)
-            fallback(r, "remote stores are not supported yet");
-        fallback(r, NULL);
-    }
 }
 
 /* WAFCACHE_BASEDIR, else the checkout around the build's top-level directory. */
@@ -188,18 +184,90 @@ static void choose_primary(struct runner *r)
     r->root = r->bd.n > 0 ? r->bd.dirs[pick] : r->cwd;
 }
 
-static void open_store(struct runner *r)
+/* The backend's own words for its last failure (never credentials), or "". */
+static const char *store_reason(const struct runner *r)
+{
+    const char *why = r->store && r->store->reason ? r->store->reason(r->store) : NULL;
+    return why ? why : "";
+}
+
+static const char *rc_text(const struct runner *r, int rc, char *buf, size_t n)
+{
+    const char *why = store_reason(r);
+    snprintf(buf, n, "%s%s%s", strerror(-rc), why[0] ? ": " : "", why);
+    return buf;
+}
+
+static wc_store *open_dir_store(struct runner *r, const char *root)
 {
     struct wc_dir_options opt = {r->cfg.hardlink, r->cfg.dir_mode};
     int err = 0;
-    r->store = wc_dir_open(r->cfg.cache, &opt, &err);
-    if (!r->store) {
-        wc_log(&r->cfg, "cannot open the cache %s: %s", r->cfg.cache, strerror(-err));
-        fallback(r, "cannot open the cache");
+    wc_store *s = wc_dir_open(root, &opt, &err);
+    if (!s)
+        wc_log(&r->cfg, "cannot open the cache %s: %s", root, strerror(-err));
+    return s;
+}
+
+/* A remote store, guarded (guard.c), behind WAFCACHE_LOCAL when it is set. A local tier
+ * that cannot be opened leaves the remote alone: the build still shares its results. */
+static void open_remote_store(struct runner *r)
+{
+    char why[512];
+    int err = 0;
+    wc_store *remote = wc_remote_open_guarded(&r->cfg, &err, why, sizeof why);
+    if (!remote) {
+        wc_log(&r->cfg, "cannot open the remote cache: %s", why);
+        wc_verbose(&r->cfg, "error cannot open the remote cache: %s", why);
+        fallback(r, "cannot open the remote cache");
     }
-    char *memo = wc_path_join(r->cfg.cache, "memo");
-    r->memo = wc_memo_open(memo);
+    r->remote = remote;
+    wc_store *local = r->cfg.local ? open_dir_store(r, r->cfg.local) : NULL;
+    r->store = local ? wc_tier_open(local, remote) : remote;
+    if (!r->store)
+        fallback(r, "out of memory");
+}
+
+/* The default cache directory (~/.cache/wafcache_$USER), as the configuration computes it:
+ * the configuration loaded again without WAFCACHE. */
+static const char *hide_wafcache(const char *name, void *ctx)
+{
+    (void)ctx;
+    return strcmp(name, "WAFCACHE") == 0 ? NULL : getenv(name);
+}
+
+/* The file-hash memo lives in the local directory; a remote store without WAFCACHE_LOCAL
+ * keeps it in the default local cache directory, so that hits need not rehash every input. */
+static void open_memo(struct runner *r)
+{
+    const char *dir = wc_store_local_dir(&r->cfg);
+    struct wc_config dflt;
+    char *memo = NULL;
+    int loaded = 0;
+
+    if (!dir) {
+        loaded = 1;
+        if (wc_config_load(&dflt, hide_wafcache, NULL) == 0 && dflt.kind == WC_STORE_DIR &&
+            wc_mkdir_p(dflt.cache, r->cfg.dir_mode) == 0)
+            dir = dflt.cache;
+    }
+    if (dir)
+        memo = wc_path_join(dir, "memo");
+    r->memo = wc_memo_open(memo); /* NULL path: a memo in memory, for this run only */
     free(memo);
+    if (loaded)
+        wc_config_free(&dflt);
+}
+
+static void open_store(struct runner *r)
+{
+    if (r->cfg.kind == WC_STORE_DIR) {
+        r->store = open_dir_store(r, r->cfg.cache);
+        if (!r->store)
+            fallback(r, "cannot open the cache");
+    } else {
+        open_remote_store(r);
+    }
+    open_memo(r);
 }
 
 static const char *base_name(const char *p)
@@ -328,6 +396,8 @@ static void try_fetch(struct runner *r, const char *result)
     struct wc_entry_meta meta;
     char *out = NULL, *err = NULL;
     size_t out_len = 0, err_len = 0;
+    /* A hostile entry must not name a file the command does not write. */
+    wc_entry_declare(r->argv ? r->argv : r->orig_argv, r->cwd);
     int rc = wc_entry_fetch(r->store, result, r->root, &meta, &out, &out_len, &err, &err_len);
     if (rc == 0)
         hit(r, result, &meta, out, out_len, err, err_len);
@@ -340,10 +410,13 @@ static void try_fetch(struct runner *r, const char *result)
         wc_log(&r->cfg, "corrupt entry %s removed", result);
         explain(r, "the matching entry %s was corrupt and has been removed", result);
     } else if (rc != -ENOENT) {
+        char why[700];
+        rc_text(r, rc, why, sizeof why);
         wc_session_count("e");
         tally(r, WC_STAT_ERRORS, 1);
-        wc_log(&r->cfg, "fetch %s failed: %s", result, strerror(-rc));
-        explain(r, "the matching entry %s could not be restored: %s", result, strerror(-rc));
+        wc_log(&r->cfg, "fetch %s failed: %s", result, why);
+        wc_verbose(&r->cfg, "error fetching %s: %s", result, why);
+        explain(r, "the matching entry %s could not be restored: %s", result, why);
     } else {
         explain(r, "an input set matches, but its entry %s is gone (trimmed or cleared)", result);
     }
@@ -393,18 +466,51 @@ __attribute__((noreturn)) static void explain_hit(struct runner *r, const char *
     exit(0);
 }
 
+/* A tier whose local manifest has no matching set asks the remote one (DESIGN.md): another
+ * machine may have stored this command's inputs since the local copy was made. 0 with *res. */
+static int lookup_remote(struct runner *r, wc_hash *res)
+{
+    wc_manifest m;
+    char *buf = NULL;
+    size_t len = 0;
+    wc_hash want;
+    if (!r->remote || r->store == r->remote || r->explain_only)
+        return -ENOENT;
+    int rc = r->remote->read(r->remote, r->key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &len);
+    if (rc == 0 && (rc = wc_manifest_parse(buf, len, &m)) == 0) {
+        rc = -ENOENT;
+        if (wc_hash_from_hex(r->key1, &want) == 0 && wc_hash_equal(&m.k1.key, &want) &&
+            wc_manifest_lookup(&m, &r->primary, r->memo, r->today, res) >= 0)
+            rc = 0;
+        wc_manifest_free(&m);
+    }
+    if (rc == 0) { /* the local tier gets the newer manifest too (best effort) */
+        wc_store *local = wc_tier_local(r->store);
+        local->write(local, r->key1, "manifest", buf, len);
+    }
+    free(buf);
+    return rc;
+}
+
 static void lookup(struct runner *r)
 {
     wc_manifest m;
     int rc = read_manifest(r, &m);
     if (rc < 0) {
-        if (rc != -ENOENT)
-            wc_log(&r->cfg, "manifest %s unusable: %s", r->key1, strerror(-rc));
+        char why[700];
+        if (rc != -ENOENT) {
+            /* A garbage manifest is an error, counted; the miss then writes a good one. */
+            wc_log(&r->cfg, "manifest %s unusable: %s", r->key1, rc_text(r, rc, why, sizeof why));
+            wc_session_count("e");
+            tally(r, WC_STAT_ERRORS, 1);
+        }
         explain_no_manifest(r, rc);
         return;
     }
     wc_hash res;
     int i = wc_manifest_lookup(&m, &r->primary, r->memo, r->today, &res);
+    if (i < 0 && lookup_remote(r, &res) == 0)
+        i = 0;
     if (i < 0) {
         wc_log(&r->cfg, "key1=%s: no input set of the manifest matches", r->key1);
         if (explaining(r)) {
@@ -507,44 +613,142 @@ oom:
     return NULL;
 }
 
-/* The manifest read again just before writing it: another build may have added a set. */
-static void update_manifest(struct runner *r, struct wc_mf_set *set)
+/* The manifest of key1 in store s, read again just before writing it: another build may
+ * have added a set. Moves set into it. 0 or -errno. */
+static int update_manifest_in(struct runner *r, wc_store *s, struct wc_mf_set *set)
 {
     wc_manifest m;
-    if (read_manifest(r, &m) < 0)
+    char *buf = NULL, *text = NULL;
+    size_t len = 0;
+    wc_hash want;
+    int rc = s->read(s, r->key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &len);
+    if (rc < 0 || wc_manifest_parse(buf, len, &m) < 0)
         memset(&m, 0, sizeof m);
-    size_t len;
-    char *text = NULL;
+    else if (wc_hash_from_hex(r->key1, &want) < 0 || !wc_hash_equal(&m.k1.key, &want))
+        wc_manifest_free(&m), memset(&m, 0, sizeof m); /* someone else's: replaced */
+    free(buf);
+    rc = -ENOMEM;
     if (wc_manifest_set_key1(&m, &r->k1) == 0) {
         wc_manifest_add(&m, set);
         text = wc_manifest_format(&m, &len);
     }
-    if (!text || r->store->write(r->store, r->key1, "manifest", text, len) < 0) {
+    if (text)
+        rc = s->write(s, r->key1, "manifest", text, len);
+    free(text);
+    wc_manifest_free(&m);
+    return rc;
+}
+
+static void update_manifest(struct runner *r, wc_store *s, struct wc_mf_set *set)
+{
+    char why[700];
+    int rc = update_manifest_in(r, s, set);
+    if (rc < 0) {
         wc_session_count("e");
         tally(r, WC_STAT_ERRORS, 1);
-        wc_log(&r->cfg, "key1=%s: manifest not written", r->key1);
+        wc_log(&r->cfg, "key1=%s: manifest not written: %s", r->key1,
+               rc_text(r, rc, why, sizeof why));
     } else if (wc_explain_record(&r->cfg, &r->k1, r->key1) < 0) {
         wc_log(&r->cfg, "key1=%s: explain index not written", r->key1);
     }
-    free(text);
-    wc_manifest_free(&m);
+}
+
+/* ---- asynchronous uploads (upload.c) ------------------------------------------------------ */
+
+/* In the detached uploader: the staged entry to a fresh connection (the runner's own
+ * connections were closed with every other inherited descriptor), then the manifest. */
+__attribute__((noreturn)) static void uploader(struct runner *r, struct wc_stage *st,
+                                               const char *hex, const struct wc_entry_meta *meta,
+                                               struct wc_mf_set *set)
+{
+    char why[600] = "";
+    int err = 0, rc;
+    wc_store *remote = wc_remote_open_guarded(&r->cfg, &err, why, sizeof why);
+    int64_t t = wc_now_ns();
+
+    rc = remote ? wc_upload_entry(remote, st->root, hex, meta) : err;
+    if (rc == 0)
+        rc = update_manifest_in(r, remote, set);
+    if (rc < 0 && remote && remote->reason && remote->reason(remote))
+        snprintf(why, sizeof why, "%s", remote->reason(remote));
+    wc_stage_close(st, 1);
+    if (rc < 0) {
+        struct wc_stats d = {0};
+        d.v[WC_STAT_ERRORS] = 1;
+        wc_session_count("e");
+        wc_stats_flush(&r->cfg, &d);
+        wc_log(&r->cfg, "key1=%s result=%s: background upload failed: %s%s%s", r->key1, hex,
+               strerror(-rc), why[0] ? ": " : "", why);
+    } else {
+        wc_log(&r->cfg, "key1=%s result=%s: uploaded in the background in %.1f ms", r->key1, hex,
+               ms_since(t));
+    }
+    _exit(0); /* not exit(): no atexit handler of the runner's (the stats line) */
+}
+
+/* Stage the entry, then hand its upload to a detached process: 0 once the entry is staged
+ * (the upload is then the uploader's business, or done here when no slot is free), -EAGAIN
+ * when it could not be staged (the caller pushes synchronously). */
+static int push_async(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
+                      struct wc_entry_meta *meta, const char *hex)
+{
+    struct wc_stage st;
+    if (wc_stage_open(&r->cfg, r->store, &st) < 0)
+        return -EAGAIN;
+    int rc = wc_entry_push(st.store, hex, r->root, meta, c->out, c->out_len, c->err, c->err_len);
+    if (rc < 0) {
+        wc_log(&r->cfg, "key1=%s result=%s: staging failed: %s", r->key1, hex, strerror(-rc));
+        wc_stage_close(&st, 1);
+        return -EAGAIN; /* the synchronous push tries again, and says why if it fails */
+    }
+    int slot = wc_upload_slot(&r->cfg);
+    int forked = slot >= 0 ? wc_upload_fork(slot) : -1;
+    if (forked == 0)
+        uploader(r, &st, hex, meta, set);
+    if (forked < 0) {
+        /* No free slot: upload here, which also keeps the build to N uploads at a time. */
+        rc = wc_upload_entry(r->remote, st.root, hex, meta);
+        wc_stage_close(&st, 1);
+        if (rc < 0)
+            return rc;
+        update_manifest(r, r->store, set);
+        return 0;
+    }
+    wc_stage_close(&st, 0);
+    if (st.private_dir) /* no local tier: the explain index still wants its record */
+        wc_explain_record(&r->cfg, &r->k1, r->key1);
+    else
+        update_manifest(r, st.store, set);
+    wc_log(&r->cfg, "key1=%s result=%s: staged, upload handed to the background", r->key1, hex);
+    return 0;
+}
+
+static int async_wanted(const struct runner *r)
+{
+    return r->cfg.async_workers > 0 && r->remote && !wc_guard_down(r->remote);
 }
 
 static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
                 struct wc_entry_meta *meta)
 {
-    char hex[WC_HASH_HEX_LEN + 1];
+    char hex[WC_HASH_HEX_LEN + 1], why[700];
     wc_result_key(&r->k1.key, set, r->today, &set->result);
     wc_hash_to_hex(&set->result, hex);
     meta->run_ns = (uint64_t)(c->end_ns - c->start_ns);
-    int rc = wc_entry_push(r->store, hex, r->root, meta, c->out, c->out_len, c->err, c->err_len);
+    int rc = async_wanted(r) ? push_async(r, c, set, meta, hex) : -EAGAIN;
+    if (rc == 0)
+        return 0;
+    if (rc == -EAGAIN)
+        rc = wc_entry_push(r->store, hex, r->root, meta, c->out, c->out_len, c->err, c->err_len);
     if (rc < 0) {
-        wc_log(&r->cfg, "key1=%s result=%s: push failed: %s", r->key1, hex, strerror(-rc));
+        wc_log(&r->cfg, "key1=%s result=%s: push failed: %s", r->key1, hex,
+               rc_text(r, rc, why, sizeof why));
+        wc_verbose(&r->cfg, "error pushing %s: %s", hex, why);
         return rc;
     }
     wc_log(&r->cfg, "key1=%s result=%s: stored (%zu inputs, %zu probes, run %.1f ms)", r->key1, hex,
            set->n_inputs, set->n_probes, (double)meta->run_ns / 1e6);
-    update_manifest(r, set); /* moves the set into the manifest */
+    update_manifest(r, r->store, set); /* moves the set into the manifest */
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #ifndef WC_RUNNER_H
 #define WC_RUNNER_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,7 +14,9 @@
 #include "hashing/manifest.h"
 #include "hashing/memo.h"
 #include "preload/channel.h"
+#include "store/dir.h"
 #include "store/entry.h"
+#include "store/tier.h"
 
 /* ---- run_child.c -------------------------------------------------------------------------- */
 
@@ -114,5 +117,55 @@ int wc_explain_last(const struct wc_config *c, const wc_key1 *k, char hex[WC_HAS
 
 /* Run the LRU trim of the local store at root in a detached process, if one is due. */
 void wc_trim_in_background(const struct wc_config *c);
+
+/* ---- guard.c ------------------------------------------------------------------------------ */
+
+/* How long a remote store found down (or refusing our credentials) is skipped by every
+ * runner of this user, before one of them tries it again. */
+#define WC_GUARD_TTL_S 30
+
+/* Wrap a remote store (taking ownership): after a failure that says the store is down
+ * (timeout, refused connection, unknown host; refused credentials on a request that touches
+ * nothing local), every operation fails at once with -EHOSTDOWN, here and, through a marker
+ * file under wc_user_tmp_dir for WC_GUARD_TTL_S seconds, in the other runners. The runner
+ * that creates the marker prints one line on stderr with the store's reason. NULL on OOM. */
+wc_store *wc_guard_open(wc_store *remote, const struct wc_config *c);
+/* 1 when the guard skips its store. */
+int wc_guard_down(wc_store *guard);
+/* The remote store c names (without its local tier), guarded. The remote module is loaded
+ * from the runner's own directory. NULL with *err and a one-line reason in why. */
+wc_store *wc_remote_open_guarded(const struct wc_config *c, int *err, char *why, size_t n);
+
+/* ---- upload.c ----------------------------------------------------------------------------- */
+
+/* ${TMPDIR:-/tmp}/wafcache-<uid>, created 0700; refused unless it is ours. 0 or -errno. */
+int wc_user_tmp_dir(char *buf, size_t n);
+
+/* Become a daemon that holds nothing of the build's: setsid, stdio on /dev/null, every other
+ * descriptor closed but keep_fd (moved to fd 3; -1 for none). */
+void wc_detach(int keep_fd);
+
+/* One of c->async_workers upload slots, locked (flock): the build's (WAFCACHE_UPLOADS) or
+ * the user's. -1 when all are busy or uploads cannot be handed off (this runner is the
+ * build's top-level process). */
+int wc_upload_slot(const struct wc_config *c);
+/* Start a detached uploader holding slot: 0 in the uploader, 1 in the caller (which no
+ * longer holds the slot), -1 when no process could be started (the slot is released). */
+int wc_upload_fork(int slot);
+
+/* Where an entry waits for its upload: a directory store. */
+struct wc_stage {
+    wc_store *store;
+    char root[PATH_MAX];
+    int private_dir; /* a staging directory of this upload's own, removed after it */
+};
+/* The tier's local side when store is a tier, else a fresh private staging directory. */
+int wc_stage_open(const struct wc_config *c, wc_store *store, struct wc_stage *st);
+/* Close a private stage (remove: delete its directory too); a tier's side stays open. */
+void wc_stage_close(struct wc_stage *st, int remove);
+/* Copy entry key from the stage at root to remote: outputs, stdout, stderr, "meta" last.
+ * 0 or the first -errno. */
+int wc_upload_entry(wc_store *remote, const char *root, const char *key,
+                    const struct wc_entry_meta *meta);
 
 #endif

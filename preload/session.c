@@ -11,12 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static int top_level;     /* this process prints the stats */
 static pid_t session_pid; /* the pid in WAFCACHE_SESSION */
 static char session_file[PATH_MAX];
+static pid_t uploads_pid; /* the pid in WAFCACHE_UPLOADS, when this process owns the slots */
+static char uploads_dir[PATH_MAX];
 
 static void set_topdir(void)
 {
@@ -60,12 +65,85 @@ static void create_session(void)
     top_level = 1;
 }
 
+static int switch_on(const char *v)
+{
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* WAFCACHE_UPLOADS: ours when it names our pid (`sh -c make`), else a new directory when the
+ * build uploads in the background and waits for it. */
+static void uploads_init(void)
+{
+    const char *value = getenv(WC_ENV_UPLOADS), *path = wc_session_path(value);
+    const char *tmpdir = getenv("TMPDIR");
+    char env[PATH_MAX + 32];
+
+    if (value) {
+        if (path && strtol(value, NULL, 10) == (long)getpid() &&
+            strlen(path) < sizeof(uploads_dir)) {
+            strcpy(uploads_dir, path);
+            uploads_pid = getpid();
+        }
+        return;
+    }
+    if (!switch_on(getenv("WAFCACHE_ASYNC_WORKERS")) || switch_on(getenv("WAFCACHE_ASYNC_NOWAIT")))
+        return;
+    if (!tmpdir || tmpdir[0] != '/')
+        tmpdir = "/tmp";
+    if ((size_t)snprintf(uploads_dir, sizeof(uploads_dir), "%s/wafcache-uploads-XXXXXX", tmpdir) >=
+            sizeof(uploads_dir) ||
+        !mkdtemp(uploads_dir)) {
+        uploads_dir[0] = '\0';
+        return;
+    }
+    uploads_pid = getpid();
+    snprintf(env, sizeof(env), "%ld:%s", (long)uploads_pid, uploads_dir);
+    setenv(WC_ENV_UPLOADS, env, 1);
+}
+
+/* Take the slot's lock, polling until the deadline: an uploader is bounded by its requests'
+ * timeouts, the deadline guards against anything else. */
+static void wait_slot(int dirfd, const char *name, time_t deadline)
+{
+    struct timespec tick = {0, 20 * 1000 * 1000};
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+    if (fd < 0)
+        return;
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK && time(NULL) < deadline)
+        nanosleep(&tick, NULL);
+    close(fd);
+}
+
+/* Every uploader of the build holds one slot until it is done: take each lock in turn, then
+ * remove the directory. */
+static void uploads_wait(void)
+{
+    time_t deadline = time(NULL) + WC_UPLOADS_WAIT_S;
+    DIR *d;
+    struct dirent *e;
+
+    if (uploads_pid != getpid() || !(d = opendir(uploads_dir)))
+        return;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, "slot-", 5) == 0)
+            wait_slot(dirfd(d), e->d_name, deadline);
+    rewinddir(d);
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+    syscall(SYS_unlinkat, AT_FDCWD, uploads_dir, AT_REMOVEDIR);
+    uploads_pid = 0;
+}
+
 void wc_session_init(void)
 {
     const char *value = getenv(WC_ENV_SESSION);
     const char *stats = getenv("WAFCACHE_STATS");
 
     set_topdir();
+    uploads_init();
     if (value)
         adopt_session(value);
     else if (stats && *stats)
@@ -76,11 +154,12 @@ void wc_session_fini(void)
 {
     int saved = errno;
 
+    uploads_wait(); /* before the stats line: an upload that fails counts as an error */
     /* A fork child that exits normally runs this too: only the session's own pid prints. */
-    if (!top_level || getpid() != session_pid)
-        return;
-    wc_session_print(session_file);
-    syscall(SYS_unlinkat, AT_FDCWD, session_file, 0);
-    top_level = 0;
+    if (top_level && getpid() == session_pid) {
+        wc_session_print(session_file);
+        syscall(SYS_unlinkat, AT_FDCWD, session_file, 0);
+        top_level = 0;
+    }
     errno = saved;
 }

@@ -21,6 +21,17 @@
 
 #include <string.h>
 
+/* Asynchronous uploads (WAFCACHE_ASYNC_WORKERS without WAFCACHE_ASYNC_NOWAIT): the top-level
+ * process also creates a directory of upload slots and exports
+ *   WAFCACHE_UPLOADS="<pid>:<absolute path of the directory>"
+ * A runner hands a push to a detached uploader holding the lock (flock) of one slot file
+ * "slot-<i>" of that directory (preload/upload.c); at its exit the top-level process takes
+ * every slot's lock in turn, so it returns only once the build's uploads are done (bounded by
+ * WC_UPLOADS_WAIT_S), then removes the directory. The variable must be in the environment for
+ * this: the library reads no wafcache.conf. */
+#define WC_ENV_UPLOADS "WAFCACHE_UPLOADS"
+#define WC_UPLOADS_WAIT_S 300
+
 #define WC_SESSION_REQUEST 'q'
 #define WC_SESSION_HIT 'h'
 #define WC_SESSION_WRITE 'w'

@@ -178,11 +178,14 @@ wc_store *wc_tier_remote(wc_store *tier)
     return tier_of(tier)->remote;
 }
 
-/* The local side says nothing beyond its errno: the reason is the remote's. */
+/* The local side says nothing beyond its errno: the reason is the remote's, when the remote
+ * failed last (else its reason is an old one, about another request). */
 static const char *tier_reason(wc_store *s)
 {
-    wc_store *remote = tier_of(s)->remote;
-    return remote->reason ? remote->reason(remote) : NULL;
+    struct wc_tier_store *t = tier_of(s);
+    if (t->last_remote == 0)
+        return NULL;
+    return t->remote->reason ? t->remote->reason(t->remote) : NULL;
 }
 
 wc_store *wc_tier_open(wc_store *local, wc_store *remote)

@@ -5,7 +5,10 @@ whose filename must be "<sig>/<i>", the last two components of the path. No HEAD
 client must fall back to GET), no DELETE. Fault modes for tests:
   --mode hang      accept connections and never answer
   --mode 500       answer every request with status 500
-  --mode truncate  answer GET with a Content-Length larger than the body, then hang up
+  --mode truncate  answer GET of an entry's output file (a name of digits) with a
+                   Content-Length larger than the body, then hang up; other files are served
+  --mode garbage   answer GET of an entry's output file with other bytes of the same length
+  --mode slow      wait --delay seconds before storing each POST (for async uploads)
 The port (bound on 127.0.0.1, chosen by the system) is written to --port-file."""
 import argparse
 import os
@@ -31,6 +34,7 @@ def multipart_file(ctype, body):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'  # keep-alive, as the client reuses its connection
+    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms stalls
 
     def log_message(self, *args):
         pass
@@ -47,19 +51,35 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return os.path.join(self.server.root, rel)
 
+    def output_file(self):
+        return self.path.rstrip('/').split('/')[-1].isdigit()
+
+    def truncated(self, path):
+        data = b'only a few bytes'
+        size = 100000
+        if path and os.path.isfile(path):
+            with open(path, 'rb') as f:
+                data = f.read()
+            size = len(data)
+            data = data[:len(data) // 2]
+        self.send_response(200)
+        self.send_header('Content-Length', str(max(size, len(data) + 1)))
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+        self.close_connection = True
+
     def do_GET(self):
-        if self.server.mode == 'truncate':
-            self.send_response(200)
-            self.send_header('Content-Length', '100000')
-            self.end_headers()
-            self.wfile.write(b'only a few bytes')
-            self.close_connection = True
-            return
         path = self.local_path()
+        if self.server.mode == 'truncate' and self.output_file():
+            return self.truncated(path)
         if not path or not os.path.isfile(path):
             return self.reply(404, b'not found\n')
         with open(path, 'rb') as f:
-            self.reply(200, f.read())
+            data = f.read()
+        if self.server.mode == 'garbage' and self.output_file():
+            data = bytes(b ^ 0x5a for b in data)
+        self.reply(200, data)
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get('Content-Length', '0')))
@@ -68,6 +88,8 @@ class Handler(BaseHTTPRequestHandler):
         want = '/'.join(self.path.rstrip('/').split('/')[-2:])
         if not path or not got or got[0] != want:
             return self.reply(400, b'expected a multipart field "file" named %s\n' % want.encode())
+        if self.server.mode == 'slow':
+            time.sleep(self.server.delay)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = '%s.tmp.%d' % (path, os.getpid())
         with open(tmp, 'wb') as f:
@@ -98,11 +120,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--root', required=True)
     ap.add_argument('--port-file', required=True)
-    ap.add_argument('--mode', default='ok', choices=['ok', 'hang', '500', 'truncate'])
+    ap.add_argument('--mode', default='ok',
+                    choices=['ok', 'hang', '500', 'truncate', 'garbage', 'slow'])
+    ap.add_argument('--delay', type=float, default=1.0)
     args = ap.parse_args()
     server = ThreadingHTTPServer(('127.0.0.1', 0), FaultHandler)
     server.daemon_threads = True
-    server.root, server.mode = args.root, args.mode
+    server.root, server.mode, server.delay = args.root, args.mode, args.delay
     tmp = args.port_file + '.tmp'
     with open(tmp, 'w') as f:
         f.write('%d\n' % server.server_address[1])
