@@ -54,6 +54,10 @@ void wc_observation_free(struct wc_observation *obs);
 #define WC_ENV_OBSERVE "WAFCACHE_OBSERVE_FD"
 /* Set by the top-level process of a build: the session file runners add counters to. */
 #define WC_ENV_SESSION "WAFCACHE_SESSION"
+/* Set by the runner when it runs the real command without observing it (not cached, or a
+ * fallback): the command's own children (collect2, ld) are part of it and are not cached on
+ * their own; the library stays in intercept mode for the rest (hard-link protection). */
+#define WC_ENV_PASSIVE "WAFCACHE_PASSIVE"
 /* Set by the top-level process: its cwd, the default base dir's starting point. */
 #define WC_ENV_TOPDIR "WAFCACHE_TOPDIR"
 

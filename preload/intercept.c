@@ -250,6 +250,7 @@ __attribute__((constructor)) static void wc_init(void)
         if (!getenv(WC_ENV_TOPDIR) && wc_toplevel_config_bad())
             return;
         read_programs();
+        wc_state.passive = getenv(WC_ENV_PASSIVE) != NULL;
         wc_session_init();
         wc_state.mode = WC_MODE_INTERCEPT;
     }
@@ -494,7 +495,8 @@ static int forward(const struct call *c, char *const *env)
  * candidate: redirecting a candidate that does not exist would "succeed" wrongly. */
 static int redirect_target(const struct call *c, const struct envscan *s, char *buf, size_t cap)
 {
-    if (wc_state.mode != WC_MODE_INTERCEPT || s->observe || s->disable || !c->path)
+    if (wc_state.mode != WC_MODE_INTERCEPT || wc_state.passive || s->observe || s->disable ||
+        !c->path)
         return 0;
     if (count_args(c->argv) > WC_MAX_ARGS)
         return 0;

@@ -103,6 +103,7 @@ struct wc_state {
     enum wc_mode mode;
     int hardlink;                /* WAFCACHE_HARDLINK: copy-on-write of shared inodes */
     const char *programs;        /* WAFCACHE_PROGRAMS, or NULL for the default list */
+    int passive;                 /* WAFCACHE_PASSIVE: inside a command run uncached */
     char lib[PATH_MAX];          /* absolute path of libwafcache.so */
     char runner[PATH_MAX];       /* <libdir>/wafcache-run */
     char preload[PATH_MAX + 16]; /* "LD_PRELOAD=<lib>", for an envp that lost it */

@@ -106,6 +106,14 @@ static void explain_say(void *ctx, const char *line)
 
 /* ---- falling back ------------------------------------------------------------------------- */
 
+/* The real command, unobserved: its children (collect2 -> ld) are part of it, not commands
+ * to cache on their own. */
+__attribute__((noreturn)) static void run_real(const char *path, char *const *argv)
+{
+    setenv(WC_ENV_PASSIVE, "1", 1);
+    wc_exec_or_die(path, argv, environ);
+}
+
 /* The real command, as if we had never been there. why, when given, is an error. */
 __attribute__((noreturn)) static void fallback(struct runner *r, const char *why)
 {
@@ -119,7 +127,7 @@ __attribute__((noreturn)) static void fallback(struct runner *r, const char *why
         tally(r, WC_STAT_ERRORS, 1);
         flush_stats(r);
     }
-    wc_exec_or_die(r->path, r->argv ? r->argv : r->orig_argv, environ);
+    run_real(r->path, r->argv ? r->argv : r->orig_argv);
 }
 
 /* The real command, not cached for a reason that is no error. */
@@ -131,7 +139,7 @@ __attribute__((noreturn)) static void uncached(struct runner *r, const char *why
     wc_log(&r->cfg, "not cached %s: %s", r->path, why);
     tally(r, wc_stat_reason(why), 1);
     flush_stats(r);
-    wc_exec_or_die(r->path, r->argv, environ);
+    run_real(r->path, r->argv);
 }
 
 /* ---- setting up --------------------------------------------------------------------------- */
@@ -143,7 +151,7 @@ static void load_config(struct runner *r)
             dprintf(2, "%s\n", r->cfg.error);
         if (r->explain_only)
             exit(2);
-        wc_exec_or_die(r->path, r->orig_argv, environ);
+        run_real(r->path, r->orig_argv);
     }
     r->cfg_loaded = 1;
     if (r->cfg.disabled)

@@ -7,6 +7,8 @@
 #                   are restored byte-identical on a hit
 #   non_compiler    1000 × `sh -c true` under the library: works, 0 requests; a missing program
 #                   still fails with 127 (PATH search not broken); output passes through
+#   uncached_whole  a compile+link that is not cached (it reads stdin) runs as one command: its
+#                   own ld (started by collect2) is not cached on its own
 set -eu
 . "$WC_TESTS/lib/common.sh"
 wc_setup behaviour
@@ -107,7 +109,16 @@ case_non_compiler() {
     [ "$WC_STATUS" = 127 ] || fail "a missing program under the library: status $WC_STATUS, expected 127"
 }
 
-for c in ${WC_CASES:-warning_replay failing_compile depfiles non_compiler}; do
+case_uncached_whole() {
+    printf 'int main(void)\n{\n    return 0;\n}\n' > whole.c
+    wc_build "compile+link from stdin" sh -c 'gcc -x c - -o whole < whole.c'
+    [ -x whole ] || fail "compile+link from stdin: no program"
+    expect_stats 0 0 0 "compile+link from stdin (gcc not cached, its ld part of it)"
+    grep -q "not cached .*standard input\|not cached .*stdin" "$WAFCACHE_LOG" ||
+        fail "compile+link from stdin: the log does not say why it was not cached"
+}
+
+for c in ${WC_CASES:-warning_replay failing_compile depfiles non_compiler uncached_whole}; do
     run_case "$c"
 done
 finish
