@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "hashing/manifest.h"
 
 static char dir[256]; /* a temporary "checkout", the base dir */
@@ -304,6 +305,63 @@ START_TEST(lookup_with_real_files)
 }
 END_TEST
 
+/* write_text, creating the directories on the way. */
+static void write_deep(const char *name, const char *text)
+{
+    char *p = path_in(name);
+    *strrchr(p, '/') = '\0';
+    ck_assert_int_eq(wc_mkdir_p(p, 0700), 0);
+    free(p);
+    write_text(name, text);
+}
+
+/* Probes grouped under a missing directory are answered by one stat of the directory: every
+ * way a grouped probe can come to exist must still be seen. */
+START_TEST(probes_under_missing_directories)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    ck_assert_int_eq(mkdir(dir, 0700) == 0 || errno == EEXIST, 1);
+    write_text("x.c", "int x;\n");
+    const char *in[] = {"x.c", NULL};
+    const char *pr[] = {"i1/bits/a.h", "i1/bits/b.h", "i1/bits/sub/c.h", "i1/d.h",
+                        "i2/e.h",      "i2/f.h",      "plain/g.h",       NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, pr);
+    wc_manifest_add(&m, &s);
+    wc_hash res;
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+
+    /* The second file of a group appears (its directory with it). */
+    write_deep("i2/f.h", "int f;\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    char *i2 = path_in("i2");
+    rm_rf(i2);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+
+    /* The directory exists, empty: the group is checked file by file and still holds. */
+    ck_assert_int_eq(mkdir(i2, 0700), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    rm_rf(i2);
+    free(i2);
+
+    /* A nested group after its parent's files, then a file of the parent group again. */
+    write_deep("i1/bits/sub/c.h", "int c;\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    char *i1 = path_in("i1");
+    rm_rf(i1);
+    write_deep("i1/d.h", "int d;\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    rm_rf(i1);
+    free(i1);
+
+    /* The "directory" is a regular file: every probe under it is still missing (ENOTDIR). */
+    write_text("plain", "not a directory\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    wc_manifest_free(&m);
+}
+END_TEST
+
 START_TEST(lookup_after_moving_the_checkout)
 {
     wc_manifest m;
@@ -468,6 +526,7 @@ int main(void)
     tcase_add_test(tc, too_many_sets_refused);
     tcase_add_test(tc, every_prefix_refused);
     tcase_add_test(tc, lookup_with_real_files);
+    tcase_add_test(tc, probes_under_missing_directories);
     tcase_add_test(tc, lookup_after_moving_the_checkout);
     tcase_add_test(tc, most_recent_first_bounded);
     tcase_add_test(tc, result_key);
