@@ -102,8 +102,7 @@ static int seen(struct guard *g, int rc, int remote_only)
     return rc;
 }
 
-static int g_get(wc_store *s, const char *key, const char *name, size_t max_len,
-                 const char *dest)
+static int g_get(wc_store *s, const char *key, const char *name, size_t max_len, const char *dest)
 {
     struct guard *g = guard_of(s);
     return g->down ? -EHOSTDOWN : seen(g, g->inner->get(g->inner, key, name, max_len, dest), 0);

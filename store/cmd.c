@@ -11,9 +11,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -249,7 +251,9 @@ static int pipe_high(int fds[2])
 
 /* In the child: only async-signal-safe calls until exec. The errno of a failed exec goes
  * back on errfd (close-on-exec, so a successful exec closes it and the parent reads EOF). */
-static _Noreturn void child_exec(char *const *argv, int outfd, int errfd)
+/* fsize > 0: no file the command writes may grow past it (RLIMIT_FSIZE; the write fails
+ * and SIGXFSZ ends the copy), so a bucket streaming an endless object cannot fill the disk. */
+static _Noreturn void child_exec(char *const *argv, int outfd, int errfd, off_t fsize)
 {
     sigset_t none;
     int null = open("/dev/null", O_RDONLY);
@@ -265,6 +269,11 @@ static _Noreturn void child_exec(char *const *argv, int outfd, int errfd)
      * not leak into a copy program that may outlive us. */
     close_range(3, (unsigned)errfd - 1, 0);
     close_range((unsigned)errfd + 1, ~0U, 0);
+    if (fsize > 0) {
+        struct rlimit rl = {(rlim_t)fsize, (rlim_t)fsize};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            _exit(127);
+    }
     execvp(argv[0], argv);
     e = errno;
     if (write(errfd, &e, sizeof(e)) < 0)
@@ -354,7 +363,8 @@ static int parent_wait(pid_t pid, int outfd, int errfd, unsigned timeout_ms, str
     return -EIO;
 }
 
-int wc_cmd_run(char *const *argv, unsigned timeout_ms, char *out, size_t outlen)
+static int run_limited(char *const *argv, unsigned timeout_ms, off_t fsize, char *out,
+                       size_t outlen)
 {
     char dummy[1];
     struct capture cap = {out ? out : dummy, out ? outlen : sizeof(dummy), 0};
@@ -375,7 +385,7 @@ int wc_cmd_run(char *const *argv, unsigned timeout_ms, char *out, size_t outlen)
     }
     pid = fork();
     if (pid == 0)
-        child_exec(argv, outp[1], errp[1]);
+        child_exec(argv, outp[1], errp[1], fsize);
     rc = pid < 0 ? -errno : 0;
     close(outp[1]);
     close(errp[1]);
@@ -386,6 +396,11 @@ int wc_cmd_run(char *const *argv, unsigned timeout_ms, char *out, size_t outlen)
     close(outp[0]);
     close(errp[0]);
     return rc;
+}
+
+int wc_cmd_run(char *const *argv, unsigned timeout_ms, char *out, size_t outlen)
+{
+    return run_limited(argv, timeout_ms, 0, out, outlen);
 }
 
 /* ---- the store ---- */
@@ -454,8 +469,16 @@ static int object_url(struct wc_cmd_store *m, const char *key, const char *name,
     return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
 }
 
-/* Runs the command once; on failure the reason names the program and what it printed. */
-static int copy(struct wc_cmd_store *m, const char *src, const char *tgt)
+/* Room for the small files a bucket CLI writes beside a download (its own temporary and
+ * credential cache files) under the file size limit of a get. */
+#define GET_FSIZE_SLACK (1 << 20)
+
+/* The most exists() downloads to learn that an object is there. */
+#define EXISTS_MAX_LEN (1u << 20)
+
+/* Runs the command once (no file it writes larger than fsize, when > 0); on failure the
+ * reason names the program and what it printed. */
+static int copy(struct wc_cmd_store *m, const char *src, const char *tgt, off_t fsize)
 {
     char out[400];
     char **argv;
@@ -463,7 +486,7 @@ static int copy(struct wc_cmd_store *m, const char *src, const char *tgt)
 
     if (rc < 0)
         return fail(m, rc, "out of memory");
-    rc = wc_cmd_run(argv, m->timeout_ms, out, sizeof(out));
+    rc = run_limited(argv, m->timeout_ms, fsize, out, sizeof(out));
     one_line(out);
     if (rc == -ETIMEDOUT)
         fail(m, rc, "%s: killed after %u ms", argv[0], m->timeout_ms);
@@ -473,7 +496,15 @@ static int copy(struct wc_cmd_store *m, const char *src, const char *tgt)
     return rc;
 }
 
-static int cmd_get(wc_store *s, const char *key, const char *name, const char *dest)
+/* The limit a get puts on the copy command: the declared size plus some slack, saturated. */
+static off_t get_fsize(size_t max_len)
+{
+    const size_t cap = (size_t)INT64_MAX - GET_FSIZE_SLACK;
+
+    return (off_t)(max_len < cap ? max_len + GET_FSIZE_SLACK : cap);
+}
+
+static int cmd_get(wc_store *s, const char *key, const char *name, size_t max_len, const char *dest)
 {
     struct wc_cmd_store *m = cmd_of(s);
     char url[PATH_MAX];
@@ -484,11 +515,13 @@ static int cmd_get(wc_store *s, const char *key, const char *name, const char *d
         return rc;
     if (lstat(dest, &st) == 0)
         return -EEXIST;
-    rc = copy(m, url, dest);
+    rc = copy(m, url, dest, get_fsize(max_len));
     if (rc == -EIO)
         rc = -ENOENT; /* the copy failed: most likely no such object (see cmd.h) */
     else if (rc == 0 && lstat(dest, &st) != 0)
         rc = fail(m, -EIO, "%s: the command succeeded but wrote no file", m->tmpl[0]);
+    else if (rc == 0 && (uint64_t)st.st_size > max_len)
+        rc = fail(m, -EFBIG, "%s: the object is larger than its entry declares", m->tmpl[0]);
     if (rc < 0)
         unlink(dest); /* a partial download: the name was ours (it did not exist) */
     return rc;
@@ -517,7 +550,7 @@ static int cmd_read(wc_store *s, const char *key, const char *name, size_t max_l
     if (rc < 0)
         return rc;
     snprintf(file, sizeof(file), "%s/f", dir);
-    rc = cmd_get(s, key, name, file);
+    rc = cmd_get(s, key, name, max_len, file);
     if (rc == 0)
         rc = wc_read_file(file, max_len, buf, len);
     wc_rm_rf(dir);
@@ -537,7 +570,7 @@ static int cmd_put(wc_store *s, const char *key, const char *name, const char *s
         return -errno;
     if (!S_ISREG(st.st_mode))
         return -EINVAL;
-    return copy(m, src, url);
+    return copy(m, src, url, 0);
 }
 
 static int cmd_write(wc_store *s, const char *key, const char *name, const void *buf, size_t len)
@@ -563,7 +596,9 @@ static int cmd_exists(wc_store *s, const char *key, const char *name)
     if (rc < 0)
         return rc;
     snprintf(file, sizeof(file), "%s/f", dir);
-    rc = cmd_get(s, key, name, file);
+    /* Existence is asked of "meta" files: a download larger than any metadata is cut off
+     * (an error, not "present": such a file is no valid metadata). */
+    rc = cmd_get(s, key, name, EXISTS_MAX_LEN, file);
     wc_rm_rf(dir);
     return rc;
 }

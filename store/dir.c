@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,7 @@ static int entry_file(struct wc_dir_store *d, const char *key, const char *name,
     return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
 }
 
-static int dir_get(wc_store *s, const char *key, const char *name, const char *dest)
+static int dir_get(wc_store *s, const char *key, const char *name, size_t max_len, const char *dest)
 {
     struct wc_dir_store *d = dir_of(s);
     char src[PATH_MAX];
@@ -87,6 +88,9 @@ static int dir_get(wc_store *s, const char *key, const char *name, const char *d
 
     if (rc < 0)
         return rc;
+    /* A file larger than declared (a sparse giant planted in a shared cache) is not copied. */
+    if (stat(src, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_len)
+        return -EFBIG;
     if (d->opt.hardlink) {
         if (link(src, dest) == 0)
             return 0;

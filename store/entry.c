@@ -572,7 +572,8 @@ static int fetch_output(wc_store *s, const char *key, const char *cwd, size_t i,
     if (rc < 0)
         return rc;
     snprintf(name, sizeof(name), "%zu", i);
-    rc = s->get(s, key, name, tmp);
+    /* The declared size bounds the download: a hostile server's endless body stops there. */
+    rc = s->get(s, key, name, (size_t)o->size, tmp);
     if (rc < 0)
         return corrupt_if_store_error(rc);
     *tmpp = strdup(tmp);

@@ -92,16 +92,23 @@ enum sink_kind { SINK_DISCARD, SINK_FILE, SINK_MEMORY };
 struct sink {
     enum sink_kind kind;
     CURL *h;
-    int fd;    /* SINK_FILE */
-    char *buf; /* SINK_MEMORY: grows up to max bytes */
-    size_t len, cap, max;
-    size_t discard_max; /* bytes of a discarded body read before aborting */
+    int fd;               /* SINK_FILE */
+    char *buf;            /* SINK_MEMORY: grows up to max bytes */
+    size_t len, cap, max; /* len and max: both kinds (a file is bounded too) */
+    size_t discard_max;   /* bytes of a discarded body read before aborting */
     size_t discarded;
     int too_big, io_err, cut; /* cut: we aborted a body we did not want */
 };
 
 static int sink_file(struct sink *k, const char *p, size_t len)
 {
+    /* The caller's bound (the size the entry's metadata declares): a server streaming an
+     * endless body must not fill the disk. */
+    if (len > k->max - k->len) {
+        k->too_big = 1;
+        return -1;
+    }
+    k->len += len;
     while (len > 0) {
         ssize_t w = write(k->fd, p, len);
         if (w < 0 && errno == EINTR)
@@ -284,10 +291,11 @@ static int perform(struct wc_http_store *s, const char *method, const char *url,
 
 /* ---- the store's functions ---- */
 
-static int http_get(wc_store *st, const char *key, const char *name, const char *dest)
+static int http_get(wc_store *st, const char *key, const char *name, size_t max_len,
+                    const char *dest)
 {
     struct wc_http_store *s = http_of(st);
-    struct sink k = {.kind = SINK_FILE, .discard_max = ERROR_BODY_MAX};
+    struct sink k = {.kind = SINK_FILE, .max = max_len, .discard_max = ERROR_BODY_MAX};
     char *url;
     int rc = object_url(s, key, name, &url);
 

@@ -103,12 +103,32 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int keep_in_memory(struct xfer *x, const char *p, size_t n)
+/* The download's bound (read's max_len, get's size from the entry's metadata): a server
+ * streaming an endless body must fill neither memory nor disk. */
+static int within_bound(struct xfer *x, size_t n)
 {
     if (n > x->max - x->len) {
         x->too_big = 1;
         return -EFBIG;
     }
+    return 0;
+}
+
+static int keep_to_file(struct xfer *x, const char *p, size_t n)
+{
+    int rc = within_bound(x, n);
+
+    if (rc == 0)
+        rc = write_all(x->down_fd, p, n);
+    if (rc == 0)
+        x->len += n;
+    return rc;
+}
+
+static int keep_in_memory(struct xfer *x, const char *p, size_t n)
+{
+    if (within_bound(x, n) < 0)
+        return -EFBIG;
     if (x->len + n + 1 > x->cap) {
         size_t cap = x->cap ? x->cap : 4096;
         char *b;
@@ -141,7 +161,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
         x->err_body[x->err_len] = '\0';
         return n;
     }
-    rc = x->down_fd >= 0 ? write_all(x->down_fd, p, n) : keep_in_memory(x, p, n);
+    rc = x->down_fd >= 0 ? keep_to_file(x, p, n) : keep_in_memory(x, p, n);
     if (rc < 0 && rc != -EFBIG)
         x->local_errno = -rc;
     return rc < 0 ? 0 : n; /* 0 makes curl stop with CURLE_WRITE_ERROR */
@@ -428,7 +448,7 @@ static char *object_path(struct s3_store *s, const char *key, const char *name)
 
 /* ---- the store's functions ---- */
 
-static int s3_get(wc_store *st, const char *key, const char *name, const char *dest)
+static int s3_get(wc_store *st, const char *key, const char *name, size_t max_len, const char *dest)
 {
     struct s3_store *s = s3_of(st);
     char *path = object_path(s, key, name);
@@ -438,6 +458,7 @@ static int s3_get(wc_store *st, const char *key, const char *name, const char *d
     if (!path)
         return -errno;
     xfer_init(&x);
+    x.max = max_len;
     x.down_fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (x.down_fd < 0) {
         rc = -errno;

@@ -11,12 +11,18 @@
 
 typedef struct wc_store wc_store;
 
+/* get()'s max_len when the caller knows no size. */
+#define WC_STORE_UNBOUNDED ((size_t)-1)
+
 struct wc_store {
     const char *name; /* "dir", "http", ... */
 
     /* Put file `name` of entry `key` at dest, which must not exist (the caller picks a
-     * temporary name, verifies size and hash, then renames). */
-    int (*get)(wc_store *s, const char *key, const char *name, const char *dest);
+     * temporary name, verifies size and hash, then renames). A file longer than max_len
+     * bytes is refused with -EFBIG and nothing is left at dest: the caller passes the size
+     * the entry's metadata declares, so a server that streams a huge or endless body costs
+     * at most that much disk (WC_STORE_UNBOUNDED when there is no such size). */
+    int (*get)(wc_store *s, const char *key, const char *name, size_t max_len, const char *dest);
     /* Read file `name` of entry `key` into a malloc'd NUL-terminated buffer, refusing more
      * than max_len bytes (-EFBIG). */
     int (*read)(wc_store *s, const char *key, const char *name, size_t max_len, char **buf,

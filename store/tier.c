@@ -28,10 +28,11 @@ static void set_last(struct wc_tier_store *t, int l, int r)
     t->last_remote = r;
 }
 
-static int tier_get(wc_store *s, const char *key, const char *name, const char *dest)
+static int tier_get(wc_store *s, const char *key, const char *name, size_t max_len,
+                    const char *dest)
 {
     struct wc_tier_store *t = tier_of(s);
-    int l = t->local->get(t->local, key, name, dest), r;
+    int l = t->local->get(t->local, key, name, max_len, dest), r;
 
     /* -EEXIST and -EINVAL are the caller's mistakes, the same on both sides. */
     if (l == 0 || l == -EEXIST || l == -EINVAL) {
@@ -40,7 +41,7 @@ static int tier_get(wc_store *s, const char *key, const char *name, const char *
     }
     if (l != -ENOENT)
         unlink(dest); /* dest did not exist (else -EEXIST): whatever is there is a remnant */
-    r = t->remote->get(t->remote, key, name, dest);
+    r = t->remote->get(t->remote, key, name, max_len, dest);
     if (r == 0)
         t->local->put(t->local, key, name, dest); /* best effort: see tier.h */
     set_last(t, l, r);

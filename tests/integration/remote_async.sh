@@ -1,5 +1,5 @@
 #!/bin/sh
-# Asynchronous uploads (WAFCACHE_ASYNC_WORKERS=2) to a slow seed server (each POST waits):
+# Asynchronous uploads (WAFCACHE_ASYNC_WORKERS=4) to a slow seed server (each POST waits):
 #   wait         the build's top-level process returns only once every upload is done: right
 #                after it, the server holds every entry, and a build elsewhere is 100 % hits
 #   nowait       WAFCACHE_ASYNC_NOWAIT: the build returns while uploads still run; they finish
@@ -8,13 +8,16 @@
 #                uploader holding the pipe would hold the build.
 #   interrupted  the server dies while uploads run: no entry without all its files is ever
 #                visible, and a build elsewhere (same files, new server) has the right outputs
+#   sigint       kill -INT of the top-level make while its uploads run: every upload handed to
+#                the background still completes, no entry is visible without its outputs, and
+#                the next build has the right outputs (hits for every entry uploaded)
 set -eu
 . "$WC_TESTS/lib/common.sh"
 wc_setup remote_async
 . "$WC_TESTS/lib/remote_servers.sh"
 need_tools make gcc g++ ar
 WAFCACHE_TIMEOUT=2
-WAFCACHE_ASYNC_WORKERS=2
+WAFCACHE_ASYNC_WORKERS=4
 export WAFCACHE_TIMEOUT WAFCACHE_ASYNC_WORKERS
 
 # Entries on the seed server: their "meta" files.
@@ -113,7 +116,56 @@ case_interrupted() {
     compare_trees "$T/p1" . "interrupted: outputs" objects
 }
 
-for _c in ${WC_CASES:-wait nowait interrupted}; do
+# Handed-off uploads of the log whose entry is not (yet) on the server.
+missing_uploads() {
+    local _r _n
+    _n=0
+    for _r in $(sed -n 's/.* result=\([0-9a-f]*\): staged, upload handed to the background$/\1/p' "$WAFCACHE_LOG"); do
+        [ -n "$(find "$SEED_ROOT" -path "*/$_r/meta")" ] || _n=$((_n + 1))
+    done
+    echo "$_n"
+}
+
+case_sigint() {
+    remote_scope
+    remote_start_seed slow 0.2
+    WAFCACHE=$SEED_URL
+    export WAFCACHE
+    remote_machine a
+    remote_project p1
+    : >"$WAFCACHE_LOG"
+    # A background job of a script starts with SIGINT ignored: make gets it back by default.
+    python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.environ["LD_PRELOAD"] = sys.argv[1]
+os.execvp("make", ["make", "-j2"])' "$WC_LIB/libwafcache.so" >"$T/sigint.out" 2>&1 &
+    _pid=$!
+    _i=0
+    until grep -q 'upload handed to the background' "$WAFCACHE_LOG" 2>/dev/null; do
+        _i=$((_i + 1))
+        [ "$_i" -lt 300 ] || fail "sigint: no upload was handed to the background"
+        sleep 0.02
+    done
+    kill -INT "$_pid"
+    _st=0
+    wait "$_pid" || _st=$?
+    [ "$_st" != 0 ] || fail "sigint: make was not interrupted (it finished the build)"
+    _i=0
+    while [ "$(missing_uploads)" != 0 ]; do
+        _i=$((_i + 1))
+        [ "$_i" -lt 200 ] || fail "sigint: $(missing_uploads) handed-off uploads never completed"
+        sleep 0.1
+    done
+    _n=$(grep -c 'upload handed to the background' "$WAFCACHE_LOG")
+    note "sigint: $_n uploads handed off before the interrupt, all completed"
+    entries_complete "sigint"
+    # The interrupted tree, rebuilt as a user would (make deleted what it was building).
+    wc_build "sigint: build after the interrupt" make -j2
+    expect_program ./prog "sigint: build after the interrupt"
+    hits_elsewhere b "sigint: build elsewhere"
+}
+
+for _c in ${WC_CASES:-wait nowait interrupted sigint}; do
     run_case "$_c"
 done
 finish

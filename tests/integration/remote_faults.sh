@@ -8,6 +8,8 @@
 #   truncated       entry files cut short mid-body (the server had the entries)
 #   garbage         entry files replaced by other bytes of the same length
 #   tier_disk_full  remote hits while the local tier (a 64 KiB tmpfs, filled) cannot take them
+#   huge            entry files answered with a 1 GiB Content-Length and a stream of zeros
+#   endless         entry files answered with a chunked body that never ends
 set -eu
 . "$WC_TESTS/lib/common.sh"
 wc_setup remote_faults
@@ -131,8 +133,32 @@ case_tier_disk_full() {
     compare_trees "$T/base" . "remote hits, local tier full: outputs" objects
 }
 
+# hostile_body MODE DESC: outputs served as MODE's endless zeros. The download stops at the size
+# the entry's metadata declares: the build runs under a file size limit far below what the
+# server sends within one timeout (a runner writing past it dies of SIGXFSZ and fails the
+# build), and no partial download is left beside the outputs.
+hostile_body() {
+    remote_scope
+    fill_server
+    remote_start_seed "$1" 1 "$FILLED_ROOT"
+    WAFCACHE=$SEED_URL
+    ulimit -f 16384 # 8 or 16 MiB (dash counts 512-byte blocks, bash 1024)
+    faulty_build "$2" "$1" 4000
+    grep -q 'corrupt' "$WAFCACHE_LOG" || fail "$2: no corrupt entry in the log"
+    _left=$(find . -name '*.wctmp.*' | head -n 3)
+    [ -z "$_left" ] || fail "$2: partial downloads left behind: $_left"
+}
+
+case_huge() {
+    hostile_body huge "1 GiB bodies"
+}
+
+case_endless() {
+    hostile_body endless "endless chunked bodies"
+}
+
 # WC_CASES="hang garbage" runs only those (for a developer).
-for _c in ${WC_CASES:-not_listening status_500 hang truncated garbage tier_disk_full}; do
+for _c in ${WC_CASES:-not_listening status_500 hang truncated garbage tier_disk_full huge endless}; do
     run_case "$_c"
 done
 finish

@@ -285,11 +285,11 @@ START_TEST(store_round_trip)
     snprintf(stored, sizeof(stored), "%s/bucket/prefix/01/%s/0", tmp, KEY);
     ck_assert_int_eq(access(stored, F_OK), 0);
 
-    ck_assert_int_eq(s->get(s, KEY, "0", dest), 0);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, dest), 0);
     ck_assert_int_eq(wc_read_file(dest, 1000, &buf, &len), 0);
     ck_assert_str_eq(buf, "object bytes\n");
     free(buf);
-    ck_assert_int_eq(s->get(s, KEY, "0", dest), -EEXIST);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, dest), -EEXIST);
 
     ck_assert_int_eq(s->write(s, KEY, "meta", "meta text", 9), 0);
     ck_assert_int_eq(s->read(s, KEY, "meta", 100, &buf, &len), 0);
@@ -303,8 +303,32 @@ START_TEST(store_round_trip)
     ck_assert_int_eq(s->exists(s, KEY, "1"), -ENOENT);
     ck_assert_int_eq(s->touch(s, KEY), 0);
     ck_assert_int_eq(s->remove(s, KEY), -ENOTSUP);
-    ck_assert_int_eq(s->get(s, KEY, "../x", path_in("y")), -EINVAL);
-    ck_assert_int_eq(s->get(s, "nothex", "0", path_in("y")), -EINVAL);
+    ck_assert_int_eq(s->get(s, KEY, "../x", WC_STORE_UNBOUNDED, path_in("y")), -EINVAL);
+    ck_assert_int_eq(s->get(s, "nothex", "0", WC_STORE_UNBOUNDED, path_in("y")), -EINVAL);
+    s->close(s);
+}
+END_TEST
+
+/* A bucket that streams far more than the entry declares: the copy command runs under a file
+ * size limit (the declared size plus a small slack), and what it wrote is removed. */
+START_TEST(store_get_bounded)
+{
+    struct wc_config c;
+    wc_store *s = open_fake(&c, "'%s' cp %%{SRC} %%{TGT}", 10000);
+    char text[2 * PATH_MAX], *dest = path_in("giant"), *buf;
+    size_t len;
+
+    snprintf(text, sizeof(text),
+             "#!/bin/sh\n"
+             "head -c 8000000 /dev/zero > \"$3\"\n"
+             "stat -c %%s \"$3\" > '%s/written'\n",
+             tmp);
+    write_text(path_in("fake gsutil"), text, 0755); /* replaces the copying stand-in */
+    ck_assert_int_eq(s->get(s, KEY, "0", 100, dest), -EFBIG);
+    ck_assert_int_eq(access(dest, F_OK), -1);
+    ck_assert_int_eq(wc_read_file(path_in("written"), 100, &buf, &len), 0);
+    ck_assert_int_le(atol(buf), (1 << 20) + 100);
+    free(buf);
     s->close(s);
 }
 END_TEST
@@ -317,7 +341,7 @@ START_TEST(store_miss)
     char *buf = (char *)1;
     size_t len;
 
-    ck_assert_int_eq(s->get(s, KEY, "0", dest), -ENOENT);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, dest), -ENOENT);
     ck_assert_int_eq(access(dest, F_OK), -1);
     ck_assert_ptr_nonnull(strstr(wc_cmd_reason(s), "No URLs matched"));
     ck_assert_int_eq(s->read(s, KEY, "meta", 100, &buf, &len), -ENOENT);
@@ -377,7 +401,7 @@ START_TEST(store_failing_command)
     ck_assert_ptr_nonnull(s);
     ck_assert_int_eq(s->write(s, KEY, "0", "x", 1), -EIO);
     ck_assert_ptr_nonnull(strstr(wc_cmd_reason(s), "denied"));
-    ck_assert_int_eq(s->get(s, KEY, "0", path_in("d")), -ENOENT);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, path_in("d")), -ENOENT);
     s->close(s);
 }
 END_TEST
@@ -394,7 +418,7 @@ START_TEST(store_hanging_command)
     int64_t t0 = now_ms();
 
     ck_assert_ptr_nonnull(s);
-    ck_assert_int_eq(s->get(s, KEY, "0", path_in("d")), -ETIMEDOUT);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, path_in("d")), -ETIMEDOUT);
     ck_assert_int_eq(s->write(s, KEY, "0", "x", 1), -ETIMEDOUT);
     ck_assert_int_lt(now_ms() - t0, 5000);
     ck_assert_int_eq(access(path_in("d"), F_OK), -1);
@@ -467,6 +491,7 @@ int main(void)
     tcase_add_checked_fixture(store, setup, teardown);
     tcase_add_test(store, store_round_trip);
     tcase_add_test(store, store_miss);
+    tcase_add_test(store, store_get_bounded);
     tcase_add_test(store, store_appends_placeholders);
     tcase_add_test(store, store_minio_drops_scheme);
     tcase_add_test(store, store_failing_command);

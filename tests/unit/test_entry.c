@@ -619,12 +619,12 @@ struct racing_store {
     int gets;
 };
 
-static int racing_get(wc_store *s, const char *key, const char *name, const char *dest)
+static int racing_get(wc_store *s, const char *key, const char *name, size_t max, const char *dest)
 {
     struct racing_store *r = (struct racing_store *)s;
     if (r->gets++ == 1)
         ck_assert_int_eq(r->inner->remove(r->inner, key), 0);
-    return r->inner->get(r->inner, key, name, dest);
+    return r->inner->get(r->inner, key, name, max, dest);
 }
 
 static int racing_read(wc_store *s, const char *key, const char *name, size_t max, char **buf,

@@ -317,9 +317,9 @@ static void round_trip(wc_store *s, const char *stored)
     ck_assert_int_eq(s->put(s, KEY, "0", big), 0);
     snprintf(on_server, sizeof(on_server), "%s/%s/0", stored, KEY); /* the seed's layout */
     expect_same(big, on_server);
-    ck_assert_int_eq(s->get(s, KEY, "0", dest), 0);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, dest), 0);
     expect_same(big, dest);
-    ck_assert_int_eq(s->get(s, KEY, "0", dest), -EEXIST);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, dest), -EEXIST);
 
     ck_assert_int_eq(s->write(s, KEY, "meta", "meta\ntext", 9), 0);
     ck_assert_int_eq(s->read(s, KEY, "meta", 100, &buf, &len), 0);
@@ -337,12 +337,12 @@ static void round_trip(wc_store *s, const char *stored)
     ck_assert_int_eq(s->exists(s, KEY, "meta"), 0);
     ck_assert_int_eq(s->exists(s, KEY, "1"), -ENOENT);
     ck_assert_int_eq(s->exists(s, KEY2, "meta"), -ENOENT);
-    ck_assert_int_eq(s->get(s, KEY2, "0", path_in("miss")), -ENOENT);
+    ck_assert_int_eq(s->get(s, KEY2, "0", WC_STORE_UNBOUNDED, path_in("miss")), -ENOENT);
     ck_assert_int_eq(access(path_in("miss"), F_OK), -1);
     ck_assert_int_eq(s->read(s, KEY2, "meta", 100, &buf, &len), -ENOENT);
     ck_assert_int_eq(s->touch(s, KEY), 0);
-    ck_assert_int_eq(s->get(s, KEY, "../meta", path_in("bad")), -EINVAL);
-    ck_assert_int_eq(s->get(s, "0123", "meta", path_in("bad")), -EINVAL);
+    ck_assert_int_eq(s->get(s, KEY, "../meta", WC_STORE_UNBOUNDED, path_in("bad")), -EINVAL);
+    ck_assert_int_eq(s->get(s, "0123", "meta", WC_STORE_UNBOUNDED, path_in("bad")), -EINVAL);
 }
 
 /* ---- PUT mode, nginx WebDAV ---- */
@@ -379,7 +379,7 @@ START_TEST(put_mode_basic_auth)
     s = open_url(url, 1, 5000);
     ck_assert_int_eq(s->write(s, KEY, "meta", "m", 1), 0);
     ck_assert_int_eq(s->exists(s, KEY, "meta"), 0);
-    ck_assert_int_eq(s->get(s, KEY, "1", path_in("x")), -ENOENT);
+    ck_assert_int_eq(s->get(s, KEY, "1", WC_STORE_UNBOUNDED, path_in("x")), -ENOENT);
     ck_assert_ptr_null(strstr(wc_http_reason(s), "p@ss"));
     ck_assert_ptr_null(strstr(wc_http_reason(s), PASSWORD_URL));
     ck_assert_ptr_nonnull(strstr(wc_http_reason(s), "127.0.0.1"));
@@ -440,7 +440,7 @@ START_TEST(not_listening)
 
     port = free_port();
     s = open_store("/", 1, 2000);
-    rc = s->get(s, KEY, "0", path_in("d"));
+    rc = s->get(s, KEY, "0", WC_STORE_UNBOUNDED, path_in("d"));
     ck_assert_msg(rc == -ECONNREFUSED, "get: %d %s", rc, wc_http_reason(s));
     ck_assert_int_eq(access(path_in("d"), F_OK), -1);
     ck_assert_int_eq(s->write(s, KEY, "0", "x", 1), -ECONNREFUSED);
@@ -460,7 +460,7 @@ START_TEST(server_never_answers)
         return;
     s = open_store("/", 0, 500);
     t0 = now_ms();
-    ck_assert_int_eq(s->get(s, KEY, "0", path_in("d")), -ETIMEDOUT);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, path_in("d")), -ETIMEDOUT);
     ck_assert_int_eq(access(path_in("d"), F_OK), -1);
     ck_assert_int_eq(s->read(s, KEY, "meta", 100, &buf, &len), -ETIMEDOUT);
     ck_assert_int_eq(s->write(s, KEY, "0", "x", 1), -ETIMEDOUT);
@@ -481,7 +481,7 @@ START_TEST(server_error_500)
     s = open_store("/", 0, 5000);
     ck_assert_int_eq(s->write(s, KEY, "0", "x", 1), -EIO);
     ck_assert_ptr_nonnull(strstr(wc_http_reason(s), "500"));
-    ck_assert_int_eq(s->get(s, KEY, "0", path_in("d")), -EIO);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, path_in("d")), -EIO);
     ck_assert_int_eq(access(path_in("d"), F_OK), -1);
     ck_assert_int_eq(s->read(s, KEY, "0", 100, &buf, &len), -EIO);
     ck_assert_int_eq(s->exists(s, KEY, "0"), -EIO);
@@ -498,7 +498,7 @@ START_TEST(truncated_body)
     if (!start_seed("truncate"))
         return;
     s = open_store("/", 0, 5000);
-    ck_assert_int_eq(s->get(s, KEY, "0", path_in("d")), -EIO);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, path_in("d")), -EIO);
     ck_assert_int_eq(access(path_in("d"), F_OK), -1);
     ck_assert_int_eq(s->read(s, KEY, "0", 1 << 20, &buf, &len), -EIO);
     ck_assert_ptr_null(buf);

@@ -261,7 +261,7 @@ START_TEST(round_trip)
     write_text(wpath("src"), "an object file\n");
     ck_assert_int_eq(s->put(s, KEY, "0", wpath("src")), 0);
     ck_assert_int_eq(s->write(s, KEY, "meta", "meta text", 9), 0);
-    ck_assert_int_eq(s->get(s, KEY, "0", wpath("dest")), 0);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, wpath("dest")), 0);
     got = slurp(wpath("dest"));
     ck_assert_str_eq(got, "an object file\n");
     free(got);
@@ -296,7 +296,7 @@ START_TEST(sizes)
         data[i] = (char)(i * 31 + i / 4093);
     ck_assert_int_eq(wc_write_file_atomic(wpath("big"), data, big, 0644), 0);
     ck_assert_int_eq(s->put(s, KEY, "1", wpath("big")), 0);
-    ck_assert_int_eq(s->get(s, KEY, "1", wpath("big.back")), 0);
+    ck_assert_int_eq(s->get(s, KEY, "1", WC_STORE_UNBOUNDED, wpath("big.back")), 0);
     ck_assert_int_eq(wc_read_file(wpath("big.back"), big, &buf, &len), 0);
     ck_assert_uint_eq(len, big);
     ck_assert(memcmp(buf, data, big) == 0);
@@ -318,7 +318,7 @@ START_TEST(missing_is_enoent)
     char *buf = (char *)1;
     size_t len = 1;
 
-    ck_assert_int_eq(s->get(s, KEY2, "0", wpath("dest")), -ENOENT);
+    ck_assert_int_eq(s->get(s, KEY2, "0", WC_STORE_UNBOUNDED, wpath("dest")), -ENOENT);
     ck_assert_int_eq(access(wpath("dest"), F_OK), -1); /* nothing left behind */
     ck_assert_int_eq(s->read(s, KEY2, "meta", 1024, &buf, &len), -ENOENT);
     ck_assert_ptr_null(buf);
@@ -348,7 +348,7 @@ START_TEST(read_is_bounded_and_get_refuses_existing)
     ck_assert_str_eq(buf, text);
     free(buf);
     write_text(wpath("there"), "mine");
-    ck_assert_int_eq(s->get(s, KEY, "meta", wpath("there")), -EEXIST);
+    ck_assert_int_eq(s->get(s, KEY, "meta", WC_STORE_UNBOUNDED, wpath("there")), -EEXIST);
     buf = slurp(wpath("there"));
     ck_assert_str_eq(buf, "mine");
     free(buf);
@@ -374,7 +374,7 @@ START_TEST(wrong_secret_is_eacces_with_reason)
     ck_assert_int_eq(s->read(s, KEY, "meta", 100, &buf, &len), -EACCES);
     ck_assert_str_eq(wc_s3_reason(s),
                      "S3 refused the request signature (check AWS_SECRET_ACCESS_KEY)");
-    ck_assert_int_eq(s->get(s, KEY, "meta", wpath("dest")), -EACCES);
+    ck_assert_int_eq(s->get(s, KEY, "meta", WC_STORE_UNBOUNDED, wpath("dest")), -EACCES);
     ck_assert_int_eq(access(wpath("dest"), F_OK), -1);
     /* HEAD answers carry no body: the reason still points at the secret. */
     ck_assert_int_eq(s->exists(s, KEY, "meta"), -EACCES);

@@ -197,7 +197,7 @@ START_TEST(put_get_round_trip)
     /* put keeps the source's permission bits, whatever the umask. */
     ck_assert_uint_eq(st.st_mode & 0777, 0755);
 
-    ck_assert_int_eq(s->get(s, KEY, "0", tpath("out")), 0);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, tpath("out")), 0);
     ck_assert_str_eq(b = slurp(tpath("out")), "object bytes");
     free(b);
     ck_assert_int_eq(stat(tpath("out"), &st), 0);
@@ -205,8 +205,12 @@ START_TEST(put_get_round_trip)
     ck_assert(st.st_ino != src.st_ino);
     ck_assert_uint_eq(st.st_nlink, 1);
     /* get never overwrites: the caller picks a fresh temporary name. */
-    ck_assert_int_eq(s->get(s, KEY, "0", tpath("out")), -EEXIST);
-    ck_assert_int_eq(s->get(s, KEY, "1", tpath("out1")), -ENOENT);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, tpath("out")), -EEXIST);
+    ck_assert_int_eq(s->get(s, KEY, "1", WC_STORE_UNBOUNDED, tpath("out1")), -ENOENT);
+    /* A file larger than the entry declares is not copied (a giant planted in the cache). */
+    ck_assert_int_eq(s->get(s, KEY, "0", 11, tpath("short")), -EFBIG);
+    ck_assert_int_eq(access(tpath("short"), F_OK), -1);
+    ck_assert_int_eq(s->get(s, KEY, "0", 12, tpath("exact")), 0);
 
     ck_assert_int_eq(s->write(s, KEY, "meta", "m\0x", 3), 0);
     ck_assert_int_eq(s->read(s, KEY, "meta", 100, &b, &len), 0);
@@ -263,7 +267,7 @@ START_TEST(invalid_keys_and_names_refused)
         const char *k = bad_keys[i];
         ck_assert_int_eq(s->put(s, k, "0", tpath("obj")), -EINVAL);
         ck_assert_int_eq(s->write(s, k, "0", "x", 1), -EINVAL);
-        ck_assert_int_eq(s->get(s, k, "0", tpath("out")), -EINVAL);
+        ck_assert_int_eq(s->get(s, k, "0", WC_STORE_UNBOUNDED, tpath("out")), -EINVAL);
         ck_assert_int_eq(s->read(s, k, "0", 10, &b, &len), -EINVAL);
         ck_assert_int_eq(s->exists(s, k, "0"), -EINVAL);
         ck_assert_int_eq(s->touch(s, k), -EINVAL);
@@ -274,7 +278,7 @@ START_TEST(invalid_keys_and_names_refused)
         const char *n = bad_names[i];
         ck_assert_int_eq(s->put(s, KEY, n, tpath("obj")), -EINVAL);
         ck_assert_int_eq(s->write(s, KEY, n, "x", 1), -EINVAL);
-        ck_assert_int_eq(s->get(s, KEY, n, tpath("out")), -EINVAL);
+        ck_assert_int_eq(s->get(s, KEY, n, WC_STORE_UNBOUNDED, tpath("out")), -EINVAL);
         ck_assert_int_eq(s->read(s, KEY, n, 10, &b, &len), -EINVAL);
     }
     /* Nothing was created anywhere. */
@@ -344,13 +348,13 @@ START_TEST(hardlink_get_shares_inode)
 
     write_file(tpath("obj"), "linked", 0644);
     ck_assert_int_eq(s->put(s, KEY, "0", tpath("obj")), 0);
-    ck_assert_int_eq(s->get(s, KEY, "0", tpath("out")), 0);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, tpath("out")), 0);
     snprintf(path, sizeof(path), "%s/cache/01/%s/0", tmpdir, KEY);
     ck_assert_int_eq(stat(path, &a), 0);
     ck_assert_int_eq(stat(tpath("out"), &b), 0);
     ck_assert(a.st_ino == b.st_ino);
     ck_assert_uint_eq(b.st_nlink, 2);
-    ck_assert_int_eq(s->get(s, KEY, "9", tpath("out9")), -ENOENT);
+    ck_assert_int_eq(s->get(s, KEY, "9", WC_STORE_UNBOUNDED, tpath("out9")), -ENOENT);
     s->close(s);
 }
 END_TEST
@@ -383,7 +387,7 @@ START_TEST(hardlink_exdev_falls_back_to_copy)
     snprintf(src, sizeof(src), "%s/cache/01/%s/0", tmpdir, KEY);
     ck_assert_int_eq(link(src, dest), -1);
     ck_assert_int_eq(errno, EXDEV);
-    ck_assert_int_eq(s->get(s, KEY, "0", dest), 0);
+    ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, dest), 0);
     ck_assert_int_eq(stat(dest, &a), 0);
     ck_assert_uint_eq(a.st_nlink, 1);
     ck_assert_uint_eq(a.st_mode & 0777, 0640);

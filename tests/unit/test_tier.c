@@ -54,12 +54,12 @@ static struct probe *probe_of(wc_store *s)
     return (struct probe *)s;
 }
 
-static int p_get(wc_store *s, const char *k, const char *n, const char *d)
+static int p_get(wc_store *s, const char *k, const char *n, size_t m, const char *d)
 {
     struct probe *p = probe_of(s);
 
     p->gets++;
-    return p->fail_fetch ? p->fail_fetch : p->inner->get(p->inner, k, n, d);
+    return p->fail_fetch ? p->fail_fetch : p->inner->get(p->inner, k, n, m, d);
 }
 
 static int p_read(wc_store *s, const char *k, const char *n, size_t m, char **b, size_t *l)
@@ -173,7 +173,7 @@ START_TEST(remote_hit_kept_locally)
     int gets;
 
     ck_assert_int_eq(R->inner->write(R->inner, KEY, "0", "remote bytes", 12), 0);
-    ck_assert_int_eq(t->get(t, KEY, "0", dest), 0);
+    ck_assert_int_eq(t->get(t, KEY, "0", WC_STORE_UNBOUNDED, dest), 0);
     expect_file(dest, "remote bytes");
     expect_in(L->inner, "0", "remote bytes"); /* copied into the local tier */
 
@@ -181,7 +181,7 @@ START_TEST(remote_hit_kept_locally)
     gets = R->gets;
     ck_assert_int_eq(R->inner->remove(R->inner, KEY), 0);
     unlink(dest);
-    ck_assert_int_eq(t->get(t, KEY, "0", dest), 0);
+    ck_assert_int_eq(t->get(t, KEY, "0", WC_STORE_UNBOUNDED, dest), 0);
     expect_file(dest, "remote bytes");
     ck_assert_int_eq(R->gets, gets);
     t->close(t);
@@ -213,7 +213,7 @@ START_TEST(miss_everywhere)
     char *buf = (char *)1;
     size_t len;
 
-    ck_assert_int_eq(t->get(t, KEY, "0", path_in("x")), -ENOENT);
+    ck_assert_int_eq(t->get(t, KEY, "0", WC_STORE_UNBOUNDED, path_in("x")), -ENOENT);
     ck_assert_int_eq(access(path_in("x"), F_OK), -1);
     ck_assert_int_eq(t->read(t, KEY, "meta", 10, &buf, &len), -ENOENT);
     ck_assert_ptr_null(buf);
@@ -269,7 +269,7 @@ START_TEST(full_local_disk_does_not_fail_remote_hit)
 
     L->fail_push = -ENOSPC;
     ck_assert_int_eq(R->inner->write(R->inner, KEY, "0", "remote", 6), 0);
-    ck_assert_int_eq(t->get(t, KEY, "0", dest), 0);
+    ck_assert_int_eq(t->get(t, KEY, "0", WC_STORE_UNBOUNDED, dest), 0);
     expect_file(dest, "remote");
     ck_assert_int_eq(L->puts, 1); /* it tried */
     ck_assert_int_eq(t->read(t, KEY, "0", 100, &buf, &len), 0);
@@ -293,7 +293,7 @@ START_TEST(removed_local_dir_does_not_fail_remote_hit)
 
     ck_assert_int_eq(R->inner->write(R->inner, KEY, "0", "remote", 6), 0);
     ck_assert_int_eq(wc_rm_rf(path_in("local")), 0);
-    ck_assert_int_eq(t->get(t, KEY, "0", dest), 0);
+    ck_assert_int_eq(t->get(t, KEY, "0", WC_STORE_UNBOUNDED, dest), 0);
     expect_file(dest, "remote");
     t->close(t);
 }
@@ -306,7 +306,7 @@ START_TEST(broken_local_get_falls_through)
 
     L->fail_fetch = -EIO;
     ck_assert_int_eq(R->inner->write(R->inner, KEY, "0", "remote", 6), 0);
-    ck_assert_int_eq(t->get(t, KEY, "0", dest), 0);
+    ck_assert_int_eq(t->get(t, KEY, "0", WC_STORE_UNBOUNDED, dest), 0);
     expect_file(dest, "remote");
     t->close(t);
 }

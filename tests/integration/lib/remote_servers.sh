@@ -3,8 +3,9 @@
 # test's temp dir, and is stopped when the script exits (or by remote_stop).
 #
 #   remote_start_seed MODE [DELAY [ROOT]]  the seed's POST protocol (lib/seed_http_server.py);
-#                                   MODE ok, hang, 500, truncate, garbage, slow; ROOT: serve
-#                                   another server's files -> SEED_URL, SEED_PID, SEED_ROOT
+#                                   MODE ok, hang, 500, truncate, garbage, slow, huge,
+#                                   endless; ROOT: serve another server's files
+#                                   -> SEED_URL, SEED_PID, SEED_ROOT
 #   remote_start_nginx              nginx WebDAV (PUT mode) -> NGINX_URL, NGINX_PID
 #   remote_start_s3rver             s3rver behind the SigV4 check of the unit tests
 #                                   (tests/unit/data/sigv4/s3rver-sigv4.js), bucket wafcache-test

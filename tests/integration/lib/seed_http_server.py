@@ -9,6 +9,9 @@ client must fall back to GET), no DELETE. Fault modes for tests:
                    Content-Length larger than the body, then hang up; other files are served
   --mode garbage   answer GET of an entry's output file with other bytes of the same length
   --mode slow      wait --delay seconds before storing each POST (for async uploads)
+  --mode huge      answer GET of an entry's output file with a Content-Length of 1 GiB and
+                   stream zeros until the client hangs up
+  --mode endless   answer GET of an entry's output file with a chunked body that never ends
 The port (bound on 127.0.0.1, chosen by the system) is written to --port-file."""
 import argparse
 import os
@@ -69,10 +72,29 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
 
+    def stream_zeros(self, chunked):
+        """Zeros as fast as the client takes them, until it hangs up (or 1 GiB)."""
+        self.send_response(200)
+        if chunked:
+            self.send_header('Transfer-Encoding', 'chunked')
+        else:
+            self.send_header('Content-Length', str(1 << 30))
+        self.end_headers()
+        block = bytes(1 << 20)
+        frame = b'%x\r\n%s\r\n' % (len(block), block) if chunked else block
+        self.close_connection = True
+        try:
+            for _ in range(1 << 10) if not chunked else iter(int, 1):
+                self.wfile.write(frame)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def do_GET(self):
         path = self.local_path()
         if self.server.mode == 'truncate' and self.output_file():
             return self.truncated(path)
+        if self.server.mode in ('huge', 'endless') and self.output_file():
+            return self.stream_zeros(self.server.mode == 'endless')
         if not path or not os.path.isfile(path):
             return self.reply(404, b'not found\n')
         with open(path, 'rb') as f:
@@ -121,7 +143,7 @@ def main():
     ap.add_argument('--root', required=True)
     ap.add_argument('--port-file', required=True)
     ap.add_argument('--mode', default='ok',
-                    choices=['ok', 'hang', '500', 'truncate', 'garbage', 'slow'])
+                    choices=['ok', 'hang', '500', 'truncate', 'garbage', 'slow', 'huge', 'endless'])
     ap.add_argument('--delay', type=float, default=1.0)
     args = ap.parse_args()
     server = ThreadingHTTPServer(('127.0.0.1', 0), FaultHandler)
