@@ -178,7 +178,14 @@ static int take_output(struct wc_collect *x, const struct wc_path_event *e,
                        struct wc_entry_meta *meta, struct caps *caps)
 {
     struct stat st;
-    if (lstat(e->path, &st) < 0 || !S_ISREG(st.st_mode) || is_stray_temp(x, e->path))
+    if (is_stray_temp(x, e->path))
+        return 0;
+    /* Written, never removed by the command, and gone: someone else removed it (make deletes
+     * the target of a job it interrupts). An entry without it would later "hit" and leave
+     * the build without that file. */
+    if (lstat(e->path, &st) < 0)
+        return not_cached(x, "output %s vanished during the run", e->path);
+    if (!S_ISREG(st.st_mode))
         return 0;
     char *p;
     int rc = output_path(x, e->path, &p);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Misbehaving compilers (fake ones, named in WAFCACHE_PROGRAMS): one that forks a daemon and
 # exits, writes an output after it exits, reads stdin, is killed by a signal, produces an output
-# then deletes it, runs a while. The build sees exactly what the program did (status, output,
+# then deletes it, has its output deleted by someone else while it runs (make removing the target
+# of an interrupted job), runs a while. The build sees exactly what the program did (status, output,
 # signal), nothing hangs on our side, and nothing whose result is not fully known is cached.
 set -eu
 . "$WC_HARDENING/lib.sh"
@@ -10,7 +11,7 @@ need_tools setsid
 
 B=$T/bin
 mkdir -p "$B" "$T/w"
-WAFCACHE_PROGRAMS=daemoncc,latecc,stdincc,killcc,vanishcc,slowcc,goodcc
+WAFCACHE_PROGRAMS=daemoncc,latecc,stdincc,killcc,vanishcc,robbedcc,slowcc,goodcc
 export WAFCACHE_PROGRAMS
 fake() {
     { printf '#!/bin/sh\n# usage: %s -o OUT SRC\nout=$2; src=$3\n' "$1"; cat; } > "$B/$1"
@@ -37,6 +38,11 @@ SH
 fake vanishcc <<'SH'
 cat "$src" > "$out"
 rm -f "$out"
+SH
+fake robbedcc <<'SH'
+cat "$src" > "$out"
+cat "$src" > "$out.d"
+sleep 1
 SH
 fake slowcc <<'SH'
 sleep 2
@@ -98,6 +104,18 @@ run_cc vanishcc
 run_cc vanishcc
 expect_stats 1 0 0 "vanishcc: nothing to cache"
 [ ! -e out.o ] || fail "vanishcc: an output appeared that the program deletes"
+
+note "an output deleted by someone else during the run"
+rm -f out.o out.o.d
+wc_run sh -c "$B/robbedcc -o out.o in.txt & sleep 0.5; rm -f out.o; wait"
+[ "$WC_STATUS" = 0 ] || fail "robbedcc: exited $WC_STATUS"
+expect_stats 1 0 0 "robbedcc: a run that lost an output is not stored"
+grep -q "output .*out.o vanished during the run" "$WAFCACHE_LOG" ||
+    fail "robbedcc: the log does not say the output vanished"
+rm -f out.o out.o.d
+wc_run sh -c "$B/robbedcc -o out.o in.txt"
+expect_stats 1 0 1 "robbedcc left alone: a miss, stored"
+[ -f out.o ] || fail "robbedcc left alone: no output"
 
 note "runs a while"
 run_cc slowcc
