@@ -70,7 +70,10 @@ case_nowait() {
     remote_start_seed slow 0.3
     WAFCACHE=$SEED_URL
     WAFCACHE_ASYNC_NOWAIT=1
-    export WAFCACHE WAFCACHE_ASYNC_NOWAIT
+    # A slot for every command: with all slots busy a runner uploads itself, and on a loaded
+    # machine the last command's upload would then be done before the build returns.
+    WAFCACHE_ASYNC_WORKERS=32
+    export WAFCACHE WAFCACHE_ASYNC_NOWAIT WAFCACHE_ASYNC_WORKERS
     remote_machine a
     remote_project p1
     _tool=make
