@@ -25,11 +25,10 @@
  * atomic with respect to the other runners of the build. */
 void wc_session_count(const char *bytes)
 {
-    const char *s = getenv(WC_ENV_SESSION);
-    const char *colon = s ? strchr(s, ':') : NULL;
-    if (!colon || colon[1] != '/')
+    const char *path = wc_session_path(getenv(WC_ENV_SESSION));
+    if (!path)
         return;
-    int fd = open(colon + 1, O_WRONLY | O_APPEND | O_CLOEXEC);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd < 0)
         return;
     ssize_t w;
