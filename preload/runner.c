@@ -405,8 +405,9 @@ static void try_fetch(struct runner *r, const char *result)
     char *out = NULL, *err = NULL;
     size_t out_len = 0, err_len = 0;
     /* A hostile entry must not name a file the command does not write. */
-    wc_entry_declare(r->argv ? r->argv : r->orig_argv, r->cwd);
-    int rc = wc_entry_fetch(r->store, result, r->root, &meta, &out, &out_len, &err, &err_len);
+    struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd};
+    int rc = wc_entry_fetch(r->store, result, r->root, &decl, &meta, &out, &out_len, &err,
+                            &err_len);
     if (rc == 0)
         hit(r, result, &meta, out, out_len, err, err_len);
     if (rc == -EBADMSG) {

@@ -463,15 +463,6 @@ int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry
 
 /* ---- what the command accounts for ---- */
 
-static char *const *declared_argv;
-static const char *declared_cwd;
-
-void wc_entry_declare(char *const *argv, const char *cwd)
-{
-    declared_argv = argv;
-    declared_cwd = cwd;
-}
-
 static int in_some_arg(char *const *argv, const char *s, size_t n)
 {
     for (size_t i = 1; argv[0] && argv[i]; i++)
@@ -500,10 +491,10 @@ int wc_output_declared(const char *path, char *const *argv, const char *cwd)
     return in_some_arg(argv, path, dir);
 }
 
-static int all_declared(const struct wc_entry_meta *meta)
+static int all_declared(const struct wc_entry_meta *meta, const struct wc_declared *decl)
 {
-    for (size_t i = 0; declared_argv && i < meta->n_outputs; i++)
-        if (!wc_output_declared(meta->outputs[i].path, declared_argv, declared_cwd))
+    for (size_t i = 0; decl && i < meta->n_outputs; i++)
+        if (!wc_output_declared(meta->outputs[i].path, decl->argv, decl->cwd))
             return 0;
     return 1;
 }
@@ -627,7 +618,7 @@ static int fetch_all(wc_store *s, const char *key, const char *cwd, struct wc_en
                      char **tmps, char **dests, char **out, size_t *out_len, char **err,
                      size_t *err_len)
 {
-    int rc = all_declared(meta) ? 0 : -EBADMSG;
+    int rc = 0;
 
     for (size_t i = 0; i < meta->n_outputs && rc == 0; i++)
         rc = fetch_output(s, key, cwd, i, &meta->outputs[i], &dests[i], &tmps[i]);
@@ -655,8 +646,9 @@ static int read_meta(wc_store *s, const char *key, struct wc_entry_meta *meta)
     return rc < 0 ? -EBADMSG : 0;
 }
 
-int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, struct wc_entry_meta *meta,
-                   char **out, size_t *out_len, char **err, size_t *err_len)
+int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct wc_declared *decl,
+                   struct wc_entry_meta *meta, char **out, size_t *out_len, char **err,
+                   size_t *err_len)
 {
     char **tmps = NULL, **dests = NULL;
     size_t n;
@@ -667,6 +659,10 @@ int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, struct wc_entr
     rc = read_meta(s, key, meta);
     if (rc < 0)
         return rc;
+    if (!all_declared(meta, decl)) {
+        wc_meta_free(meta);
+        return -EBADMSG;
+    }
     n = meta->n_outputs;
     tmps = calloc(n + 1, sizeof(*tmps));
     dests = calloc(n + 1, sizeof(*dests));

@@ -51,8 +51,18 @@ int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry
  * malloc'd (NUL-terminated, "" when empty). On error nothing is restored, no temporary is
  * left, *out and *err are NULL and meta is freed. On success the entry is touched (LRU). The
  * caller decides whether to remove a corrupt entry. */
-int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, struct wc_entry_meta *meta,
-                   char **out, size_t *out_len, char **err, size_t *err_len);
+/* What the command being served accounts for (see wc_output_declared): its arguments as run
+ * and its absolute working directory. */
+struct wc_declared {
+    char *const *argv;
+    const char *cwd;
+};
+
+/* decl, when not NULL, is checked against every output of the metadata first: an entry
+ * with an output the command does not account for is corrupt (-EBADMSG), nothing restored. */
+int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct wc_declared *decl,
+                   struct wc_entry_meta *meta, char **out, size_t *out_len, char **err,
+                   size_t *err_len);
 
 /* What the command being served declares it writes: its arguments (as run) and its absolute
  * working directory. A store someone else controls could name any file as an output; an
@@ -62,10 +72,5 @@ int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, struct wc_entr
  *   - and, for an absolute path, its directory is cwd or occurs in an argument.
  * 1 when path (as the metadata gives it) is accounted for, else 0. */
 int wc_output_declared(const char *path, char *const *argv, const char *cwd);
-
-/* Make wc_entry_fetch check every output with wc_output_declared against argv and cwd
- * (kept by reference until the next call; NULL turns the check off). An entry with an
- * output the command does not account for is corrupt (-EBADMSG): nothing is restored. */
-void wc_entry_declare(char *const *argv, const char *cwd);
 
 #endif

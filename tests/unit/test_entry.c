@@ -114,7 +114,7 @@ static int fetch_to(wc_store *s, const char *cwd, struct wc_entry_meta *m)
 {
     char *out, *err;
     size_t out_len, err_len;
-    int rc = wc_entry_fetch(s, KEY, cwd, m, &out, &out_len, &err, &err_len);
+    int rc = wc_entry_fetch(s, KEY, cwd, NULL, m, &out, &out_len, &err, &err_len);
 
     if (rc == 0) {
         ck_assert_uint_eq(out_len, 10);
@@ -351,7 +351,7 @@ START_TEST(push_without_streams)
     ck_assert_int_eq(wc_entry_push(s, KEY, tpath("src"), &m, NULL, 0, NULL, 0), 0);
     ck_assert_int_eq(access(store_file("stdout"), F_OK), -1);
     ck_assert_int_eq(access(store_file("stderr"), F_OK), -1);
-    ck_assert_int_eq(wc_entry_fetch(s, KEY, tpath("src"), &f, &out, &ol, &err, &el), 0);
+    ck_assert_int_eq(wc_entry_fetch(s, KEY, tpath("src"), NULL, &f, &out, &ol, &err, &el), 0);
     ck_assert_uint_eq(ol, 0);
     ck_assert_uint_eq(el, 0);
     ck_assert_ptr_nonnull(out);
@@ -755,7 +755,7 @@ START_TEST(reader_during_trim)
         int rc;
 
         wc_rm_rf(tpath("dst"));
-        rc = wc_entry_fetch(s, KEY, tpath("dst"), &m, &out, &ol, &err, &el);
+        rc = wc_entry_fetch(s, KEY, tpath("dst"), NULL, &m, &out, &ol, &err, &el);
         if (rc == 0) {
             hits++;
             for (int k = 0; k < 4; k++) {

@@ -20,6 +20,17 @@
 
 static char tmpdir[64];
 
+/* What fetch() checks outputs against: the command line of the command being served, or
+ * nothing (NULL, the check off). */
+static struct wc_declared declaration;
+static const struct wc_declared *declared;
+
+static void declare(char *const *argv, const char *cwd)
+{
+    declaration = (struct wc_declared){argv, cwd};
+    declared = argv ? &declaration : NULL;
+}
+
 static void setup(void)
 {
     strcpy(tmpdir, "/tmp/wc-hostile-XXXXXX");
@@ -28,7 +39,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    wc_entry_declare(NULL, NULL);
+    declare(NULL, NULL);
     wc_rm_rf(tmpdir);
 }
 
@@ -100,7 +111,7 @@ static int fetch(wc_store *s)
     struct wc_entry_meta m;
     char *out, *err;
     size_t ol, el;
-    int rc = wc_entry_fetch(s, KEY, tpath("tree"), &m, &out, &ol, &err, &el);
+    int rc = wc_entry_fetch(s, KEY, tpath("tree"), declared, &m, &out, &ol, &err, &el);
 
     if (rc == 0) {
         free(out);
@@ -145,13 +156,13 @@ START_TEST(absolute_path_outside_not_restored)
     snprintf(stored, sizeof(stored), "%s", tpath("outside/a.o"));
     push_with_path(s, "a.o", "object", stored);
     unlink(tpath("tree/a.o"));
-    wc_entry_declare(argv, tpath("tree"));
+    declare(argv, tpath("tree"));
     ck_assert_int_eq(fetch(s), -EBADMSG);
     ck_assert_int_ne(access(tpath("outside/a.o"), F_OK), 0);
     ck_assert_int_ne(access(tpath("tree/a.o"), F_OK), 0);
     /* Without the declaration (the check off), the same metadata is restored where it says:
      * the check above is what stops it. */
-    wc_entry_declare(NULL, NULL);
+    declare(NULL, NULL);
     ck_assert_int_eq(fetch(s), 0);
     ck_assert(has_text(tpath("outside/a.o"), "object"));
     s->close(s);
@@ -165,7 +176,7 @@ START_TEST(undeclared_relative_path_not_restored)
 
     push_with_path(s, "a.o", "object", "Makefile");
     write_file(tpath("tree/Makefile"), "all:\n");
-    wc_entry_declare(argv, tpath("tree"));
+    declare(argv, tpath("tree"));
     ck_assert_int_eq(fetch(s), -EBADMSG);
     ck_assert(has_text(tpath("tree/Makefile"), "all:\n"));
     s->close(s);
@@ -178,9 +189,9 @@ START_TEST(dotdot_path_refused)
     char *argv[] = {"gcc", "-c", "a.c", "-o", "../a.o", NULL};
 
     push_with_path(s, "a.o", "object", "../a.o");
-    wc_entry_declare(argv, tpath("tree"));
+    declare(argv, tpath("tree"));
     ck_assert_int_eq(fetch(s), -EBADMSG);
-    wc_entry_declare(NULL, NULL);
+    declare(NULL, NULL);
     ck_assert_int_eq(fetch(s), -EBADMSG); /* the parser refuses it on its own */
     ck_assert_int_ne(access(tpath("a.o"), F_OK), 0);
     s->close(s);
@@ -198,7 +209,7 @@ START_TEST(symlink_at_destination_replaced)
     write_file(tpath("victim"), "precious");
     unlink(tpath("tree/a.o"));
     ck_assert_int_eq(symlink(tpath("victim"), tpath("tree/a.o")), 0);
-    wc_entry_declare(argv, tpath("tree"));
+    declare(argv, tpath("tree"));
     ck_assert_int_eq(fetch(s), 0);
     ck_assert(has_text(tpath("victim"), "precious"));
     ck_assert_int_eq(lstat(tpath("tree/a.o"), &st), 0);
