@@ -25,6 +25,11 @@ int wc_mkdir_p(const char *path, mode_t mode)
         return -EINVAL;
     if (len >= sizeof(buf))
         return -ENAMETOOLONG;
+    /* The common case, on every hit: the directory is there already. One stat answers it,
+     * where the walk below costs a mkdir per component. */
+    struct stat st0;
+    if (stat(path, &st0) == 0 && S_ISDIR(st0.st_mode))
+        return 0;
     memcpy(buf, path, len + 1);
     /* Create each prefix in turn; a component that already exists is fine, as long as the
      * whole path ends up being a directory (checked once at the end). */

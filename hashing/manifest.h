@@ -14,8 +14,11 @@
  *   arg <str>                      argc times, in order
  *   env <str>                      n_env times
  *   set <result hex> <date 0|1> <n inputs> <n probes>
- *   in <hex> <path>                n inputs times, sorted by path
+ *   in <hex> <path>                n inputs times, sorted by path; or, stamped (memo.h),
+ *   ins <hex> <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
  *   probe <path>                   n probes times, sorted
+ *   pdir <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
+ *                                  optional, at most n probes times, sorted
  *   end
  * A path is absolute, or WC_BASEDIR_TOKEN followed by "/..." for one under the first base dir.
  * It may come from a store someone else controls: the parser bounds every size and refuses
@@ -36,6 +39,15 @@
 struct wc_mf_input {
     char *path;
     wc_hash hash;
+    int stamped;           /* stamp is known: the file's version when it had hash */
+    struct wc_stamp stamp; /* not part of the result key: it only saves a memo lookup */
+};
+
+/* A directory holding probes, stamped when the set was recorded (memo.h): while it is that
+ * same version, no entry was created in it since, and its probes are all still missing. */
+struct wc_mf_dir {
+    char *path;
+    struct wc_stamp stamp;
 };
 
 struct wc_mf_set {
@@ -45,6 +57,8 @@ struct wc_mf_set {
     struct wc_mf_input *inputs;
     size_t n_probes;
     char **probes;
+    size_t n_dirs;          /* not part of the result key: they only save a stat per probe */
+    struct wc_mf_dir *dirs; /* sorted by path */
 };
 
 typedef struct wc_manifest {
@@ -72,8 +86,12 @@ void wc_mf_set_canonical(struct wc_mf_set *s);
 void wc_mf_set_free(struct wc_mf_set *s);
 
 /* The result key: key1, the set's inputs and probes (canonical order), and date
- * ("YYYY-MM-DD") when the set depends on the date. */
+ * ("YYYY-MM-DD", or NULL for today) when the set depends on the date. */
 void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *date, wc_hash *out);
+
+/* Stamp the existing directories that hold s's probes (canonical), after the probes were
+ * found still missing. 0 or -ENOMEM. */
+int wc_mf_set_stamp_dirs(struct wc_mf_set *s, const wc_basedirs *bd);
 
 /* Today's date as __DATE__ sees it (local time), "YYYY-MM-DD". */
 void wc_today(char buf[11]);

@@ -418,12 +418,22 @@ static int memo_usable(const wc_memo *m)
 int wc_memo_hash(wc_memo *m, const char *path, wc_hash *out, struct stat *st, unsigned *flags)
 {
     struct stat sb;
+
+    if (stat(path, &sb) < 0)
+        return -errno;
+    int rc = wc_memo_hash_stat(m, path, &sb, out, flags);
+    if (rc == 0 && st)
+        *st = sb;
+    return rc;
+}
+
+int wc_memo_hash_stat(wc_memo *m, const char *path, struct stat *st, wc_hash *out, unsigned *flags)
+{
+    struct stat sb = *st;
     struct memo_record key, rec;
     unsigned fl = 0;
     int stable = 0;
 
-    if (stat(path, &sb) < 0)
-        return -errno;
     if (S_ISDIR(sb.st_mode))
         return -EISDIR;
     if (!S_ISREG(sb.st_mode))
@@ -443,9 +453,28 @@ int wc_memo_hash(wc_memo *m, const char *path, wc_hash *out, struct stat *st, un
             memo_store(m, &rec);
         }
     }
-    if (st)
-        *st = sb;
+    *st = sb; /* what was hashed, when it was read */
     if (flags)
         *flags = fl;
     return 0;
+}
+
+int wc_stamp_of(const struct stat *st, struct wc_stamp *out)
+{
+    struct memo_record r;
+    if (!record_key(&r, st) || is_racy(&r))
+        return 0;
+    out->dev = r.dev;
+    out->ino = r.ino;
+    out->size = r.size;
+    out->mtime_ns = r.mtime_ns;
+    out->ctime_ns = r.ctime_ns;
+    return 1;
+}
+
+int wc_stamp_matches(const struct wc_stamp *stamp, const struct stat *st)
+{
+    struct memo_record r;
+    return record_key(&r, st) && r.dev == stamp->dev && r.ino == stamp->ino &&
+           r.size == stamp->size && r.mtime_ns == stamp->mtime_ns && r.ctime_ns == stamp->ctime_ns;
 }

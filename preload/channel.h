@@ -37,10 +37,10 @@ struct wc_path_event {
 };
 
 struct wc_observation {
-    int complete;      /* every hello had its bye, every exec its hello, every line parsed */
-    int read_stdin;    /* some process read standard input */
-    char reason[160];  /* why not complete */
-    size_t n;          /* paths, deduplicated, in first-seen order */
+    int complete;     /* every hello had its bye, every exec its hello, every line parsed */
+    int read_stdin;   /* some process read standard input */
+    char reason[160]; /* why not complete */
+    size_t n;         /* paths, deduplicated, in first-seen order */
     struct wc_path_event *paths;
     unsigned processes; /* hellos seen */
 };
@@ -58,6 +58,10 @@ void wc_observation_free(struct wc_observation *obs);
  * fallback): the command's own children (collect2, ld) are part of it and are not cached on
  * their own; the library stays in intercept mode for the rest (hard-link protection). */
 #define WC_ENV_PASSIVE "WAFCACHE_PASSIVE"
+/* The runner starts with this in place of LD_PRELOAD (same value) and puts LD_PRELOAD back
+ * first thing: the runner needs none of the library, and loading it was a tenth of a
+ * millisecond on every cached command. */
+#define WC_ENV_PRELOAD "WAFCACHE_PRELOAD"
 /* Set by the top-level process: its cwd, the default base dir's starting point. */
 #define WC_ENV_TOPDIR "WAFCACHE_TOPDIR"
 

@@ -59,7 +59,8 @@ static int64_t ts_ns(const struct timespec *t)
     return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-static int add_input(struct wc_mf_set *set, size_t *cap, char *stored, const wc_hash *h)
+static int add_input(struct wc_mf_set *set, size_t *cap, char *stored, const wc_hash *h,
+                     const struct stat *st)
 {
     if (set->n_inputs == *cap) {
         size_t nc = *cap ? *cap * 2 : 64;
@@ -71,8 +72,10 @@ static int add_input(struct wc_mf_set *set, size_t *cap, char *stored, const wc_
         set->inputs = p;
         *cap = nc;
     }
-    set->inputs[set->n_inputs].path = stored;
-    set->inputs[set->n_inputs++].hash = *h;
+    struct wc_mf_input *in = &set->inputs[set->n_inputs++];
+    in->path = stored;
+    in->hash = *h;
+    in->stamped = wc_stamp_of(st, &in->stamp);
     return 0;
 }
 
@@ -123,7 +126,7 @@ static int take_input(struct wc_collect *x, const struct wc_path_event *e, struc
     char *stored = wc_mf_path_store(x->primary, e->path);
     if (!stored)
         return -ENOMEM;
-    return add_input(set, &caps->inputs, stored, &h);
+    return add_input(set, &caps->inputs, stored, &h, &st);
 }
 
 /* A path probed and found missing: it must still be missing, or the run raced with someone
@@ -256,5 +259,5 @@ int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc
     if (meta->n_outputs > WC_META_MAX_OUTPUTS)
         return not_cached(x, "too many outputs");
     wc_mf_set_canonical(set);
-    return 0;
+    return wc_mf_set_stamp_dirs(set, x->primary);
 }

@@ -456,20 +456,35 @@ static size_t count_args(char *const *argv)
     return n;
 }
 
-/* Start `runner prog argv...`. Returns like the call it replaces. */
+/* Start `runner prog argv...`, with LD_PRELOAD renamed WC_ENV_PRELOAD (channel.h). Stack
+ * only: this may run in a vfork child. Returns like the call it replaces. */
 static int start_runner(const struct call *c, const char *prog, char *const *env)
 {
-    size_t argc = count_args(c->argv);
+    size_t argc = count_args(c->argv), envc = count_args(env);
     char *nargv[argc + 3];
+    char *nenv[envc + 1];
+    long preload = -1;
 
     nargv[0] = wc_state.runner;
     nargv[1] = (char *)prog;
     for (size_t i = 0; i < argc; i++)
         nargv[i + 2] = c->argv[i];
     nargv[argc + 2] = NULL;
+    for (size_t i = 0; i <= envc; i++) {
+        nenv[i] = env[i];
+        if (i < envc && strncmp(env[i], "LD_PRELOAD=", 11) == 0)
+            preload = (long)i;
+    }
+    const char *value = preload >= 0 ? env[preload] + 11 : "";
+    char renamed[sizeof(WC_ENV_PRELOAD "=") + strlen(value)];
+    if (preload >= 0) {
+        memcpy(renamed, WC_ENV_PRELOAD "=", sizeof(WC_ENV_PRELOAD "="));
+        strcat(renamed, value);
+        nenv[preload] = renamed;
+    }
     if (c->kind == CALL_SPAWN || c->kind == CALL_SPAWNP)
-        return wc_real.posix_spawn(c->pid, wc_state.runner, c->fa, c->attr, nargv, env);
-    return wc_real.execve(wc_state.runner, nargv, env);
+        return wc_real.posix_spawn(c->pid, wc_state.runner, c->fa, c->attr, nargv, nenv);
+    return wc_real.execve(wc_state.runner, nargv, nenv);
 }
 
 /* The call as the program made it, with env in place of its envp. */

@@ -44,7 +44,6 @@ struct runner {
     wc_store *remote; /* the guarded remote store inside, or NULL for a local cache */
     wc_key1 k1;
     char key1[WC_HASH_HEX_LEN + 1];
-    char today[11];
     int64_t t0;
     struct wc_stats stats; /* this run's counters, added to the cache's at the end */
     int explain_only;      /* `wafcache --explain`: say what a lookup finds, run nothing */
@@ -335,7 +334,6 @@ static void setup(struct runner *r)
     choose_primary(r);
     open_store(r);
     rewrite_argv(r);
-    wc_today(r->today);
 }
 
 /* ---- the hit ------------------------------------------------------------------------------ */
@@ -383,7 +381,7 @@ __attribute__((noreturn)) static void hit(struct runner *r, const char *result,
 {
     write_all(1, out, out_len);
     write_all(2, err, err_len);
-    r->store->touch(r->store, result);
+    /* wc_entry_fetch refreshed the entry itself; the manifest is key1's own. */
     r->store->touch(r->store, r->key1);
     wc_session_count("qh");
     tally(r, WC_STAT_REQUESTS, 1);
@@ -406,8 +404,8 @@ static void try_fetch(struct runner *r, const char *result)
     size_t out_len = 0, err_len = 0;
     /* A hostile entry must not name a file the command does not write. */
     struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd};
-    int rc = wc_entry_fetch(r->store, result, r->root, &decl, &meta, &out, &out_len, &err,
-                            &err_len);
+    int rc =
+        wc_entry_fetch(r->store, result, r->root, &decl, &meta, &out, &out_len, &err, &err_len);
     if (rc == 0)
         hit(r, result, &meta, out, out_len, err, err_len);
     if (rc == -EBADMSG) {
@@ -489,7 +487,7 @@ static int lookup_remote(struct runner *r, wc_hash *res)
     if (rc == 0 && (rc = wc_manifest_parse(buf, len, &m)) == 0) {
         rc = -ENOENT;
         if (wc_hash_from_hex(r->key1, &want) == 0 && wc_hash_equal(&m.k1.key, &want) &&
-            wc_manifest_lookup(&m, &r->primary, r->memo, r->today, res) >= 0)
+            wc_manifest_lookup(&m, &r->primary, r->memo, NULL, res) >= 0)
             rc = 0;
         wc_manifest_free(&m);
     }
@@ -517,7 +515,7 @@ static void lookup(struct runner *r)
         return;
     }
     wc_hash res;
-    int i = wc_manifest_lookup(&m, &r->primary, r->memo, r->today, &res);
+    int i = wc_manifest_lookup(&m, &r->primary, r->memo, NULL, &res);
     if (i < 0 && lookup_remote(r, &res) == 0)
         i = 0;
     if (i < 0) {
@@ -741,7 +739,7 @@ static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
                 struct wc_entry_meta *meta)
 {
     char hex[WC_HASH_HEX_LEN + 1], why[700];
-    wc_result_key(&r->k1.key, set, r->today, &set->result);
+    wc_result_key(&r->k1.key, set, NULL, &set->result);
     wc_hash_to_hex(&set->result, hex);
     meta->run_ns = (uint64_t)(c->end_ns - c->start_ns);
     int rc = async_wanted(r) ? push_async(r, c, set, meta, hex) : -EAGAIN;
@@ -878,6 +876,17 @@ __attribute__((noreturn)) static void miss(struct runner *r)
 
 /* ---- main --------------------------------------------------------------------------------- */
 
+/* The library started us with LD_PRELOAD renamed (WC_ENV_PRELOAD): put it back for the
+ * real command and everything else we start. */
+static void restore_preload(void)
+{
+    const char *saved = getenv(WC_ENV_PRELOAD);
+    if (!saved)
+        return;
+    setenv("LD_PRELOAD", saved, 1);
+    unsetenv(WC_ENV_PRELOAD);
+}
+
 /* wafcache-run [--explain] PATH ARGV0 [ARGS...]: --explain (from `wafcache --explain`) looks
  * the command up and says what it finds, on stdout, without running or restoring anything. */
 int main(int argc, char **argv)
@@ -894,6 +903,7 @@ int main(int argc, char **argv)
                    "(started by libwafcache.so in place of a cached program)\n");
         return 2;
     }
+    restore_preload();
     r.path = argv[1];
     r.orig_argv = argv + 2;
     r.t0 = wc_now_ns();

@@ -8,6 +8,7 @@
 # reference for a right output).
 #   header_edit     include2/shadow.h changes        -> c03, c13, ar, link miss (22 of 26 hit)
 #   header_shadow   include/shadow.h added (earlier -I dir than include2/) -> same 4 miss
+#   header_shadow_settled  the same in a tree older than 2 s when stored (include/ stamped)
 #   define_change   -DX=1 -> -DX=2                   -> all 26 miss; back to -DX=1: all hit
 #   include_order   -Iinclude2 before -Iinclude      -> all 26 miss (order.h differs)
 #   cpath           CPATH names a dir with wc_cpath.h -> all 26 miss
@@ -116,6 +117,24 @@ case_header_shadow() {
     clean_cached "after adding include/shadow.h"
     expect_stats "$NCMDS" $((NCMDS - 4)) 4 "after adding include/shadow.h in front of include2/ (c03, c13, ar, link must miss)"
     against_reference "shadowing header"
+}
+
+# The same, in a tree whose directories have settled (older than two seconds) when the
+# manifest is written: the include directories are then stamped, and a hit answers for their
+# probes with one stat each (hashing/manifest.h). A header created in one must still be seen.
+case_header_shadow_settled() {
+    fresh_tree header_shadow_settled
+    sleep 2.2
+    EXPECT_PRE_HITS=0 prebuild DEFS=-DX=5
+    expect_cold "a configuration never built before" "$NCMDS"
+    grep -q "^pdir .*@WAFCACHE_BASEDIR@/include$" "$SHARED"/*/*/manifest ||
+        fail "no manifest stamps the settled include/ directory"
+    clean_cached "settled tree rebuilt" DEFS=-DX=5
+    expect_all_hits "settled tree rebuilt" "$NCMDS"
+    printf '#ifndef WC_SHADOW_H\n#define WC_SHADOW_H\n#define SHADOW_VALUE 9u\n#endif\n' > include/shadow.h
+    clean_cached "after adding include/shadow.h to a stamped directory" DEFS=-DX=5
+    expect_stats "$NCMDS" $((NCMDS - 4)) 4 "after adding include/shadow.h to a stamped include/ (c03, c13, ar, link must miss)"
+    against_reference "shadowing header, stamped directory" DEFS=-DX=5
 }
 
 case_define_change() {
@@ -290,7 +309,7 @@ if [ -n "$failed" ]; then
     echo "FAIL: $WC_TEST: the baseline (cold build, then 100 % hits) failed: the other cases need it" >&2
     exit 1
 fi
-for c in ${WC_CASES:-header_edit header_shadow define_change include_order cpath compiler_swap \
+for c in ${WC_CASES:-header_edit header_shadow header_shadow_settled define_change include_order cpath compiler_swap \
     date_sde response_file lib_relink header_deleted march_native header_touch tree_moved \
     out_of_tree_moved}; do
     run_case "$c"

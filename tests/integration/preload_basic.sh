@@ -66,7 +66,8 @@ cat > rl/wafcache-run <<'RUN'
 #!/bin/sh
 {
     echo "argv:$*"
-    echo "preload:${LD_PRELOAD:-}"
+    echo "preload:${WAFCACHE_PRELOAD:-}"
+    echo "runner preload:${LD_PRELOAD:-}"
     echo "programs:${WAFCACHE_PROGRAMS:-}"
 } >> @RUNLOG@
 prog=$1
@@ -89,7 +90,10 @@ redirected() { # name, command...: runs the command, checks one logged run with 
     out=$("$@" 2>&1)
     expect_eq "$name: output" "$out" "fakecc:x y"
     expect_eq "$name: runner argv" "$(grep '^argv:' "$RUNLOG")" "argv:$T/bin/fakecc fakecc x y"
+    # The runner starts without the library (WAFCACHE_PRELOAD holds LD_PRELOAD for the
+    # real command), and with it when the command's environment had lost it.
     expect_eq "$name: LD_PRELOAD kept" "$(grep '^preload:' "$RUNLOG")" "preload:$RL"
+    expect_eq "$name: runner unloaded" "$(grep '^runner preload:' "$RUNLOG")" "runner preload:"
     expect_eq "$name: settings kept" "$(grep '^programs:' "$RUNLOG")" "programs:fakecc"
 }
 

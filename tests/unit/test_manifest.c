@@ -464,6 +464,245 @@ START_TEST(result_key)
 }
 END_TEST
 
+/* Give input i of s the stamp of its file as it is now (old enough not to be racy). */
+static void stamp_input(struct wc_mf_set *s, size_t i)
+{
+    struct stat st;
+    char *p = wc_mf_path_resolve(&bd, s->inputs[i].path);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(stat(p, &st), 0);
+    free(p);
+    s->inputs[i].stamped = 1;
+    s->inputs[i].stamp.dev = (uint64_t)st.st_dev;
+    s->inputs[i].stamp.ino = (uint64_t)st.st_ino;
+    s->inputs[i].stamp.size = (uint64_t)st.st_size;
+    s->inputs[i].stamp.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    s->inputs[i].stamp.ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+START_TEST(stamps_round_trip_and_stay_out_of_the_key)
+{
+    wc_manifest m, back;
+    manifest_init(&m);
+    write_text("a.h", "int a;\n");
+    write_text("b.h", "int b;\n");
+    const char *in[] = {"a.h", "b.h", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, NULL);
+    wc_hash plain, stamped;
+    wc_result_key(&m.k1.key, &s, NULL, &plain);
+    stamp_input(&s, 1);
+    s.inputs[1].stamp.mtime_ns = -5; /* before 1970: signed */
+    wc_result_key(&m.k1.key, &s, NULL, &stamped);
+    ck_assert(wc_hash_equal(&plain, &stamped));
+    struct wc_stamp want = s.inputs[1].stamp;
+    wc_manifest_add(&m, &s);
+    size_t len, len2;
+    char *t = format(&m, &len);
+    ck_assert_ptr_nonnull(strstr(t, "\nins "));
+    ck_assert_ptr_nonnull(strstr(t, "\nin "));
+    ck_assert_int_eq(wc_manifest_parse(t, len, &back), 0);
+    ck_assert_int_eq(back.sets[0].inputs[0].stamped, 0);
+    ck_assert_int_eq(back.sets[0].inputs[1].stamped, 1);
+    ck_assert(memcmp(&back.sets[0].inputs[1].stamp, &want, sizeof want) == 0);
+    ck_assert(back.sets[0].inputs[1].stamp.mtime_ns == -5);
+    char *t2 = format(&back, &len2);
+    ck_assert_uint_eq(len, len2);
+    ck_assert_int_eq(memcmp(t, t2, len), 0);
+    free(t);
+    free(t2);
+    wc_manifest_free(&back);
+    wc_manifest_free(&m);
+
+    /* Malformed stamps are refused. */
+    const char *bad[] = {
+        HEAD "set " HEX " 0 1 0\nins " HEX " 1 2 3 4 /a\nend\n",         /* four numbers */
+        HEAD "set " HEX " 0 1 0\nins " HEX " 1 2 3 4 5\nend\n",          /* no path */
+        HEAD "set " HEX " 0 1 0\nins " HEX " -1 2 3 4 5 /a\nend\n",      /* negative dev */
+        HEAD "set " HEX " 0 1 0\nins " HEX " 1 2 3 x 5 /a\nend\n",       /* not a number */
+        HEAD "set " HEX " 0 1 0\nins " HEX " 1 2 3 4  5 /a\nend\n",      /* empty word */
+        HEAD "set " HEX " 0 1 0\nins " HEX " 1 2 3 4 5 relative\nend\n", /* bad path */
+        NULL};
+    for (size_t i = 0; bad[i]; i++)
+        ck_assert_msg(parses(bad[i]) == -EINVAL, "accepted: %s", bad[i]);
+    ck_assert_int_eq(parses(HEAD "set " HEX " 0 1 0\nins " HEX " 1 2 3 -4 5 /a\nend\n"), 0);
+}
+END_TEST
+
+/* A matching stamp stands for the recorded hash (no lookup); any change to the file changes
+ * its stamp, and then the content decides as before. */
+START_TEST(stamp_spares_the_hash_until_the_file_changes)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    ck_assert_int_eq(mkdir(dir, 0700) == 0 || errno == EEXIST, 1);
+    write_text("a.h", "int a;\n");
+    const char *in[] = {"a.h", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, NULL);
+    stamp_input(&s, 0);
+    /* A hash that is not the file's: only the stamp can make this set hold. */
+    s.inputs[0].hash.lo ^= 1;
+    wc_manifest_add(&m, &s);
+    wc_hash res;
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    /* Same bytes written again: a new ctime (a clock tick later: what the racy rule of
+     * wc_stamp_of guarantees in real use), so the stamp no longer matches, and the (wrong)
+     * hash is compared: no match. */
+    usleep(20000);
+    write_text("a.h", "int a;\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    wc_manifest_free(&m);
+
+    /* With the right hash and a stale stamp, the content still matches. */
+    manifest_init(&m);
+    make_set(&s, in, NULL);
+    stamp_input(&s, 0);
+    s.inputs[0].stamp.ino ^= 1;
+    wc_manifest_add(&m, &s);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+static void stamp_now(const char *path, struct wc_stamp *sp)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    sp->dev = (uint64_t)st.st_dev;
+    sp->ino = (uint64_t)st.st_ino;
+    sp->size = (uint64_t)st.st_size;
+    sp->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    sp->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+/* A directory stamped at record time answers for its probes with one stat; a header created
+ * in it changes the directory, and the probes are checked one by one again. */
+START_TEST(dir_stamp_answers_for_its_probes)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    ck_assert_int_eq(mkdir(dir, 0700) == 0 || errno == EEXIST, 1);
+    write_text("x.c", "int x;\n");
+    char *inc = path_in("inc");
+    ck_assert_int_eq(mkdir(inc, 0700), 0);
+    const char *in[] = {"x.c", NULL},
+               *pr[] = {"inc/a.h", "inc/b.h", "inc/sub/c.h", "inc/z.h", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, pr);
+    /* The test directory is too fresh for wc_mf_set_stamp_dirs (racy): stamp it by hand. */
+    s.dirs = calloc(1, sizeof *s.dirs);
+    s.dirs[0].path = wc_mf_path_store(&bd, inc);
+    stamp_now(inc, &s.dirs[0].stamp);
+    s.n_dirs = 1;
+    wc_manifest_add(&m, &s);
+
+    size_t len;
+    char *t = format(&m, &len);
+    ck_assert_ptr_nonnull(strstr(t, "\npdir "));
+    wc_manifest back;
+    ck_assert_int_eq(wc_manifest_parse(t, len, &back), 0);
+    ck_assert_uint_eq(back.sets[0].n_dirs, 1);
+    ck_assert_str_eq(back.sets[0].dirs[0].path, m.sets[0].dirs[0].path);
+    free(t);
+
+    wc_hash res;
+    ck_assert_int_eq(wc_manifest_lookup(&back, &bd, NULL, "2024-01-01", &res), 0);
+    /* Only the stamp can say this (b.h exists): proof that the stamp is what answered. A real
+     * creation changes the directory's ctime, which nobody can set back. */
+    char *b = path_in("inc/b.h");
+    usleep(20000); /* a clock tick after the stamp: what the racy rule ensures in real use */
+    write_text("inc/b.h", "int b;\n");
+    stamp_now(inc, &back.sets[0].dirs[0].stamp);
+    ck_assert_int_eq(wc_manifest_lookup(&back, &bd, NULL, "2024-01-01", &res), 0);
+    /* The stamp as recorded (before b.h): the directory changed, b.h is seen. */
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    ck_assert_int_eq(unlink(b), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    free(b);
+    free(inc);
+    wc_manifest_free(&back);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+/* Recording: existing, settled directories are stamped (a system directory here), missing
+ * ones and fresh ones are not. */
+START_TEST(stamp_dirs_records_settled_directories)
+{
+    struct wc_mf_set s;
+    memset(&s, 0, sizeof s);
+    ck_assert_int_eq(mkdir(dir, 0700) == 0 || errno == EEXIST, 1);
+    char *fresh = path_in("fresh");
+    ck_assert_int_eq(mkdir(fresh, 0700), 0);
+    char *fresh_probe = path_in("fresh/a.h"), *gone_probe = path_in("gone/a.h");
+    const char *abs[] = {"/usr/include/wafcache-no-such-header.h",
+                         "/usr/include/wafcache-no-such-header-2.h",
+                         "/usr/include/wafcache-no-such-dir/x.h", fresh_probe, gone_probe};
+    s.n_probes = 5;
+    s.probes = calloc(6, sizeof *s.probes);
+    for (size_t i = 0; i < 5; i++)
+        s.probes[i] = wc_mf_path_store(&bd, abs[i]);
+    wc_mf_set_canonical(&s);
+    ck_assert_int_eq(wc_mf_set_stamp_dirs(&s, &bd), 0);
+    ck_assert_uint_eq(s.n_dirs, 1);
+    ck_assert_str_eq(s.dirs[0].path, "/usr/include");
+    struct stat st;
+    ck_assert_int_eq(stat("/usr/include", &st), 0);
+    ck_assert(wc_stamp_matches(&s.dirs[0].stamp, &st));
+    wc_mf_set_free(&s);
+    free(fresh);
+    free(fresh_probe);
+    free(gone_probe);
+}
+END_TEST
+
+START_TEST(bad_dir_stamps_refused)
+{
+    const char *bad[] = {
+        /* unsorted */
+        HEAD "set " HEX " 0 0 2\nprobe /a/x\nprobe /b/y\npdir 1 2 3 4 5 /b\npdir 1 2 3 4 5 "
+             "/a\nend\n",
+        /* repeated */
+        HEAD "set " HEX " 0 0 2\nprobe /a/x\nprobe /a/y\npdir 1 2 3 4 5 /a\npdir 1 2 3 4 5 "
+             "/a\nend\n",
+        /* more than the probes */
+        HEAD "set " HEX " 0 0 1\nprobe /a/x\npdir 1 2 3 4 5 /a\npdir 1 2 3 4 5 /b\nend\n",
+        /* none allowed without probes */
+        HEAD "set " HEX " 0 0 0\npdir 1 2 3 4 5 /a\nend\n",
+        HEAD "set " HEX " 0 0 1\nprobe /a/x\npdir 1 2 3 4 /a\nend\n",
+        HEAD "set " HEX " 0 0 1\nprobe /a/x\npdir 1 2 3 4 5 a\nend\n", NULL};
+    for (size_t i = 0; bad[i]; i++)
+        ck_assert_msg(parses(bad[i]) == -EINVAL, "accepted: %s", bad[i]);
+    ck_assert_int_eq(parses(HEAD "set " HEX
+                                 " 0 0 2\nprobe /a/x\nprobe /b/y\npdir 1 2 3 4 5 /a\npdir 1 2 3 "
+                                 "-4 -5 /b\nend\n"),
+                     0);
+}
+END_TEST
+
+/* wc_stamp_of refuses a file changed in the last two seconds (the memo's racy rule). */
+START_TEST(no_stamp_for_a_fresh_file)
+{
+    struct stat st;
+    struct wc_stamp sp;
+    write_text("fresh.h", "int f;\n");
+    char *p = path_in("fresh.h");
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(wc_stamp_of(&st, &sp), 0);
+    struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, p, old, 0), 0);
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(wc_stamp_of(&st, &sp), 0); /* ctime is still now */
+    st.st_ctim = old[0];
+    ck_assert_int_eq(wc_stamp_of(&st, &sp), 1);
+    ck_assert(wc_stamp_matches(&sp, &st));
+    st.st_size++;
+    ck_assert(!wc_stamp_matches(&sp, &st));
+    free(p);
+}
+END_TEST
+
 START_TEST(date_dependent_lookup_uses_today)
 {
     wc_manifest m;
@@ -485,6 +724,11 @@ START_TEST(date_dependent_lookup_uses_today)
     wc_today(today);
     ck_assert_uint_eq(strlen(today), 10);
     ck_assert(today[4] == '-' && today[7] == '-');
+    /* NULL stands for today (looked up only when a set needs it). */
+    wc_hash now_key, null_key;
+    wc_result_key(&m.k1.key, &m.sets[0], today, &now_key);
+    wc_result_key(&m.k1.key, &m.sets[0], NULL, &null_key);
+    ck_assert(wc_hash_equal(&now_key, &null_key));
     wc_manifest_free(&m);
 }
 END_TEST
@@ -530,6 +774,12 @@ int main(void)
     tcase_add_test(tc, lookup_after_moving_the_checkout);
     tcase_add_test(tc, most_recent_first_bounded);
     tcase_add_test(tc, result_key);
+    tcase_add_test(tc, stamps_round_trip_and_stay_out_of_the_key);
+    tcase_add_test(tc, stamp_spares_the_hash_until_the_file_changes);
+    tcase_add_test(tc, no_stamp_for_a_fresh_file);
+    tcase_add_test(tc, dir_stamp_answers_for_its_probes);
+    tcase_add_test(tc, stamp_dirs_records_settled_directories);
+    tcase_add_test(tc, bad_dir_stamps_refused);
     tcase_add_test(tc, date_dependent_lookup_uses_today);
     tcase_add_test(tc, paths_only_first_basedir_stripped);
     suite_add_tcase(s, tc);
