@@ -220,6 +220,29 @@ int wc_argv_uses_stdio(char *const *argv)
     return 0;
 }
 
+/* Options that make a driver, linker or archiver print something and stop. */
+static int is_info_option(const char *a)
+{
+    static const char *const exact[] = {
+        "--version",        "-v",           "-V",         "--help",    "-dumpversion",
+        "-dumpfullversion", "-dumpmachine", "-dumpspecs", "-qversion", NULL};
+    for (size_t i = 0; exact[i]; i++)
+        if (strcmp(a, exact[i]) == 0)
+            return 1;
+    return strncmp(a, "-print-", 7) == 0 || strncmp(a, "--print-", 8) == 0 ||
+           strncmp(a, "--help=", 7) == 0;
+}
+
+int wc_argv_info_only(char *const *argv)
+{
+    if (!argv[0] || !argv[1])
+        return 0;
+    for (size_t i = 1; argv[i]; i++)
+        if (!is_info_option(argv[i]))
+            return 0;
+    return 1;
+}
+
 /* ---- what must stay absolute -------------------------------------------------------------- */
 
 static int starts_with(const char *s, const char *prefix)

@@ -34,6 +34,10 @@ void wc_argv_free(char **argv);
 
 /* 1 when an argument is "-": the command reads stdin or writes stdout in place of a file. */
 int wc_argv_uses_stdio(char *const *argv);
+/* 1 when every argument only asks for information (--version, -v, -dumpmachine, -print-...):
+ * nothing to cache, and observing the run would cost more than the run (build systems ask
+ * `cc --version` at every build). */
+int wc_argv_info_only(char *const *argv);
 
 /* What the caller knows about the command. */
 struct wc_key1_params {

@@ -912,6 +912,8 @@ int main(int argc, char **argv)
     setup(&r);
     if (wc_argv_uses_stdio(r.argv))
         uncached(&r, "reads stdin or writes stdout ('-')");
+    if (wc_argv_info_only(r.argv))
+        uncached(&r, "no output file (it only prints information)");
     compute_key1(&r);
     lookup(&r);
     if (r.explain_only)

@@ -9,6 +9,7 @@
 #                   still fails with 127 (PATH search not broken); output passes through
 #   uncached_whole  a compile+link that is not cached (it reads stdin) runs as one command: its
 #                   own ld (started by collect2) is not cached on its own
+#   info_query      `gcc --version` prints what it prints without the library, run unobserved
 set -eu
 . "$WC_TESTS/lib/common.sh"
 wc_setup behaviour
@@ -118,7 +119,16 @@ case_uncached_whole() {
         fail "compile+link from stdin: the log does not say why it was not cached"
 }
 
-for c in ${WC_CASES:-warning_replay failing_compile depfiles non_compiler uncached_whole}; do
+case_info_query() {
+    gcc --version > "$T/version.plain"
+    wc_build "gcc --version" sh -c "gcc --version"
+    cmp -s "$WC_OUT" "$T/version.plain" || fail "gcc --version under the library printed something else"
+    expect_stats 0 0 0 "gcc --version (nothing to cache)"
+    grep -q "not cached .*only prints information" "$WAFCACHE_LOG" ||
+        fail "gcc --version: the log does not say it was run as a query, unobserved"
+}
+
+for c in ${WC_CASES:-warning_replay failing_compile depfiles non_compiler uncached_whole info_query}; do
     run_case "$c"
 done
 finish

@@ -196,6 +196,25 @@ START_TEST(stdio_dash)
 }
 END_TEST
 
+START_TEST(info_queries)
+{
+    char *yes[][4] = {{"gcc", "--version", NULL},
+                      {"cc", "-v", NULL},
+                      {"gcc", "-print-prog-name=cc1", "-dumpmachine", NULL},
+                      {"ld", "-V", NULL},
+                      {"clang", "--print-resource-dir", NULL}};
+    char *no[][5] = {{"gcc", NULL},
+                     {"gcc", "-v", "-c", "x.c", NULL},
+                     {"gcc", "-v", "x.c", NULL},
+                     {"gcc", "--version", "-o", "out", NULL},
+                     {"gcc", "-vv", NULL}};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        ck_assert_msg(wc_argv_info_only(yes[i]), "%s %s", yes[i][0], yes[i][1]);
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        ck_assert_msg(!wc_argv_info_only(no[i]), "%s %s", no[i][0], no[i][1] ? no[i][1] : "");
+}
+END_TEST
+
 START_TEST(checkout_path_does_not_change_key1)
 {
     ck_assert(same_in_both(cc_cmake, NULL, 1));
@@ -429,6 +448,7 @@ int main(void)
     tcase_add_test(tc, rewrite_only_inside_basedir_and_for_known_tools);
     tcase_add_test(tc, tool_kinds);
     tcase_add_test(tc, stdio_dash);
+    tcase_add_test(tc, info_queries);
     tcase_add_test(tc, checkout_path_does_not_change_key1);
     tcase_add_test(tc, what_reaches_the_output_keeps_the_checkout);
     tcase_add_test(tc, each_ingredient_changes_key1);
