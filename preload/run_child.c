@@ -344,6 +344,13 @@ static int64_t fresh_tick_ns(void)
     return t0;
 }
 
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static pid_t start(struct wc_child *c, int fds[4])
 {
     sigset_t old;
@@ -370,6 +377,7 @@ int wc_child_run(struct wc_child *c)
     sigaction(SIGPIPE, &ign, &g_old_pipe);
     install_forwarding();
     pid_t pid = start(c, fds);
+    int64_t t0 = monotonic_ns();
     int e = errno;
     close(fds[1]);
     close(fds[3]);
@@ -385,6 +393,7 @@ int wc_child_run(struct wc_child *c)
     if (wait_child(pid, &c->status) < 0)
         c->status = 127 << 8; /* cannot happen with our own child; never cached */
     c->end_ns = coarse_now_ns();
+    c->run_ns = monotonic_ns() - t0;
     sigaction(SIGPIPE, &g_old_pipe, NULL);
     return 0;
 }

@@ -741,7 +741,7 @@ static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
     char hex[WC_HASH_HEX_LEN + 1], why[700];
     wc_result_key(&r->k1.key, set, NULL, &set->result);
     wc_hash_to_hex(&set->result, hex);
-    meta->run_ns = (uint64_t)(c->end_ns - c->start_ns);
+    meta->run_ns = (uint64_t)c->run_ns;
     int rc = async_wanted(r) ? push_async(r, c, set, meta, hex) : -EAGAIN;
     if (rc == 0)
         return 0;
@@ -845,7 +845,6 @@ __attribute__((noreturn)) static void miss(struct runner *r)
     if (!env)
         fallback(r, "out of memory");
     struct wc_child c = {.path = r->path, .argv = r->argv, .envp = env, .stderr_pty = isatty(2)};
-    int64_t t = wc_now_ns();
     if (wc_child_run(&c) < 0) {
         close(chan);
         fallback(r, "cannot start the command");
@@ -865,7 +864,7 @@ __attribute__((noreturn)) static void miss(struct runner *r)
     else if (strcmp(count, "qe") == 0)
         wc_verbose(&r->cfg, "error uploading %s", what ? what : "");
     wc_log(&r->cfg, "miss key1=%s %s: %s (run %.1f ms, total %.1f ms)", r->key1, what ? what : "",
-           why[0] ? why : "stored", (double)(c.end_ns - t) / 1e6, ms_since(r->t0));
+           why[0] ? why : "stored", (double)c.run_ns / 1e6, ms_since(r->t0));
     free(what);
     wc_meta_free(&meta);
     flush_stats(r);

@@ -47,9 +47,10 @@ struct wc_child {
     int stderr_pty; /* give the child a terminal for stderr (ours is one) */
 
     /* results */
-    int status; /* from waitpid */
-    int64_t start_ns, end_ns;
-    char *out, *err; /* recorded stdout and stderr (malloc'd, may be NULL when empty) */
+    int status;               /* from waitpid */
+    int64_t start_ns, end_ns; /* the file systems' coarse clock: compared with mtimes */
+    int64_t run_ns;           /* how long it ran, by a precise monotonic clock */
+    char *out, *err;          /* recorded stdout and stderr (malloc'd, may be NULL when empty) */
     size_t out_len, err_len;
     int overflow;   /* more than WC_MAX_RECORDED on a stream */
     int pty_failed; /* stderr_pty was asked and could not be given */
