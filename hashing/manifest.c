@@ -103,6 +103,14 @@ static void format_key1(struct buf *b, const wc_key1 *k)
         buf_item(b, "env", k->env[i]);
 }
 
+/* " <dev> <ino> <size> <mtime_ns> <ctime_ns>" */
+static void format_stamp(char *line, size_t n, const struct wc_stamp *st)
+{
+    snprintf(line, n, " %llu %llu %llu %lld %lld", (unsigned long long)st->dev,
+             (unsigned long long)st->ino, (unsigned long long)st->size, (long long)st->mtime_ns,
+             (long long)st->ctime_ns);
+}
+
 static void format_set(struct buf *b, const struct wc_mf_set *s)
 {
     char line[160];
@@ -115,10 +123,7 @@ static void format_set(struct buf *b, const struct wc_mf_set *s)
         buf_str(b, in->stamped ? "ins " : "in ");
         buf_hash(b, &in->hash);
         if (in->stamped) {
-            snprintf(line, sizeof line, " %llu %llu %llu %lld %lld",
-                     (unsigned long long)in->stamp.dev, (unsigned long long)in->stamp.ino,
-                     (unsigned long long)in->stamp.size, (long long)in->stamp.mtime_ns,
-                     (long long)in->stamp.ctime_ns);
+            format_stamp(line, sizeof line, &in->stamp);
             buf_str(b, line);
         }
         buf_item(b, "", in->path);
@@ -126,10 +131,8 @@ static void format_set(struct buf *b, const struct wc_mf_set *s)
     for (size_t i = 0; i < s->n_probes; i++)
         buf_item(b, "probe", s->probes[i]);
     for (size_t i = 0; i < s->n_dirs; i++) {
-        const struct wc_stamp *st = &s->dirs[i].stamp;
-        snprintf(line, sizeof line, "pdir %llu %llu %llu %lld %lld", (unsigned long long)st->dev,
-                 (unsigned long long)st->ino, (unsigned long long)st->size, (long long)st->mtime_ns,
-                 (long long)st->ctime_ns);
+        memcpy(line, "pdir", 4);
+        format_stamp(line + 4, sizeof line - 4, &s->dirs[i].stamp);
         buf_item(b, line, s->dirs[i].path);
     }
 }
@@ -815,8 +818,9 @@ static int probe_holds(const char *stored, const wc_basedirs *bd)
     return missing;
 }
 
-/* Probes are sorted, so the probes under one directory are neighbours: the group that starts
- * at probe i ends before the index returned, and its directory is probes[i][0..*len). */
+/* Probes are sorted, so the probes directly under one directory come in runs (mostly one):
+ * the run that starts at probe i ends before the index returned, and its directory is
+ * probes[i][0..*len). */
 static size_t group_end(const struct wc_mf_set *s, size_t i, size_t *len)
 {
     const char *p = s->probes[i], *slash = strrchr(p, '/');

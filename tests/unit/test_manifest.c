@@ -109,6 +109,16 @@ static char *format(const wc_manifest *m, size_t *len)
     return t;
 }
 
+/* Formatting what was parsed gives back the same bytes. */
+static void expect_same_format(const wc_manifest *back, const char *t, size_t len)
+{
+    size_t len2;
+    char *t2 = format(back, &len2);
+    ck_assert_uint_eq(len, len2);
+    ck_assert_int_eq(memcmp(t, t2, len), 0);
+    free(t2);
+}
+
 START_TEST(round_trip)
 {
     wc_manifest m, back;
@@ -153,13 +163,8 @@ START_TEST(round_trip)
     /* canonical: sorted by path */
     ck_assert(strcmp(back.sets[1].inputs[0].path, back.sets[1].inputs[1].path) < 0);
     ck_assert_ptr_nonnull(strstr(back.sets[1].inputs[1].path, "space\nand"));
-    /* formatting what was parsed gives the same bytes */
-    size_t len2;
-    char *t2 = format(&back, &len2);
-    ck_assert_uint_eq(len, len2);
-    ck_assert_int_eq(memcmp(t, t2, len), 0);
+    expect_same_format(&back, t, len);
     free(t);
-    free(t2);
     wc_manifest_free(&back);
     wc_manifest_free(&m);
 }
@@ -464,20 +469,25 @@ START_TEST(result_key)
 }
 END_TEST
 
+static void stamp_now(const char *path, struct wc_stamp *sp)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    sp->dev = (uint64_t)st.st_dev;
+    sp->ino = (uint64_t)st.st_ino;
+    sp->size = (uint64_t)st.st_size;
+    sp->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    sp->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+}
+
 /* Give input i of s the stamp of its file as it is now (old enough not to be racy). */
 static void stamp_input(struct wc_mf_set *s, size_t i)
 {
-    struct stat st;
     char *p = wc_mf_path_resolve(&bd, s->inputs[i].path);
     ck_assert_ptr_nonnull(p);
-    ck_assert_int_eq(stat(p, &st), 0);
-    free(p);
+    stamp_now(p, &s->inputs[i].stamp);
     s->inputs[i].stamped = 1;
-    s->inputs[i].stamp.dev = (uint64_t)st.st_dev;
-    s->inputs[i].stamp.ino = (uint64_t)st.st_ino;
-    s->inputs[i].stamp.size = (uint64_t)st.st_size;
-    s->inputs[i].stamp.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-    s->inputs[i].stamp.ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+    free(p);
 }
 
 START_TEST(stamps_round_trip_and_stay_out_of_the_key)
@@ -497,7 +507,7 @@ START_TEST(stamps_round_trip_and_stay_out_of_the_key)
     ck_assert(wc_hash_equal(&plain, &stamped));
     struct wc_stamp want = s.inputs[1].stamp;
     wc_manifest_add(&m, &s);
-    size_t len, len2;
+    size_t len;
     char *t = format(&m, &len);
     ck_assert_ptr_nonnull(strstr(t, "\nins "));
     ck_assert_ptr_nonnull(strstr(t, "\nin "));
@@ -506,11 +516,8 @@ START_TEST(stamps_round_trip_and_stay_out_of_the_key)
     ck_assert_int_eq(back.sets[0].inputs[1].stamped, 1);
     ck_assert(memcmp(&back.sets[0].inputs[1].stamp, &want, sizeof want) == 0);
     ck_assert(back.sets[0].inputs[1].stamp.mtime_ns == -5);
-    char *t2 = format(&back, &len2);
-    ck_assert_uint_eq(len, len2);
-    ck_assert_int_eq(memcmp(t, t2, len), 0);
+    expect_same_format(&back, t, len);
     free(t);
-    free(t2);
     wc_manifest_free(&back);
     wc_manifest_free(&m);
 
@@ -564,17 +571,6 @@ START_TEST(stamp_spares_the_hash_until_the_file_changes)
     wc_manifest_free(&m);
 }
 END_TEST
-
-static void stamp_now(const char *path, struct wc_stamp *sp)
-{
-    struct stat st;
-    ck_assert_int_eq(stat(path, &st), 0);
-    sp->dev = (uint64_t)st.st_dev;
-    sp->ino = (uint64_t)st.st_ino;
-    sp->size = (uint64_t)st.st_size;
-    sp->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-    sp->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
-}
 
 /* A directory stamped at record time answers for its probes with one stat; a header created
  * in it changes the directory, and the probes are checked one by one again. */
