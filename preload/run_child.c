@@ -317,7 +317,7 @@ static int open_streams(struct wc_child *c, int fds[4])
 
 /* The clock file systems stamp mtimes with: a coarse one, up to a tick behind the precise
  * one. Compared with it, a file changed after the start can never look older than the start. */
-int64_t wc_coarse_now_ns(void)
+static int64_t coarse_now_ns(void)
 {
     struct timespec ts;
     if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) < 0)
@@ -329,18 +329,14 @@ int64_t wc_coarse_now_ns(void)
  * file changed just before the start (make restores an object, then runs ar at once): it
  * would look "modified during the run" and the push would be lost. Starting on a fresh tick
  * (at most one tick of waiting, 4 ms at HZ=250) means a stamp in the start tick can only come
- * from a change after the start. The tick has often moved on already since the runner
- * started (c->runner_tick): then whatever the build changed before starting us is stamped
- * before the current tick, and there is nothing to wait for. Bounded: if the clock does not
- * move, keep the old tick, which is only more cautious. */
-static int64_t fresh_tick_ns(const struct wc_child *c)
+ * from a change after the start. Bounded: if the clock does not move, keep the old tick,
+ * which is only more cautious. */
+static int64_t fresh_tick_ns(void)
 {
     const struct timespec nap = {0, 250000};
-    int64_t t0 = wc_coarse_now_ns();
-    if (c->runner_tick && t0 > c->runner_tick)
-        return t0;
+    int64_t t0 = coarse_now_ns();
     for (int i = 0; i < 80; i++) {
-        int64_t t = wc_coarse_now_ns();
+        int64_t t = coarse_now_ns();
         if (t != t0)
             return t;
         nanosleep(&nap, NULL);
@@ -358,7 +354,7 @@ static int64_t monotonic_ns(void)
 static pid_t start(struct wc_child *c, int fds[4])
 {
     sigset_t old;
-    c->start_ns = fresh_tick_ns(c);
+    c->start_ns = fresh_tick_ns();
     block_forwarded(SIG_BLOCK, &old);
     pid_t pid = fork();
     if (pid == 0)
@@ -396,7 +392,7 @@ int wc_child_run(struct wc_child *c)
     pass_through(st, &c->overflow);
     if (wait_child(pid, &c->status) < 0)
         c->status = 127 << 8; /* cannot happen with our own child; never cached */
-    c->end_ns = wc_coarse_now_ns();
+    c->end_ns = coarse_now_ns();
     c->run_ns = monotonic_ns() - t0;
     sigaction(SIGPIPE, &g_old_pipe, NULL);
     return 0;

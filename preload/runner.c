@@ -45,7 +45,6 @@ struct runner {
     wc_key1 k1;
     char key1[WC_HASH_HEX_LEN + 1];
     int64_t t0;
-    int64_t tick0; /* the coarse clock's tick when we started (run_child.c, fresh_tick_ns) */
     struct wc_stats stats; /* this run's counters, added to the cache's at the end */
     int explain_only;      /* `wafcache --explain`: say what a lookup finds, run nothing */
     int explained;         /* the explanation's first line is out */
@@ -845,11 +844,7 @@ __attribute__((noreturn)) static void miss(struct runner *r)
     char **env = child_env(observe);
     if (!env)
         fallback(r, "out of memory");
-    struct wc_child c = {.path = r->path,
-                         .argv = r->argv,
-                         .envp = env,
-                         .stderr_pty = isatty(2),
-                         .runner_tick = r->tick0};
+    struct wc_child c = {.path = r->path, .argv = r->argv, .envp = env, .stderr_pty = isatty(2)};
     if (wc_child_run(&c) < 0) {
         close(chan);
         fallback(r, "cannot start the command");
@@ -911,7 +906,6 @@ int main(int argc, char **argv)
     r.path = argv[1];
     r.orig_argv = argv + 2;
     r.t0 = wc_now_ns();
-    r.tick0 = wc_coarse_now_ns();
     if (!r.explain_only)
         wc_session_watch();
     setup(&r);

@@ -44,8 +44,7 @@ struct wc_child {
     const char *path; /* what to execute */
     char *const *argv;
     char *const *envp;
-    int stderr_pty;      /* give the child a terminal for stderr (ours is one) */
-    int64_t runner_tick; /* wc_coarse_now_ns() when the runner started; 0: unknown */
+    int stderr_pty; /* give the child a terminal for stderr (ours is one) */
 
     /* results */
     int status;               /* from waitpid */
@@ -62,9 +61,6 @@ struct wc_child {
  * run (c->status is set), or -errno when it could not be started. */
 int wc_child_run(struct wc_child *c);
 void wc_child_free(struct wc_child *c);
-
-/* The coarse clock file systems stamp mtimes with (CLOCK_REALTIME_COARSE), in ns. */
-int64_t wc_coarse_now_ns(void);
 
 /* Exit as the child did: its exit code, or the signal that killed it, raised again. */
 void wc_exit_like(int status) __attribute__((noreturn));
