@@ -85,6 +85,9 @@ against_reference() {
     plain "make clean" make "$@" clean
     REFN=$((REFN + 1))
     WAFCACHE=$T/refcache.$REFN
+    # Each case is a subshell: REFN does not go up from case to case, and a case that failed
+    # before its clean-up below must not leave the next case a cache that is not empty.
+    rm -rf "$WAFCACHE"
     wc_build "$_d: reference build with an empty cache" make -j2 "$@"
     expect_cold "$_d: reference build with an empty cache"
     compare_trees "$T/got" . "$_d: cached build vs empty-cache reference"
