@@ -315,8 +315,9 @@ static int open_streams(struct wc_child *c, int fds[4])
     return 0;
 }
 
-/* The clock file systems stamp mtimes with: a coarse one, up to a tick behind the precise
- * one. Compared with it, a file changed after the start can never look older than the start. */
+/* The clock file systems stamp mtimes with: a coarse one, behind the precise one (a tick, or
+ * more on a busy virtual machine). Compared with it, a file changed after the start can never
+ * look older than the start. */
 static int64_t coarse_now_ns(void)
 {
     struct timespec ts;
@@ -325,23 +326,25 @@ static int64_t coarse_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* A file changed in the tick the command starts in carries that tick's time, exactly like a
- * file changed just before the start (make restores an object, then runs ar at once): it
- * would look "modified during the run" and the push would be lost. Starting on a fresh tick
- * (at most one tick of waiting, 4 ms at HZ=250) means a stamp in the start tick can only come
- * from a change after the start. Bounded: if the clock does not move, keep the old tick,
- * which is only more cautious. */
-static int64_t fresh_tick_ns(void)
+/* The command's start on the coarse clock, such that every change made before the runner
+ * started is stamped before it. A change stamped by the file system is stamped at most at
+ * the precise time it happened (fine-grained stamps are precise, coarse ones lag), so a
+ * coarse time past the precise time the runner started (c->runner_ns) is later than all of
+ * them, however far the coarse clock lagged: make restores an object, then runs ar at once,
+ * and ar must not see its input "modified during the run". Changes after the start are
+ * stamped at least at the coarse time they happen, so never before the start. Waiting for
+ * the coarse clock takes at most a tick, usually less (the runner's own work comes first).
+ * Bounded: if the clock does not catch up, keep its time, which is only more cautious. */
+static int64_t start_tick_ns(const struct wc_child *c)
 {
     const struct timespec nap = {0, 250000};
-    int64_t t0 = coarse_now_ns();
-    for (int i = 0; i < 80; i++) {
-        int64_t t = coarse_now_ns();
-        if (t != t0)
-            return t;
+    int64_t floor = c->runner_ns ? c->runner_ns : wc_now_ns();
+    int64_t t = coarse_now_ns();
+    for (int i = 0; i < 400 && t <= floor; i++) {
         nanosleep(&nap, NULL);
+        t = coarse_now_ns();
     }
-    return t0;
+    return t;
 }
 
 static int64_t monotonic_ns(void)
@@ -354,7 +357,7 @@ static int64_t monotonic_ns(void)
 static pid_t start(struct wc_child *c, int fds[4])
 {
     sigset_t old;
-    c->start_ns = fresh_tick_ns();
+    c->start_ns = start_tick_ns(c);
     block_forwarded(SIG_BLOCK, &old);
     pid_t pid = fork();
     if (pid == 0)

@@ -844,7 +844,8 @@ __attribute__((noreturn)) static void miss(struct runner *r)
     char **env = child_env(observe);
     if (!env)
         fallback(r, "out of memory");
-    struct wc_child c = {.path = r->path, .argv = r->argv, .envp = env, .stderr_pty = isatty(2)};
+    struct wc_child c = {
+        .path = r->path, .argv = r->argv, .envp = env, .stderr_pty = isatty(2), .runner_ns = r->t0};
     if (wc_child_run(&c) < 0) {
         close(chan);
         fallback(r, "cannot start the command");

@@ -44,7 +44,8 @@ struct wc_child {
     const char *path; /* what to execute */
     char *const *argv;
     char *const *envp;
-    int stderr_pty; /* give the child a terminal for stderr (ours is one) */
+    int stderr_pty;    /* give the child a terminal for stderr (ours is one) */
+    int64_t runner_ns; /* wc_now_ns() when the runner started; 0: when the child starts */
 
     /* results */
     int status;               /* from waitpid */
