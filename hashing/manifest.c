@@ -840,6 +840,19 @@ static int cmp_dir_key(const void *key, const void *d)
     return strcmp(key, ((const struct wc_mf_dir *)d)->path);
 }
 
+/* The directory of a probe group (stored form: stored[0..len)) into *dir (malloc'd, NULL when
+ * there is none), stat'ed into *st: 0, -errno from stat, or -EINVAL when it has no directory
+ * part or cannot be resolved (a base dir token without a base dir). */
+static int stat_group_dir(const char *stored, size_t len, const wc_basedirs *bd, char **dir,
+                          struct stat *st)
+{
+    *dir = len > 0 ? strndup(stored, len) : NULL;
+    char *path = *dir ? wc_mf_path_resolve(bd, *dir) : NULL;
+    int rc = !path ? -EINVAL : stat(path, st) < 0 ? -errno : 0;
+    free(path);
+    return rc;
+}
+
 /* Whether a group's directory (stored form) answers for all its probes with one stat: when
  * it is missing, so is every path under it (gcc probes bits/, sys/, ... of every -I and
  * system directory for each header); when it is the version stamped at record time, nothing
@@ -848,16 +861,13 @@ static int group_holds(const struct wc_mf_set *s, const char *stored, size_t len
                        const wc_basedirs *bd)
 {
     struct stat st;
-    char *dir = len > 0 ? strndup(stored, len) : NULL;
-    char *path = dir ? wc_mf_path_resolve(bd, dir) : NULL;
-    int holds = 0;
-    if (path && stat(path, &st) < 0) {
-        holds = errno == ENOENT || errno == ENOTDIR;
-    } else if (path && S_ISDIR(st.st_mode) && s->n_dirs > 0) {
+    char *dir;
+    int rc = stat_group_dir(stored, len, bd, &dir, &st);
+    int holds = rc == -ENOENT || rc == -ENOTDIR;
+    if (rc == 0 && S_ISDIR(st.st_mode) && s->n_dirs > 0) {
         const struct wc_mf_dir *d = bsearch(dir, s->dirs, s->n_dirs, sizeof *s->dirs, cmp_dir_key);
         holds = d && wc_stamp_matches(&d->stamp, &st);
     }
-    free(path);
     free(dir);
     return holds;
 }
@@ -882,15 +892,14 @@ int wc_mf_set_stamp_dirs(struct wc_mf_set *s, const wc_basedirs *bd)
         return s->n_probes == 0 ? 0 : -ENOMEM;
     for (size_t i = 0, len, end; i < s->n_probes; i = end) {
         end = group_end(s, i, &len);
-        char *dir = len > 0 ? strndup(s->probes[i], len) : NULL;
-        char *path = dir ? wc_mf_path_resolve(bd, dir) : NULL;
+        char *dir;
         struct wc_mf_dir *d = &s->dirs[s->n_dirs];
-        if (path && stat(path, &st) == 0 && S_ISDIR(st.st_mode) && wc_stamp_of(&st, &d->stamp)) {
+        if (stat_group_dir(s->probes[i], len, bd, &dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+            wc_stamp_of(&st, &d->stamp)) {
             d->path = dir;
             dir = NULL;
             s->n_dirs++;
         }
-        free(path);
         free(dir);
     }
     /* The probes of one directory are not always neighbours ("a/b/c.h" < "a/b/sub/d.h" <
