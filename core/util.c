@@ -289,12 +289,18 @@ char *wc_path_join(const char *a, const char *b)
     return r;
 }
 
-int64_t wc_now_ns(void)
+int64_t wc_clock_ns(clockid_t id)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
+    if (clock_gettime(id, &ts) < 0)
+        clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t wc_now_ns(void)
+{
+    return wc_clock_ns(CLOCK_REALTIME);
 }
 
 static int rm_tree_at(int dfd, const char *name);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* mkdir -p; existing directories are fine. */
 int wc_mkdir_p(const char *path, mode_t mode);
@@ -29,6 +30,8 @@ int wc_tmp_name(char *buf, size_t n, const char *path);
 /* malloc'd "a/b" (no double slash). NULL on OOM. */
 char *wc_path_join(const char *a, const char *b);
 
+/* Clock id in nanoseconds; CLOCK_REALTIME if this kernel has not got that clock. */
+int64_t wc_clock_ns(clockid_t id);
 /* Monotonic-enough wall clock in nanoseconds (CLOCK_REALTIME), for comparing with mtimes. */
 int64_t wc_now_ns(void);
 

@@ -270,17 +270,10 @@ static void memo_store(const wc_memo *m, struct memo_record *rec)
     (void)n;
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return ts_ns(&t);
-}
-
 /* Timestamps in the future count as recent too (clock skew, network file systems). */
 static int is_racy(const struct memo_record *r)
 {
-    int64_t limit = now_ns() - MEMO_RACY_NS;
+    int64_t limit = wc_now_ns() - MEMO_RACY_NS;
     return r->mtime_ns >= limit || r->ctime_ns >= limit;
 }
 

@@ -320,10 +320,7 @@ static int open_streams(struct wc_child *c, int fds[4])
  * look older than the start. */
 static int64_t coarse_now_ns(void)
 {
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) < 0)
-        return wc_now_ns();
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return wc_clock_ns(CLOCK_REALTIME_COARSE);
 }
 
 /* The command's start on the coarse clock, such that every change made before the runner
@@ -345,13 +342,6 @@ static int64_t start_tick_ns(const struct wc_child *c)
         t = coarse_now_ns();
     }
     return t;
-}
-
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static pid_t start(struct wc_child *c, int fds[4])
@@ -380,7 +370,7 @@ int wc_child_run(struct wc_child *c)
     sigaction(SIGPIPE, &ign, &g_old_pipe);
     install_forwarding();
     pid_t pid = start(c, fds);
-    int64_t t0 = monotonic_ns();
+    int64_t t0 = wc_clock_ns(CLOCK_MONOTONIC);
     int e = errno;
     close(fds[1]);
     close(fds[3]);
@@ -395,8 +385,7 @@ int wc_child_run(struct wc_child *c)
     pass_through(st, &c->overflow);
     if (wait_child(pid, &c->status) < 0)
         c->status = 127 << 8; /* cannot happen with our own child; never cached */
-    c->end_ns = coarse_now_ns();
-    c->run_ns = monotonic_ns() - t0;
+    c->run_ns = wc_clock_ns(CLOCK_MONOTONIC) - t0;
     sigaction(SIGPIPE, &g_old_pipe, NULL);
     return 0;
 }

@@ -48,10 +48,10 @@ struct wc_child {
     int64_t runner_ns; /* wc_now_ns() when the runner started; 0: when the child starts */
 
     /* results */
-    int status;               /* from waitpid */
-    int64_t start_ns, end_ns; /* the file systems' coarse clock: compared with mtimes */
-    int64_t run_ns;           /* how long it ran, by a precise monotonic clock */
-    char *out, *err;          /* recorded stdout and stderr (malloc'd, may be NULL when empty) */
+    int status;       /* from waitpid */
+    int64_t start_ns; /* on the file systems' coarse clock: compared with mtimes */
+    int64_t run_ns;   /* how long it ran, by a precise monotonic clock */
+    char *out, *err;  /* recorded stdout and stderr (malloc'd, may be NULL when empty) */
     size_t out_len, err_len;
     int overflow;   /* more than WC_MAX_RECORDED on a stream */
     int pty_failed; /* stderr_pty was asked and could not be given */

@@ -221,10 +221,7 @@ int wc_cmd_expand(char *const *tmpl, const char *src, const char *tgt, char ***a
 
 static int64_t mono_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return wc_clock_ns(CLOCK_MONOTONIC) / 1000000;
 }
 
 /* A pipe whose ends are above the standard descriptors, so that the child's dup2 onto 1 and
