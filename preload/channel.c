@@ -495,4 +495,11 @@ void wc_observation_free(struct wc_observation *obs)
     free(obs->paths);
     obs->paths = NULL;
     obs->n = 0;
+    for (size_t i = 0; i < obs->n_env; i++) {
+        free(obs->env[i].name);
+        free(obs->env[i].value);
+    }
+    free(obs->env);
+    obs->env = NULL;
+    obs->n_env = 0;
 }

@@ -13,9 +13,20 @@
  *   "<pid> n <from>\t<to>"   rename
  *   "<pid> u <path>"         unlink / rmdir
  *   "<pid> i"                read from standard input (a terminal or pipe)
+ *   "<pid> o <path>"         opened for reading and missing (ENOENT/ENOTDIR): a probe that
+ *                            wanted the file's content (parsed as 'm' plus WC_EV_READ_MISSING)
+ *   "<pid> z <path>"         read something that is not a regular file or a directory: a pipe,
+ *                            FIFO, socket, terminal or device other than /dev/null and
+ *                            /dev/zero (/dev/stdin, /dev/fd/N, /proc/self/fd/N included):
+ *                            its content cannot be hashed, so the run is not cached
+ *   "<pid> e <NAME>=<value>" read environment variable NAME (getenv, secure_getenv, the
+ *                            locale variables behind setlocale, PATH for an execvp-style
+ *                            search), which held value
+ *   "<pid> e <NAME>"         the same, NAME being unset (a name never holds '=')
  *   "<pid> s <path>"         written by the parent of a posix_spawn: its child <pid> runs
  *                            <path> and must say hello itself (else: not observed)
- * Paths are absolute and lexically normal; '\\', '\n' and '\t' in them are escaped as
+ * Paths are absolute; "." and empty components are removed, ".." is kept as the kernel will
+ * resolve it (after a symbolic link it does not mean "drop the last component"); '\\', '\n' and '\t' in them are escaped as
  * "\\\\", "\\n", "\\t". An exec that succeeds is followed by "B" of the old image and "H" of
  * the new one with the same pid. */
 #ifndef WC_CHANNEL_H
@@ -30,16 +41,28 @@
 #define WC_EV_LIB 0x10     /* mapped as a shared object */
 #define WC_EV_GONE 0x20    /* unlinked or renamed away after its last write */
 #define WC_EV_INPLACE 0x40 /* read as an input, then written: an in-place update */
+#define WC_EV_READ_MISSING 0x80 /* an open for reading found it missing ("o") */
 
 struct wc_path_event {
     char *path;
     unsigned flags;
 };
 
+/* An environment variable as one process read it. */
+struct wc_env_read {
+    char *name;
+    char *value; /* NULL: it was unset */
+};
+
 struct wc_observation {
     int complete;     /* every hello had its bye, every exec its hello, every line parsed */
     int read_stdin;   /* some process read standard input */
     char reason[160]; /* why not complete */
+    char refuse[256]; /* complete, but not cacheable (a 'z' event says what was read); or "" */
+    size_t n_env;     /* distinct (name, value) pairs read, in first-seen order */
+    struct wc_env_read *env;
+    int whole_env; /* a process that takes its environment whole ran (a shell, an
+                    * interpreter: its exe's basename is on the list in channel.c) */
     size_t n;         /* paths, deduplicated, in first-seen order */
     struct wc_path_event *paths;
     unsigned processes; /* hellos seen */

@@ -249,6 +249,8 @@ int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc
         return not_cached(x, "incomplete observation: %s", obs->reason);
     if (obs->read_stdin)
         return not_cached(x, "the command read its standard input");
+    if (obs->refuse[0])
+        return not_cached(x, "%s", obs->refuse);
     for (size_t i = 0; i < obs->n; i++) {
         int rc = take(x, &obs->paths[i], set, meta, &caps);
         if (rc != 0)
