@@ -203,11 +203,11 @@ static void on_write(unsigned *flags, struct pathent *e)
     e->written = 1;
 }
 
-static void on_missing(unsigned *flags, const struct pathent *e)
+static void on_missing(unsigned *flags, const struct pathent *e, unsigned extra)
 {
     /* A probe after the command created the path says nothing about the world before. */
     if (!e->written)
-        *flags |= WC_EV_MISSING;
+        *flags |= WC_EV_MISSING | extra;
 }
 
 /* kind: an event letter, or 'f'/'t' for the source and target of a rename. */
@@ -238,7 +238,10 @@ static int apply(struct parser *ps, char kind, const char *path)
         on_write(flags, e);
         break;
     case 'm':
-        on_missing(flags, e);
+        on_missing(flags, e, 0);
+        break;
+    case 'o':
+        on_missing(flags, e, WC_EV_READ_MISSING);
         break;
     case 'f':
         /* The content moves to the target: it was an input unless the command wrote it. */
@@ -397,6 +400,7 @@ static int parse_event(struct parser *ps, struct proc *p, char kind, const char 
     case 'r':
     case 'w':
     case 'm':
+    case 'o':
     case 'l':
     case 'u':
         return parse_path(ps, arg, n, kind);

@@ -217,6 +217,74 @@ static int is_observer(const char *path)
     return slash && strcmp(slash + 1, "libwafcache.so") == 0;
 }
 
+static int has_dotdot(const char *path)
+{
+    size_t n = strlen(path);
+    return strstr(path, "/../") || (n >= 3 && strcmp(path + n - 3, "/..") == 0);
+}
+
+/* Pop the last component of out[0..*len), resolving it first when it is a symbolic link:
+ * "link/.." is the parent of the link's target, as the kernel walks it. */
+static void pop_component(char *out, size_t *len)
+{
+    struct stat st;
+    char real[PATH_MAX];
+    out[*len] = '\0';
+    if (*len > 0 && lstat(out, &st) == 0 && S_ISLNK(st.st_mode) && realpath(out, real)) {
+        size_t n = strlen(real);
+        memcpy(out, real, n + 1);
+        *len = n == 1 ? 0 : n; /* "/" is the empty prefix */
+    }
+    while (*len > 0 && out[--*len] != '/')
+        ;
+}
+
+/* malloc'd path with every ".." resolved as the kernel does and no other link followed. The
+ * observer keeps ".." (channel.h); an entry never holds it, and the same file must not be
+ * two outputs. NULL on OOM or an overlong path. */
+static char *kernel_normal(const char *path)
+{
+    char *out = malloc(PATH_MAX);
+    size_t len = 0;
+    if (!out)
+        return NULL;
+    for (const char *s = path; *s;) {
+        const char *end = strchrnul(s, '/');
+        size_t n = (size_t)(end - s);
+        if (n == 2 && s[0] == '.' && s[1] == '.') {
+            pop_component(out, &len);
+        } else if (n > 0 && !(n == 1 && s[0] == '.')) {
+            if (len + 1 + n + 1 > PATH_MAX) {
+                free(out);
+                return NULL;
+            }
+            out[len++] = '/';
+            memcpy(out + len, s, n);
+            len += n;
+        }
+        s = *end ? end + 1 : end;
+    }
+    if (len == 0)
+        out[len++] = '/';
+    out[len] = '\0';
+    return out;
+}
+
+/* An output is stored under its kernel-normal name: entries refuse "..". Inputs and probes
+ * keep the observed spelling, which a later lookup resolves through the links of the day. */
+static int take_output_normal(struct wc_collect *x, const struct wc_path_event *e,
+                              struct wc_entry_meta *meta, struct caps *caps)
+{
+    if (!has_dotdot(e->path))
+        return take_output(x, e, meta, caps);
+    struct wc_path_event n = {kernel_normal(e->path), e->flags};
+    if (!n.path)
+        return not_cached(x, "cannot resolve output %s", e->path);
+    int rc = take_output(x, &n, meta, caps);
+    free(n.path);
+    return rc;
+}
+
 static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_mf_set *set,
                 struct wc_entry_meta *meta, struct caps *caps)
 {
@@ -230,7 +298,7 @@ static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_m
     if (e->flags & WC_EV_INPLACE)
         return not_cached(x, "%s is both read and written", e->path);
     if (e->flags & WC_EV_WRITE)
-        return take_output(x, e, meta, caps);
+        return take_output_normal(x, e, meta, caps);
     if (e->flags & (WC_EV_READ | WC_EV_EXEC | WC_EV_LIB))
         return take_input(x, e, set, caps);
     if (e->flags & WC_EV_MISSING)

@@ -207,17 +207,16 @@ static void emit(const char *line, size_t n)
 
 /* ---- paths ---- */
 
-/* Append the components of s to out (len bytes so far, "" meaning "/"), lexically: "." and
- * empty components vanish, ".." removes the last one. -1 when out would overflow. */
+/* Append the components of s to out (len bytes so far, "" meaning "/"): "." and empty
+ * components vanish, ".." stays. Why not collapse it: after a symbolic link "dir/link/.."
+ * is the link target's parent, which only the kernel knows (an include dir reached through a
+ * symlink whose header includes "../common.h"). -1 when out would overflow. */
 static int push_components(char *out, size_t *len, size_t cap, const char *s)
 {
     while (*s) {
         const char *end = strchrnul(s, '/');
         size_t clen = (size_t)(end - s);
-        if (clen == 2 && s[0] == '.' && s[1] == '.') {
-            while (*len > 0 && out[--*len] != '/')
-                ;
-        } else if (clen > 0 && !(clen == 1 && s[0] == '.')) {
+        if (clen > 0 && !(clen == 1 && s[0] == '.')) {
             if (*len + 1 + clen + 1 > cap)
                 return -1;
             out[(*len)++] = '/';
@@ -250,7 +249,7 @@ static int base_dir(int dirfd, char *out, size_t cap)
     return out[0] == '/' ? 0 : -1;
 }
 
-/* The absolute, lexically normal form of path relative to dirfd, into out (PATH_MAX). */
+/* The absolute form of path relative to dirfd, into out (PATH_MAX), ".." kept. */
 static int resolve(int dirfd, const char *path, char *out)
 {
     char base[PATH_MAX];
@@ -576,6 +575,13 @@ static int open_pre(int dirfd, const char *path, int flags)
     return existed;
 }
 
+/* An open that would have read the file's old content had it existed ("o" when missing):
+ * neither created nor truncated, nor a directory probe. O_RDWR counts: it reads too. */
+static int wants_content(int flags)
+{
+    return !(flags & (O_CREAT | O_TRUNC | O_DIRECTORY)) && (flags & O_ACCMODE) != O_WRONLY;
+}
+
 static void open_post(int dirfd, const char *path, int flags, int existed_before, int ok)
 {
     int err = errno;
@@ -584,7 +590,10 @@ static void open_post(int dirfd, const char *path, int flags, int existed_before
     if (!observing() || !path)
         return;
     if (!ok) {
-        wc_ev_missing_if(err, dirfd, path);
+        if (wants_content(flags) && (err == ENOENT || err == ENOTDIR) && *path)
+            wc_ev_path('o', dirfd, path);
+        else
+            wc_ev_missing_if(err, dirfd, path);
         return;
     }
     if (is_tmpfile(flags))

@@ -204,7 +204,7 @@ if grep -q ' i$' chan.null; then fail "observe: /dev/null stdin reported"; fi
 expect_eq "observe gcc frames" "$(check_frames chan.gcc)" ""
 grep -qx "[0-9]* r $T/src/x.c" chan.gcc || fail "observe gcc: no read of x.c"
 grep -qx "[0-9]* r $T/src/inc/h.h" chan.gcc || fail "observe gcc: no read of inc/h.h"
-grep -qx "[0-9]* m $T/src/probe/h.h" chan.gcc || fail "observe gcc: probe of probe/h.h not reported"
+grep -qx "[0-9]* o $T/src/probe/h.h" chan.gcc || fail "observe gcc: probe of probe/h.h not reported"
 grep -qx "[0-9]* w $T/src/x.o" chan.gcc || fail "observe gcc: no write of x.o"
 grep -qE "^[0-9]+ x /.*/cc1$" chan.gcc || fail "observe gcc: exec of cc1 not reported"
 grep -qE "^[0-9]+ [xs] /.*/as$" chan.gcc || fail "observe gcc: exec of as not reported"
@@ -225,6 +225,19 @@ grep -q "^$child H " chan.spawn || fail "observe: spawned child did not say hell
 grep -qx "[0-9]* n $T/src/tmp1	$T/src/tmp2" chan.mv || fail "observe: rename not reported"
 grep -qx "[0-9]* u $T/src/tmp2" chan.mv || fail "observe: unlink not reported"
 grep -qx "[0-9]* w $T/src/tmp1" chan.mv || fail "observe: redirection write not reported"
+
+# ".." is kept for the kernel to resolve: through a symbolic link it is the target's parent.
+mkdir -p real/inc
+echo common > real/common.h
+echo wrong > common.h
+ln -s real/inc inclink
+observe chan.dotdot cat inclink/../common.h > /dev/null
+grep -qx "[0-9]* r $T/inclink/../common.h" chan.dotdot || fail "observe: '..' not kept"
+
+# An open for reading that finds nothing is "o"; a stat probe stays "m".
+observe chan.o sh -c 'cat absent.a 2>/dev/null; test -e absent.b; true'
+grep -qx "[0-9]* o $T/absent.a" chan.o || fail "observe: failed read-open not reported as o"
+grep -qx "[0-9]* m $T/absent.b" chan.o || fail "observe: stat probe not reported as m"
 
 # ---- WAFCACHE_HARDLINK: a shared inode is copied before it is written ----
 
