@@ -343,6 +343,19 @@ static int parse_path(struct parser *ps, const char *s, size_t n, char kind)
     return apply(ps, kind, ps->scratch);
 }
 
+/* "z": the run read something without content to hash. The first one is the reason. */
+static int parse_nonfile(struct parser *ps, const char *s, size_t n)
+{
+    if (unescape(s, n, ps->scratch) < 0 || ps->scratch[0] != '/') {
+        incomplete(ps, "bad path in a 'z' event");
+        return 0;
+    }
+    if (!ps->obs->refuse[0])
+        snprintf(ps->obs->refuse, sizeof(ps->obs->refuse), "read %s, which is not a regular file",
+                 ps->scratch);
+    return 0;
+}
+
 static int parse_rename(struct parser *ps, const char *s, size_t n)
 {
     const char *tab = memchr(s, '\t', n);
@@ -392,6 +405,8 @@ static int parse_event(struct parser *ps, struct proc *p, char kind, const char 
         return parse_hello(ps, p, arg, n);
     case 'n':
         return parse_rename(ps, arg, n);
+    case 'z':
+        return parse_nonfile(ps, arg, n);
     case 'x':
         if (p->open)
             p->exec_in = 1;

@@ -239,6 +239,23 @@ observe chan.o sh -c 'cat absent.a 2>/dev/null; test -e absent.b; true'
 grep -qx "[0-9]* o $T/absent.a" chan.o || fail "observe: failed read-open not reported as o"
 grep -qx "[0-9]* m $T/absent.b" chan.o || fail "observe: stat probe not reported as m"
 
+# Reads of things that are not files: "z" (the run is refused); /dev/null is a file.
+observe chan.z1 head -c 4 /dev/urandom > /dev/null
+grep -qx "[0-9]* z /dev/urandom" chan.z1 || fail "observe: /dev/urandom read not reported as z"
+observe chan.z2 bash -c 'cat <(echo x) > /dev/null'
+grep -qE "^[0-9]+ z /(dev|proc/self)/fd/[0-9]+$" chan.z2 || fail "observe: <(...) not reported as z"
+observe chan.z3 sh -c 'cat /dev/null; echo x > fifo.out' > /dev/null
+if grep -q ' z ' chan.z3; then fail "observe: /dev/null reported as z"; fi
+if grep -q ' z ' chan.gcc; then fail "observe: gcc -c reported a non-file read"; fi
+# Standard input, whichever process reads it and however: a child, by name, or fortified.
+observe chan.i1 sh -c 'cat /dev/stdin > /dev/null' < src/data.txt
+grep -q ' i$' chan.i1 || fail "observe: /dev/stdin by name not reported as a stdin read"
+observe chan.i2 sh -c 'sh -c "sed -n 1p > /dev/null"' < src/data.txt
+grep -q ' i$' chan.i2 || fail "observe: a grandchild's stdin read not reported"
+# A regular file through a descriptor alias is recorded under its real name.
+observe chan.fd3 sh -c 'cat /dev/fd/3 > /dev/null' 3< src/data.txt
+grep -qx "[0-9]* r $T/src/data.txt" chan.fd3 || fail "observe: /dev/fd/3 not resolved to its file"
+
 # ---- WAFCACHE_HARDLINK: a shared inode is copied before it is written ----
 
 echo old > hl.a

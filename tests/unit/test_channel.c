@@ -273,6 +273,21 @@ START_TEST(dotdot_kept)
 }
 END_TEST
 
+START_TEST(nonfile_refused)
+{
+    parse("10 H 1 /bin/cc1\n10 r /src/a.c\n10 z /dev/fd/63\n10 z /dev/urandom\n10 B\n");
+    ck_assert_msg(obs.complete, "%s", obs.reason);
+    ck_assert_str_eq(obs.refuse, "read /dev/fd/63, which is not a regular file");
+    ck_assert_int_eq(flags_of("/dev/fd/63"), -1);
+    wc_observation_free(&obs);
+    parse("10 H 1 /bin/cc1\n10 z relative\n10 B\n");
+    ck_assert(!obs.complete);
+    wc_observation_free(&obs);
+    parse("10 H 1 /bin/cc1\n10 r /src/a.c\n10 B\n");
+    ck_assert_str_eq(obs.refuse, "");
+}
+END_TEST
+
 START_TEST(libraries)
 {
     parse("10 H 1 /bin/x\n10 l /lib/libc.so.6\n10 B\n");
@@ -450,6 +465,7 @@ int main(void)
     tcase_add_test(tc, missing_before_creation);
     tcase_add_test(tc, read_missing);
     tcase_add_test(tc, dotdot_kept);
+    tcase_add_test(tc, nonfile_refused);
     tcase_add_test(tc, libraries);
     tcase_add_test(tc, escapes);
     tcase_add_test(tc, exe_with_space);
