@@ -77,6 +77,8 @@ struct wc_collect {
     int64_t start_ns;      /* when the real command started */
     int source_date_epoch; /* SOURCE_DATE_EPOCH is set */
     char why[256];         /* why the run is not cached */
+    char *const *envp;     /* the runner's environment, which the command inherited */
+    int printed;           /* the command wrote on its stdout or stderr */
 };
 
 /* From a complete observation: the input set (inputs with their hashes, probes; canonical)
