@@ -115,6 +115,8 @@ WC_EXPORT char *setlocale(int cat, const char *locale)
 {
     if (!next_setlocale)
         wc_ensure_real();
+    if (!next_setlocale)
+        return NULL;
     if (__builtin_expect(wc_state.mode == WC_MODE_OBSERVE, 0) && locale && !*locale)
         report_locale(cat);
     return next_setlocale(cat, locale);

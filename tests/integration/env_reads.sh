@@ -102,6 +102,10 @@ case_b() {
         one "b: EXTRA_CFLAGS changed" miss ./mycc $INC -c src/c06.c -o c06.o
         reference c06.o ./mycc $INC -c src/c06.c -o c06.o
         same_as_reference "b: EXTRA_CFLAGS=-DX=2" c06.o
+        EXTRA_CFLAGS=-DX=3
+        WAFCACHE_EXPLAIN=1 WC_LAUNCH=cli wc_build "b: explained" ./mycc $INC -c src/c06.c -o c06.o
+        grep -q 'environment: EXTRA_CFLAGS="-DX=3" (recorded: "-DX=' "$WC_ERR" ||
+            fail "b: the explanation does not name EXTRA_CFLAGS: $(cat "$WC_ERR")"
         EXTRA_CFLAGS=-DX=1
         one "b: EXTRA_CFLAGS back" hit ./mycc $INC -c src/c06.c -o c06.o
         reference c06.o ./mycc $INC -c src/c06.c -o c06.o
