@@ -54,12 +54,59 @@ const char *wc_env_get(const char *name)
     return scan_environ(name);
 }
 
+/* ---- reads before our constructor ----
+ * Libraries the program needs are initialised before a preloaded one: their constructors'
+ * reads are remembered here (names only, copied) and reported once the mode is known. Only
+ * the process's single thread runs constructors, so no lock. */
+
+static char early_arena[2048];
+static size_t early_used;
+static int ctor_done;
+static int early_lost; /* the arena was full: some name could not be kept */
+
+static void remember_early(const char *name)
+{
+    size_t n = name ? strlen(name) + 1 : 0;
+
+    if (ctor_done || n <= 1)
+        return;
+    for (size_t at = 0; at < early_used; at += strlen(early_arena + at) + 1)
+        if (strcmp(early_arena + at, name) == 0)
+            return;
+    if (early_used + n > sizeof(early_arena)) {
+        early_lost = 1;
+        return;
+    }
+    memcpy(early_arena + early_used, name, n);
+    early_used += n;
+}
+
+void wc_env_ctor_done(void)
+{
+    ctor_done = 1;
+    if (wc_state.mode != WC_MODE_OBSERVE)
+        return;
+    for (size_t at = 0; at < early_used; at += strlen(early_arena + at) + 1)
+        wc_ev_env(early_arena + at, scan_environ(early_arena + at));
+    if (early_lost)
+        wc_ev_env_lost();
+}
+
+/* Everything but a build process (INTERCEPT) comes here: observe, or remember. */
+static void env_read(const char *name, const char *value)
+{
+    if (wc_state.mode == WC_MODE_OBSERVE)
+        wc_ev_env(name, value);
+    else if (!ctor_done)
+        remember_early(name);
+}
+
 WC_EXPORT char *getenv(const char *name)
 {
     char *v = next_getenv(name);
 
-    if (__builtin_expect(wc_state.mode == WC_MODE_OBSERVE, 0))
-        wc_ev_env(name, v);
+    if (__builtin_expect(wc_state.mode != WC_MODE_INTERCEPT, 0))
+        env_read(name, v);
     return v;
 }
 
@@ -67,8 +114,8 @@ WC_EXPORT char *secure_getenv(const char *name)
 {
     char *v = next_secure_getenv(name);
 
-    if (__builtin_expect(wc_state.mode == WC_MODE_OBSERVE, 0))
-        wc_ev_env(name, v);
+    if (__builtin_expect(wc_state.mode != WC_MODE_INTERCEPT, 0))
+        env_read(name, v);
     return v;
 }
 

@@ -244,7 +244,7 @@ static void read_programs(void)
     wc_state.programs = programs_copy;
 }
 
-__attribute__((constructor)) static void wc_init(void)
+static void wc_init_mode(void)
 {
     const char *obs;
 
@@ -269,6 +269,12 @@ __attribute__((constructor)) static void wc_init(void)
         wc_state.mode = WC_MODE_INTERCEPT;
     }
     snapshot_env();
+}
+
+__attribute__((constructor)) static void wc_init(void)
+{
+    wc_init_mode();
+    wc_env_ctor_done();
 }
 
 __attribute__((destructor)) static void wc_fini(void)

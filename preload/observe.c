@@ -392,6 +392,15 @@ static void emit_env(pid_t pid, const char *name, const char *value, size_t len)
     emit_direct(pid, line, n);
 }
 
+void wc_ev_env_lost(void)
+{
+    int saved = errno;
+
+    if (observing())
+        emit_unresolvable();
+    errno = saved;
+}
+
 void wc_ev_env(const char *name, const char *value)
 {
     int saved = errno;
