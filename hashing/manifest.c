@@ -111,6 +111,14 @@ static void format_stamp(char *line, size_t n, const struct wc_stamp *st)
              (long long)st->ctime_ns);
 }
 
+static void format_outplaces(struct buf *b, const struct wc_mf_set *s)
+{
+    for (size_t i = 0; i < s->n_absent; i++)
+        buf_item(b, "absent", s->absent[i]);
+    for (size_t i = 0; i < s->n_odirs; i++)
+        buf_item(b, "odir", s->odirs[i]);
+}
+
 static void format_set(struct buf *b, const struct wc_mf_set *s)
 {
     char line[160];
@@ -135,6 +143,7 @@ static void format_set(struct buf *b, const struct wc_mf_set *s)
         format_stamp(line + 4, sizeof line - 4, &s->dirs[i].stamp);
         buf_item(b, line, s->dirs[i].path);
     }
+    format_outplaces(b, s);
 }
 
 char *wc_manifest_format(const wc_manifest *m, size_t *len)
@@ -519,6 +528,31 @@ static int parse_dirs(struct cursor *c, struct wc_mf_set *s)
     return 0;
 }
 
+/* The optional "<tag> <path>" lines that follow (absent, odir): valid paths, strictly
+ * sorted (the canonical order: a repeat or a disorder is garbage, as the result key would
+ * not be the one recorded). */
+static int parse_places(struct cursor *c, const char *tag, char ***v, size_t *n)
+{
+    size_t cap = 0;
+    for (;;) {
+        struct cursor save = *c;
+        const char *rest;
+        size_t len;
+        int err = 0;
+        if (!next_line(c) || !tagged(c, tag, &rest, &len)) {
+            *c = save;
+            return 0;
+        }
+        char *p = unescape(rest, len, &err);
+        if (!p)
+            return err;
+        if ((err = push_str(v, n, &cap, p)) < 0)
+            return err;
+        if (!valid_path(p) || (*n > 1 && strcmp((*v)[*n - 2], p) >= 0))
+            return -EINVAL;
+    }
+}
+
 /* The counts are checked against what the buffer can hold before anything is allocated: a
  * line takes at least 8 bytes. */
 static int parse_set(struct cursor *c, struct wc_mf_set *s)
@@ -543,7 +577,11 @@ static int parse_set(struct cursor *c, struct wc_mf_set *s)
             s->n_probes++;
             return err;
         }
-    return parse_dirs(c, s);
+    if ((err = parse_dirs(c, s)) < 0)
+        return err;
+    if ((err = parse_places(c, "absent", &s->absent, &s->n_absent)) < 0)
+        return err;
+    return parse_places(c, "odir", &s->odirs, &s->n_odirs);
 }
 
 static int parse_all(struct cursor *c, wc_manifest *m)
@@ -588,9 +626,15 @@ void wc_mf_set_free(struct wc_mf_set *s)
         free(s->probes[i]);
     for (size_t i = 0; s->dirs && i < s->n_dirs; i++)
         free(s->dirs[i].path);
+    for (size_t i = 0; i < s->n_absent; i++)
+        free(s->absent[i]);
+    for (size_t i = 0; i < s->n_odirs; i++)
+        free(s->odirs[i]);
     free(s->inputs);
     free(s->probes);
     free(s->dirs);
+    free(s->absent);
+    free(s->odirs);
     memset(s, 0, sizeof *s);
 }
 
@@ -617,6 +661,22 @@ static int cmp_dir_path(const void *a, const void *b)
     return strcmp(((const struct wc_mf_dir *)a)->path, ((const struct wc_mf_dir *)b)->path);
 }
 
+/* Sort a vector of malloc'd strings, freeing repeats. */
+static void sort_unique(char **v, size_t *n)
+{
+    if (*n < 2)
+        return;
+    qsort(v, *n, sizeof *v, cmp_str);
+    size_t k = 1;
+    for (size_t i = 1; i < *n; i++) {
+        if (strcmp(v[i], v[k - 1]) == 0)
+            free(v[i]);
+        else
+            v[k++] = v[i];
+    }
+    *n = k;
+}
+
 void wc_mf_set_canonical(struct wc_mf_set *s)
 {
     if (s->n_inputs > 1) {
@@ -630,17 +690,9 @@ void wc_mf_set_canonical(struct wc_mf_set *s)
         }
         s->n_inputs = k;
     }
-    if (s->n_probes > 1) {
-        qsort(s->probes, s->n_probes, sizeof *s->probes, cmp_str);
-        size_t k = 1;
-        for (size_t i = 1; i < s->n_probes; i++) {
-            if (strcmp(s->probes[i], s->probes[k - 1]) == 0)
-                free(s->probes[i]);
-            else
-                s->probes[k++] = s->probes[i];
-        }
-        s->n_probes = k;
-    }
+    sort_unique(s->probes, &s->n_probes);
+    sort_unique(s->absent, &s->n_absent);
+    sort_unique(s->odirs, &s->n_odirs);
 }
 
 void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *date, wc_hash *out)
@@ -658,6 +710,12 @@ void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *d
     wc_sig_add_u64(&g, s->n_probes);
     for (size_t i = 0; i < s->n_probes; i++)
         wc_sig_add_str(&g, s->probes[i]);
+    wc_sig_add_u64(&g, s->n_absent);
+    for (size_t i = 0; i < s->n_absent; i++)
+        wc_sig_add_str(&g, s->absent[i]);
+    wc_sig_add_u64(&g, s->n_odirs);
+    for (size_t i = 0; i < s->n_odirs; i++)
+        wc_sig_add_str(&g, s->odirs[i]);
     /* Today is looked up only for the rare set that needs it: localtime reads the zone file,
      * five system calls on every hit otherwise. */
     char today[11];
@@ -679,9 +737,21 @@ void wc_today(char buf[11])
         strcpy(buf, "0000-00-00");
 }
 
+static int same_strs(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return 0;
+    return 1;
+}
+
 static int same_set(const struct wc_mf_set *a, const struct wc_mf_set *b)
 {
-    if (a->n_inputs != b->n_inputs || a->n_probes != b->n_probes || a->date != b->date)
+    if (a->n_inputs != b->n_inputs || a->n_probes != b->n_probes || a->date != b->date ||
+        !same_strs(a->absent, a->n_absent, b->absent, b->n_absent) ||
+        !same_strs(a->odirs, a->n_odirs, b->odirs, b->n_odirs))
         return 0;
     for (size_t i = 0; i < a->n_inputs; i++)
         if (strcmp(a->inputs[i].path, b->inputs[i].path) != 0 ||
@@ -756,12 +826,30 @@ int wc_manifest_set_key1(wc_manifest *m, const wc_key1 *k)
 
 /* Only the first base dir is stripped: wc_basedir_expand gives back dirs[0], and a path of
  * another base dir turned into the token would come back as a different file. */
+static int under_dir(const char *path, const char *dir, size_t n)
+{
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Whether a path with ".." components still lies under dir once they are taken lexically:
+ * "<dir>/inc/../x.h" does, "<dir>/../other/x.h" does not. */
+static int normal_under(const char *path, const char *dir, size_t n)
+{
+    size_t len = strlen(path);
+    if (!strstr(path, "/../") && !(len >= 3 && strcmp(path + len - 3, "/..") == 0))
+        return 1;
+    char *norm = wc_path_normalize(path);
+    int ok = norm && under_dir(norm, dir, n);
+    free(norm);
+    return ok;
+}
+
 char *wc_mf_path_store(const wc_basedirs *bd, const char *abs)
 {
     if (!bd || bd->n == 0)
         return strdup(abs);
     size_t n = strlen(bd->dirs[0]);
-    if (strncmp(abs, bd->dirs[0], n) != 0 || (abs[n] != '\0' && abs[n] != '/'))
+    if (!under_dir(abs, bd->dirs[0], n) || !normal_under(abs, bd->dirs[0], n))
         return strdup(abs);
     size_t t = strlen(WC_BASEDIR_TOKEN), r = strlen(abs + n);
     char *s = malloc(t + r + 1);
@@ -916,9 +1004,30 @@ int wc_mf_set_stamp_dirs(struct wc_mf_set *s, const wc_basedirs *bd)
     return 0;
 }
 
+static int dir_holds(const char *stored, const wc_basedirs *bd)
+{
+    char *path = wc_mf_path_resolve(bd, stored);
+    struct stat st;
+    int rc = path ? stat(path, &st) : -1;
+    free(path);
+    return rc == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Each output directory still there, each absent output still missing: one stat each. */
+static int places_hold(const struct wc_mf_set *s, const wc_basedirs *bd)
+{
+    for (size_t i = 0; i < s->n_odirs; i++)
+        if (!dir_holds(s->odirs[i], bd))
+            return 0;
+    for (size_t i = 0; i < s->n_absent; i++)
+        if (!probe_holds(s->absent[i], bd))
+            return 0;
+    return 1;
+}
+
 static int set_holds(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *memo)
 {
-    if (!probes_hold(s, bd))
+    if (!places_hold(s, bd) || !probes_hold(s, bd))
         return 0;
     for (size_t i = 0; i < s->n_inputs; i++)
         if (!input_holds(&s->inputs[i], bd, memo))
@@ -1167,6 +1276,10 @@ static size_t set_differences(const struct wc_mf_set *s, const wc_basedirs *bd, 
         n += !probe_holds(s->probes[i], bd);
     for (size_t i = 0; i < s->n_inputs; i++)
         n += input_state(&s->inputs[i], bd, memo) != NULL;
+    for (size_t i = 0; i < s->n_absent; i++)
+        n += !probe_holds(s->absent[i], bd);
+    for (size_t i = 0; i < s->n_odirs; i++)
+        n += !dir_holds(s->odirs[i], bd);
     return n;
 }
 
@@ -1183,6 +1296,26 @@ static char *shown_path(const wc_basedirs *bd, const char *stored, const char *c
     }
     free(rel);
     return abs;
+}
+
+static void tell_places(const struct wc_mf_set *s, const wc_basedirs *bd, const char *cwd,
+                        wc_explain_fn say, void *ctx)
+{
+    for (size_t i = 0; i < s->n_absent; i++) {
+        if (probe_holds(s->absent[i], bd))
+            continue;
+        char *p = shown_path(bd, s->absent[i], cwd);
+        sayf(say, ctx, "  output exists before the command (was created by it when recorded): %s",
+             p ? p : s->absent[i]);
+        free(p);
+    }
+    for (size_t i = 0; i < s->n_odirs; i++) {
+        if (dir_holds(s->odirs[i], bd))
+            continue;
+        char *p = shown_path(bd, s->odirs[i], cwd);
+        sayf(say, ctx, "  output directory is missing now: %s", p ? p : s->odirs[i]);
+        free(p);
+    }
 }
 
 static void tell_set(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *memo,
@@ -1203,6 +1336,7 @@ static void tell_set(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *
         sayf(say, ctx, "  now exists (was missing when recorded): %s", p ? p : s->probes[i]);
         free(p);
     }
+    tell_places(s, bd, cwd, say, ctx);
 }
 
 int wc_manifest_explain(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo, const char *cwd,

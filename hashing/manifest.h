@@ -19,6 +19,10 @@
  *   probe <path>                   n probes times, sorted
  *   pdir <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
  *                                  optional, at most n probes times, sorted
+ *   absent <path>                  optional, sorted: a file the command created after trying
+ *                                  to read it; it must still be missing
+ *   odir <path>                    optional, sorted: a directory an output is written into;
+ *                                  it must exist (without it the command fails)
  *   end
  * A path is absolute, or WC_BASEDIR_TOKEN followed by "/..." for one under the first base dir.
  * It may come from a store someone else controls: the parser bounds every size and refuses
@@ -59,6 +63,13 @@ struct wc_mf_set {
     char **probes;
     size_t n_dirs;          /* not part of the result key: they only save a stat per probe */
     struct wc_mf_dir *dirs; /* sorted by path */
+    /* What the outputs' places were before the run (issue 12), part of the result key: a hit
+     * must end as the real command would. Never answered by a directory stamp (the outputs
+     * were created in those directories before the stamps were taken). */
+    size_t n_absent; /* outputs a process tried to read first: an existing one is updated */
+    char **absent;   /* sorted */
+    size_t n_odirs;  /* directories outputs are written into */
+    char **odirs;    /* sorted */
 };
 
 typedef struct wc_manifest {
@@ -80,8 +91,8 @@ int wc_manifest_set_key1(wc_manifest *m, const wc_key1 *k);
  * and the oldest beyond WC_MANIFEST_MAX_SETS. */
 void wc_manifest_add(wc_manifest *m, struct wc_mf_set *s);
 
-/* Sort a set's inputs and probes by path and drop repeats: the canonical order that the
- * result key and the manifest use. */
+/* Sort a set's inputs, probes, absent outputs and output directories by path and drop
+ * repeats: the canonical order that the result key and the manifest use. */
 void wc_mf_set_canonical(struct wc_mf_set *s);
 void wc_mf_set_free(struct wc_mf_set *s);
 
@@ -97,7 +108,10 @@ int wc_mf_set_stamp_dirs(struct wc_mf_set *s, const wc_basedirs *bd);
 void wc_today(char buf[11]);
 
 /* The manifest form of an absolute path: WC_BASEDIR_TOKEN + rest when under the first base
- * dir (the one wc_basedir_expand gives back), else the path. malloc'd. */
+ * dir (the one wc_basedir_expand gives back), else the path. A path with ".." components is
+ * kept as the kernel resolves it, and takes the token only when its lexical normal form is
+ * under that base dir too: "<base>/../other/x.h" names a file outside the checkout, which
+ * the token would move along with it. malloc'd. */
 char *wc_mf_path_store(const wc_basedirs *bd, const char *abs);
 /* The inverse. malloc'd. */
 char *wc_mf_path_resolve(const wc_basedirs *bd, const char *stored);
