@@ -37,21 +37,73 @@ static int not_cached(struct wc_collect *x, const char *fmt, ...)
     return 1;
 }
 
-/* Executables, libraries, objects and precompiled headers hold the strings "__DATE__" and
- * "__TIME__" (cc1 implements them) without making the output depend on the clock. */
-static int is_binary(const char *path)
+enum kind { TEXT, BINARY, PCH };
+
+/* Executables, libraries and objects hold the strings "__DATE__" and "__TIME__" (cc1
+ * implements them) without making the output depend on the clock. gcc's precompiled headers
+ * ("gpch") hold them too, always, and whether a macro of the header uses them cannot be told
+ * from the bytes: a .gch made from a header with "#define STAMP __TIME__" holds the name once,
+ * as one made without does (the definition points at cc1's own identifier; measured with gcc
+ * 12). clang's ("CPCH") hold a name only when the header uses it: they are scanned as text. */
+static enum kind file_kind(const char *path)
 {
     unsigned char b[8];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
+        return TEXT;
     ssize_t n = read(fd, b, sizeof b);
     close(fd);
-    if (n >= 4 && memcmp(b, "\177ELF", 4) == 0)
-        return 1;
     if (n >= 4 && memcmp(b, "gpch", 4) == 0)
-        return 1;
-    return n == 8 && memcmp(b, "!<arch>\n", 8) == 0;
+        return PCH;
+    if (n >= 4 && memcmp(b, "\177ELF", 4) == 0)
+        return BINARY;
+    return n == 8 && memcmp(b, "!<arch>\n", 8) == 0 ? BINARY : TEXT;
+}
+
+/* What the clock does to the run through content (an input's, or an argument's) that
+ * mentions the date and time macros: nothing, a key that holds today's date, or not cached.
+ * __TIMESTAMP__ is the mtime of the file being compiled, not the build's date: a touch
+ * changes it and SOURCE_DATE_EPOCH does not fix it, so it is never cached. */
+static int temporal(struct wc_collect *x, struct wc_mf_set *set, unsigned flags, const char *what)
+{
+    if (flags & WC_CONTENT_TIMESTAMP)
+        return not_cached(x, "%s uses __TIMESTAMP__ (a file's mtime)", what);
+    if (x->source_date_epoch)
+        return 0;
+    if (flags & WC_CONTENT_TIME)
+        return not_cached(x, "%s uses __TIME__ and SOURCE_DATE_EPOCH is unset", what);
+    if (flags & WC_CONTENT_DATE)
+        set->date = 1;
+    return 0;
+}
+
+/* Where an input's content meets the clock. A precompiled header may hide __TIME__ (see
+ * file_kind): with SOURCE_DATE_EPOCH unset it counts as using it. */
+static int input_temporal(struct wc_collect *x, const struct wc_path_event *e,
+                          struct wc_mf_set *set, unsigned flags)
+{
+    if (e->flags & (WC_EV_EXEC | WC_EV_LIB))
+        return 0;
+    /* A .gch always mentions __TIME__: only files with a flag need a look at their kind. */
+    enum kind k = flags ? file_kind(e->path) : TEXT;
+    if (k == PCH && !x->source_date_epoch)
+        return not_cached(
+            x, "precompiled header %s may use __TIME__ and SOURCE_DATE_EPOCH is unset", e->path);
+    return k == TEXT ? temporal(x, set, flags, e->path) : 0;
+}
+
+/* -DSTAMP=__TIME__ expands as if the macro were in a file. */
+static int argv_temporal(struct wc_collect *x, struct wc_mf_set *set)
+{
+    for (size_t i = 1; x->argv && x->argv[i]; i++) {
+        unsigned flags = wc_content_flags(x->argv[i], strlen(x->argv[i]));
+        char what[64];
+        snprintf(what, sizeof what, "argument %zu", i);
+        int rc = flags ? temporal(x, set, flags, what) : 0;
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }
 
 static int64_t ts_ns(const struct timespec *t)
@@ -96,7 +148,7 @@ static int add_probe(struct wc_mf_set *set, size_t *cap, char *stored)
 }
 
 struct caps {
-    size_t inputs, probes, outputs;
+    size_t inputs, probes, outputs, absent, odirs;
 };
 
 /* A file the command read: hashed now (after the run) and checked to be older than the run,
@@ -116,13 +168,8 @@ static int take_input(struct wc_collect *x, const struct wc_path_event *e, struc
         return not_cached(x, "cannot hash input %s: %s", e->path, strerror(-rc));
     if (ts_ns(&st.st_mtim) >= x->start_ns || ts_ns(&st.st_ctim) >= x->start_ns)
         return not_cached(x, "input %s modified during the run", e->path);
-    int source = !(e->flags & (WC_EV_EXEC | WC_EV_LIB));
-    if (source && !x->source_date_epoch && (flags & (WC_CONTENT_DATE | WC_CONTENT_TIME)) &&
-        !is_binary(e->path)) {
-        if (flags & WC_CONTENT_TIME)
-            return not_cached(x, "%s uses __TIME__ and SOURCE_DATE_EPOCH is unset", e->path);
-        set->date = 1;
-    }
+    if ((rc = input_temporal(x, e, set, flags)) != 0)
+        return rc;
     char *stored = wc_mf_path_store(x->primary, e->path);
     if (!stored)
         return -ENOMEM;
@@ -177,23 +224,89 @@ static int output_path(struct wc_collect *x, const char *path, char **out)
     return *out ? 0 : -ENOMEM;
 }
 
-static int take_output(struct wc_collect *x, const struct wc_path_event *e,
+static int push_str(char ***v, size_t *n, size_t *cap, char *s)
+{
+    if (!s)
+        return -ENOMEM;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        char **p = realloc(*v, nc * sizeof *p);
+        if (!p) {
+            free(s);
+            return -ENOMEM;
+        }
+        *v = p;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = s;
+    return 0;
+}
+
+/* The directory an output (normal form) is written into must exist for the command to
+ * succeed: a hit without it would create what the command would have failed on. */
+static int take_output_dir(struct wc_collect *x, const char *norm, struct wc_mf_set *set,
+                           struct caps *caps)
+{
+    const char *slash = strrchr(norm, '/');
+    char *dir = slash == norm ? strdup("/") : strndup(norm, (size_t)(slash - norm));
+    if (!dir)
+        return -ENOMEM;
+    char *stored = wc_mf_path_store(x->primary, dir);
+    free(dir);
+    return push_str(&set->odirs, &set->n_odirs, &caps->odirs, stored);
+}
+
+/* The kernel resolved the output's path through every symbolic link; the entry keeps its
+ * lexical normal form. The two name the same file only when the output is no link itself
+ * and its directory's physical path is that normal form's: else the command wrote through a
+ * link ("-o out.o" -> elsewhere/real.o), and a restore at the normal form would replace the
+ * link and leave its target stale. */
+static int written_through_link(const char *norm, const struct stat *lst)
+{
+    if (S_ISLNK(lst->st_mode))
+        return 1;
+    const char *slash = strrchr(norm, '/');
+    char *dir = slash == norm ? strdup("/") : strndup(norm, (size_t)(slash - norm));
+    char *phys = dir ? realpath(dir, NULL) : NULL;
+    int differs = !phys || strcmp(phys, dir) != 0;
+    free(dir);
+    free(phys);
+    return differs;
+}
+
+static int take_output(struct wc_collect *x, const struct wc_path_event *e, struct wc_mf_set *set,
                        struct wc_entry_meta *meta, struct caps *caps)
 {
     struct stat st;
-    if (is_stray_temp(x, e->path))
-        return 0;
     /* Written, never removed by the command, and gone: someone else removed it (make deletes
      * the target of a job it interrupts). An entry without it would later "hit" and leave
      * the build without that file. */
     if (lstat(e->path, &st) < 0)
         return not_cached(x, "output %s vanished during the run", e->path);
-    if (!S_ISREG(st.st_mode))
-        return 0;
-    char *p;
-    int rc = output_path(x, e->path, &p);
-    if (rc != 0)
+    /* A file the command left behind that the entry does not keep would be missing after a
+     * hit: rather store nothing. (Temporaries it removed never get here.) */
+    if (is_stray_temp(x, e->path))
+        return not_cached(x, "output %s in a temporary directory is not stored", e->path);
+    if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+        return not_cached(x, "output %s is not a regular file", e->path);
+    char *norm = wc_path_normalize(e->path), *p = NULL;
+    if (!norm)
+        return -ENOMEM;
+    int rc = written_through_link(norm, &st)
+                 ? not_cached(x, "output %s is written through a symbolic link", e->path)
+                 : output_path(x, norm, &p);
+    if (rc == 0)
+        rc = take_output_dir(x, norm, set, caps);
+    free(norm);
+    if (rc != 0) {
+        free(p);
         return rc;
+    }
+    for (size_t i = 0; i < meta->n_outputs; i++)
+        if (strcmp(meta->outputs[i].path, p) == 0) { /* "a/../x.o" and "x.o" */
+            free(p);
+            return 0;
+        }
     if (meta->n_outputs == caps->outputs) {
         size_t nc = caps->outputs ? caps->outputs * 2 : 8;
         struct wc_output *o = realloc(meta->outputs, nc * sizeof *o);
@@ -207,6 +320,23 @@ static int take_output(struct wc_collect *x, const struct wc_path_event *e,
     memset(&meta->outputs[meta->n_outputs], 0, sizeof *meta->outputs);
     meta->outputs[meta->n_outputs++].path = p;
     return 0;
+}
+
+/* An output that a process wanted to read first and found missing: had it existed, the
+ * command would have updated it (ar adds members to an existing archive), so its absence is
+ * an input. A mere stat or lstat that found nothing (as and ld, before they unlink and
+ * create their output) is not, or every incremental build would miss -- except under an
+ * archiver: ar stat()s the archive to decide between "creating" and updating, then creates
+ * it with O_TRUNC, and no open for reading ever fails (binutils 2.40, measured). */
+static int take_absent(struct wc_collect *x, const struct wc_path_event *e, struct wc_mf_set *set,
+                       struct caps *caps)
+{
+    if (!(e->flags & WC_EV_MISSING) || (!(e->flags & WC_EV_READ_MISSING) && !x->archiver))
+        return 0;
+    char *norm = wc_path_normalize(e->path);
+    char *stored = norm ? wc_mf_path_store(x->primary, norm) : NULL;
+    free(norm);
+    return push_str(&set->absent, &set->n_absent, &caps->absent, stored);
 }
 
 /* The observer itself is loaded into every process of the command and changes none of its
@@ -229,8 +359,10 @@ static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_m
         return 0;
     if (e->flags & WC_EV_INPLACE)
         return not_cached(x, "%s is both read and written", e->path);
-    if (e->flags & WC_EV_WRITE)
-        return take_output(x, e, meta, caps);
+    if (e->flags & WC_EV_WRITE) {
+        int rc = take_absent(x, e, set, caps);
+        return rc != 0 ? rc : take_output(x, e, set, meta, caps);
+    }
     if (e->flags & (WC_EV_READ | WC_EV_EXEC | WC_EV_LIB))
         return take_input(x, e, set, caps);
     if (e->flags & WC_EV_MISSING)
@@ -241,7 +373,7 @@ static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_m
 int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc_mf_set *set,
                struct wc_entry_meta *meta)
 {
-    struct caps caps = {0, 0, 0};
+    struct caps caps = {0, 0, 0, 0, 0};
     memset(set, 0, sizeof *set);
     memset(meta, 0, sizeof *meta);
     x->why[0] = '\0';
@@ -251,8 +383,11 @@ int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc
         return not_cached(x, "the command read its standard input");
     if (obs->refuse[0])
         return not_cached(x, "%s", obs->refuse);
+    int rc = argv_temporal(x, set);
+    if (rc != 0)
+        return rc;
     for (size_t i = 0; i < obs->n; i++) {
-        int rc = take(x, &obs->paths[i], set, meta, &caps);
+        rc = take(x, &obs->paths[i], set, meta, &caps);
         if (rc != 0)
             return rc;
     }

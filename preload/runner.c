@@ -24,6 +24,7 @@
 #include "hashing/signature.h"
 #include "store/dir.h"
 #include "store/open.h"
+#include "preload/programs.h"
 #include "preload/runner.h"
 
 extern char **environ;
@@ -48,6 +49,7 @@ struct runner {
     struct wc_stats stats; /* this run's counters, added to the cache's at the end */
     int explain_only;      /* `wafcache --explain`: say what a lookup finds, run nothing */
     int explained;         /* the explanation's first line is out */
+    int archiver;          /* ar and its wrappers: they update an archive that exists */
 };
 
 static double ms_since(int64_t t)
@@ -291,6 +293,9 @@ static void rewrite_argv(struct runner *r)
         t = wc_tool_of(base_name(r->path));
     if (t == WC_TOOL_OTHER)
         t = wc_tool_of(base_name(r->prog));
+    r->archiver = t == WC_TOOL_AR ||
+                  wc_program_matches("gcc-ar,llvm-ar", base_name(r->orig_argv[0])) ||
+                  wc_program_matches("gcc-ar,llvm-ar", base_name(r->prog));
     r->argv = wc_argv_rewrite(r->orig_argv, r->cwd, &r->bd, t);
     if (!r->argv)
         fallback(r, "out of memory");
@@ -798,7 +803,9 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
                            .primary = &r->primary,
                            .memo = r->memo,
                            .start_ns = c->start_ns,
-                           .source_date_epoch = getenv("SOURCE_DATE_EPOCH") != NULL};
+                           .source_date_epoch = getenv("SOURCE_DATE_EPOCH") != NULL,
+                           .argv = r->argv,
+                           .archiver = r->archiver};
     struct wc_mf_set set;
     memset(&set, 0, sizeof set);
     rc = obs.processes == 0 ? 1 : wc_collect(&x, &obs, &set, meta);

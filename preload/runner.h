@@ -76,6 +76,8 @@ struct wc_collect {
     wc_memo *memo;
     int64_t start_ns;      /* when the real command started */
     int source_date_epoch; /* SOURCE_DATE_EPOCH is set */
+    char *const *argv;     /* the real command's arguments: scanned for __TIME__ and friends */
+    int archiver;          /* the program updates an existing archive (ar): see collect.c */
     char why[256];         /* why the run is not cached */
 };
 
