@@ -111,12 +111,13 @@ static void format_stamp(char *line, size_t n, const struct wc_stamp *st)
              (long long)st->ctime_ns);
 }
 
+static const char *const place_tags[WC_MF_PLACES] = {"absent", "odir", "output"};
+
 static void format_outplaces(struct buf *b, const struct wc_mf_set *s)
 {
-    for (size_t i = 0; i < s->n_absent; i++)
-        buf_item(b, "absent", s->absent[i]);
-    for (size_t i = 0; i < s->n_odirs; i++)
-        buf_item(b, "odir", s->odirs[i]);
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        for (size_t i = 0; i < s->places[k].n; i++)
+            buf_item(b, place_tags[k], s->places[k].v[i]);
 }
 
 static void format_set(struct buf *b, const struct wc_mf_set *s)
@@ -528,10 +529,10 @@ static int parse_dirs(struct cursor *c, struct wc_mf_set *s)
     return 0;
 }
 
-/* The optional "<tag> <path>" lines that follow (absent, odir): valid paths, strictly
- * sorted (the canonical order: a repeat or a disorder is garbage, as the result key would
- * not be the one recorded). */
-static int parse_places(struct cursor *c, const char *tag, char ***v, size_t *n)
+/* The optional "<tag> <path>" lines of one kind of place: valid paths, strictly sorted (the
+ * canonical order: a repeat or a disorder is garbage, as the result key would not be the one
+ * recorded). */
+static int parse_place(struct cursor *c, const char *tag, char ***v, size_t *n)
 {
     size_t cap = 0;
     for (;;) {
@@ -579,9 +580,10 @@ static int parse_set(struct cursor *c, struct wc_mf_set *s)
         }
     if ((err = parse_dirs(c, s)) < 0)
         return err;
-    if ((err = parse_places(c, "absent", &s->absent, &s->n_absent)) < 0)
-        return err;
-    return parse_places(c, "odir", &s->odirs, &s->n_odirs);
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        if ((err = parse_place(c, place_tags[k], &s->places[k].v, &s->places[k].n)) < 0)
+            return err;
+    return 0;
 }
 
 static int parse_all(struct cursor *c, wc_manifest *m)
@@ -626,15 +628,14 @@ void wc_mf_set_free(struct wc_mf_set *s)
         free(s->probes[i]);
     for (size_t i = 0; s->dirs && i < s->n_dirs; i++)
         free(s->dirs[i].path);
-    for (size_t i = 0; i < s->n_absent; i++)
-        free(s->absent[i]);
-    for (size_t i = 0; i < s->n_odirs; i++)
-        free(s->odirs[i]);
+    for (int k = 0; k < WC_MF_PLACES; k++) {
+        for (size_t i = 0; i < s->places[k].n; i++)
+            free(s->places[k].v[i]);
+        free(s->places[k].v);
+    }
     free(s->inputs);
     free(s->probes);
     free(s->dirs);
-    free(s->absent);
-    free(s->odirs);
     memset(s, 0, sizeof *s);
 }
 
@@ -691,8 +692,8 @@ void wc_mf_set_canonical(struct wc_mf_set *s)
         s->n_inputs = k;
     }
     sort_unique(s->probes, &s->n_probes);
-    sort_unique(s->absent, &s->n_absent);
-    sort_unique(s->odirs, &s->n_odirs);
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        sort_unique(s->places[k].v, &s->places[k].n);
 }
 
 void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *date, wc_hash *out)
@@ -710,12 +711,11 @@ void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *d
     wc_sig_add_u64(&g, s->n_probes);
     for (size_t i = 0; i < s->n_probes; i++)
         wc_sig_add_str(&g, s->probes[i]);
-    wc_sig_add_u64(&g, s->n_absent);
-    for (size_t i = 0; i < s->n_absent; i++)
-        wc_sig_add_str(&g, s->absent[i]);
-    wc_sig_add_u64(&g, s->n_odirs);
-    for (size_t i = 0; i < s->n_odirs; i++)
-        wc_sig_add_str(&g, s->odirs[i]);
+    for (int k = 0; k < WC_MF_PLACES; k++) {
+        wc_sig_add_u64(&g, s->places[k].n);
+        for (size_t i = 0; i < s->places[k].n; i++)
+            wc_sig_add_str(&g, s->places[k].v[i]);
+    }
     /* Today is looked up only for the rare set that needs it: localtime reads the zone file,
      * five system calls on every hit otherwise. */
     char today[11];
@@ -737,21 +737,22 @@ void wc_today(char buf[11])
         strcpy(buf, "0000-00-00");
 }
 
-static int same_strs(char *const *a, size_t na, char *const *b, size_t nb)
+static int same_places(const struct wc_mf_set *a, const struct wc_mf_set *b)
 {
-    if (na != nb)
-        return 0;
-    for (size_t i = 0; i < na; i++)
-        if (strcmp(a[i], b[i]) != 0)
+    for (int k = 0; k < WC_MF_PLACES; k++) {
+        if (a->places[k].n != b->places[k].n)
             return 0;
+        for (size_t i = 0; i < a->places[k].n; i++)
+            if (strcmp(a->places[k].v[i], b->places[k].v[i]) != 0)
+                return 0;
+    }
     return 1;
 }
 
 static int same_set(const struct wc_mf_set *a, const struct wc_mf_set *b)
 {
     if (a->n_inputs != b->n_inputs || a->n_probes != b->n_probes || a->date != b->date ||
-        !same_strs(a->absent, a->n_absent, b->absent, b->n_absent) ||
-        !same_strs(a->odirs, a->n_odirs, b->odirs, b->n_odirs))
+        !same_places(a, b))
         return 0;
     for (size_t i = 0; i < a->n_inputs; i++)
         if (strcmp(a->inputs[i].path, b->inputs[i].path) != 0 ||
@@ -1013,15 +1014,34 @@ static int dir_holds(const char *stored, const wc_basedirs *bd)
     return rc == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Each output directory still there, each absent output still missing: one stat each. */
+/* lstat: a symbolic link is what must not be there. */
+static int output_holds(const char *stored, const wc_basedirs *bd)
+{
+    char *path = wc_mf_path_resolve(bd, stored);
+    struct stat st;
+    int rc = path ? lstat(path, &st) : -1;
+    int missing = rc < 0 && path && (errno == ENOENT || errno == ENOTDIR);
+    free(path);
+    return missing || (rc == 0 && S_ISREG(st.st_mode));
+}
+
+/* How each kind of place is checked, and told about by --explain when it does not hold. */
+static const struct {
+    int (*holds)(const char *stored, const wc_basedirs *bd);
+    const char *told;
+} place_checks[WC_MF_PLACES] = {
+    {probe_holds, "output exists before the command (the recorded run created it)"},
+    {dir_holds, "output directory is missing now"},
+    {output_holds, "output is a symbolic link or a directory now"},
+};
+
+/* Each place as recorded: one stat each. */
 static int places_hold(const struct wc_mf_set *s, const wc_basedirs *bd)
 {
-    for (size_t i = 0; i < s->n_odirs; i++)
-        if (!dir_holds(s->odirs[i], bd))
-            return 0;
-    for (size_t i = 0; i < s->n_absent; i++)
-        if (!probe_holds(s->absent[i], bd))
-            return 0;
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        for (size_t i = 0; i < s->places[k].n; i++)
+            if (!place_checks[k].holds(s->places[k].v[i], bd))
+                return 0;
     return 1;
 }
 
@@ -1276,10 +1296,9 @@ static size_t set_differences(const struct wc_mf_set *s, const wc_basedirs *bd, 
         n += !probe_holds(s->probes[i], bd);
     for (size_t i = 0; i < s->n_inputs; i++)
         n += input_state(&s->inputs[i], bd, memo) != NULL;
-    for (size_t i = 0; i < s->n_absent; i++)
-        n += !probe_holds(s->absent[i], bd);
-    for (size_t i = 0; i < s->n_odirs; i++)
-        n += !dir_holds(s->odirs[i], bd);
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        for (size_t i = 0; i < s->places[k].n; i++)
+            n += !place_checks[k].holds(s->places[k].v[i], bd);
     return n;
 }
 
@@ -1301,21 +1320,15 @@ static char *shown_path(const wc_basedirs *bd, const char *stored, const char *c
 static void tell_places(const struct wc_mf_set *s, const wc_basedirs *bd, const char *cwd,
                         wc_explain_fn say, void *ctx)
 {
-    for (size_t i = 0; i < s->n_absent; i++) {
-        if (probe_holds(s->absent[i], bd))
-            continue;
-        char *p = shown_path(bd, s->absent[i], cwd);
-        sayf(say, ctx, "  output exists before the command (was created by it when recorded): %s",
-             p ? p : s->absent[i]);
-        free(p);
-    }
-    for (size_t i = 0; i < s->n_odirs; i++) {
-        if (dir_holds(s->odirs[i], bd))
-            continue;
-        char *p = shown_path(bd, s->odirs[i], cwd);
-        sayf(say, ctx, "  output directory is missing now: %s", p ? p : s->odirs[i]);
-        free(p);
-    }
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        for (size_t i = 0; i < s->places[k].n; i++) {
+            const char *stored = s->places[k].v[i];
+            if (place_checks[k].holds(stored, bd))
+                continue;
+            char *p = shown_path(bd, stored, cwd);
+            sayf(say, ctx, "  %s: %s", place_checks[k].told, p ? p : stored);
+            free(p);
+        }
 }
 
 static void tell_set(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *memo,

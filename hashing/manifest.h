@@ -23,6 +23,8 @@
  *                                  to read it; it must still be missing
  *   odir <path>                    optional, sorted: a directory an output is written into;
  *                                  it must exist (without it the command fails)
+ *   output <path>                  optional, sorted: an output; it must be missing or a
+ *                                  regular file (the command would write through a link)
  *   end
  * A path is absolute, or WC_BASEDIR_TOKEN followed by "/..." for one under the first base dir.
  * It may come from a store someone else controls: the parser bounds every size and refuses
@@ -54,6 +56,19 @@ struct wc_mf_dir {
     struct wc_stamp stamp;
 };
 
+/* What a set says about the places of the outputs, one list (sorted) of each. */
+enum wc_mf_place {
+    WC_MF_ABSENT, /* outputs a process tried to read first: an existing one is updated */
+    WC_MF_ODIR,   /* directories outputs are written into: they must exist */
+    WC_MF_OUTPUT, /* outputs: each missing or a regular file, no symbolic link to write through */
+    WC_MF_PLACES
+};
+
+struct wc_mf_paths {
+    size_t n;
+    char **v;
+};
+
 struct wc_mf_set {
     wc_hash result; /* the result key computed when the set was recorded */
     int date;       /* an input uses __DATE__/__TIMESTAMP__ and SOURCE_DATE_EPOCH was unset */
@@ -63,13 +78,10 @@ struct wc_mf_set {
     char **probes;
     size_t n_dirs;          /* not part of the result key: they only save a stat per probe */
     struct wc_mf_dir *dirs; /* sorted by path */
-    /* What the outputs' places were before the run (issue 12), part of the result key: a hit
-     * must end as the real command would. Never answered by a directory stamp (the outputs
-     * were created in those directories before the stamps were taken). */
-    size_t n_absent; /* outputs a process tried to read first: an existing one is updated */
-    char **absent;   /* sorted */
-    size_t n_odirs;  /* directories outputs are written into */
-    char **odirs;    /* sorted */
+    /* The outputs' places before the run (issue 12), part of the result key: a hit must end
+     * as the real command would. Never answered by a directory stamp (the outputs were
+     * created in those directories before the stamps were taken). */
+    struct wc_mf_paths places[WC_MF_PLACES];
 };
 
 typedef struct wc_manifest {

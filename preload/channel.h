@@ -26,7 +26,8 @@
  *   "<pid> s <path>"         written by the parent of a posix_spawn: its child <pid> runs
  *                            <path> and must say hello itself (else: not observed)
  * Paths are absolute; "." and empty components are removed, ".." is kept as the kernel will
- * resolve it (after a symbolic link it does not mean "drop the last component"); '\\', '\n' and '\t' in them are escaped as
+ * resolve it (after a symbolic link it does not mean "drop the last component"); '\\', '\n' and
+ * '\t' in them are escaped as
  * "\\\\", "\\n", "\\t". An exec that succeeds is followed by "B" of the old image and "H" of
  * the new one with the same pid. */
 #ifndef WC_CHANNEL_H
@@ -34,13 +35,13 @@
 
 #include <stddef.h>
 
-#define WC_EV_READ 0x01    /* read (opened, exec'd or mapped) before the command wrote it */
-#define WC_EV_WRITE 0x02   /* written, created, or a rename target */
-#define WC_EV_MISSING 0x04 /* probed and missing before the command created it */
-#define WC_EV_EXEC 0x08    /* exec'd */
-#define WC_EV_LIB 0x10     /* mapped as a shared object */
-#define WC_EV_GONE 0x20    /* unlinked or renamed away after its last write */
-#define WC_EV_INPLACE 0x40 /* read as an input, then written: an in-place update */
+#define WC_EV_READ 0x01         /* read (opened, exec'd or mapped) before the command wrote it */
+#define WC_EV_WRITE 0x02        /* written, created, or a rename target */
+#define WC_EV_MISSING 0x04      /* probed and missing before the command created it */
+#define WC_EV_EXEC 0x08         /* exec'd */
+#define WC_EV_LIB 0x10          /* mapped as a shared object */
+#define WC_EV_GONE 0x20         /* unlinked or renamed away after its last write */
+#define WC_EV_INPLACE 0x40      /* read as an input, then written: an in-place update */
 #define WC_EV_READ_MISSING 0x80 /* an open for reading found it missing ("o") */
 
 struct wc_path_event {
@@ -63,7 +64,7 @@ struct wc_observation {
     struct wc_env_read *env;
     int whole_env; /* a process that takes its environment whole ran (a shell, an
                     * interpreter: its exe's basename is on the list in channel.c) */
-    size_t n;         /* paths, deduplicated, in first-seen order */
+    size_t n;      /* paths, deduplicated, in first-seen order */
     struct wc_path_event *paths;
     unsigned processes; /* hellos seen */
 };

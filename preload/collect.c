@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "preload/runner.h"
 
 static int under(const char *path, const char *dir)
@@ -111,6 +112,7 @@ static int64_t ts_ns(const struct timespec *t)
     return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
+/* st: the version hashed, or NULL when it is not the file's version now (no stamp). */
 static int add_input(struct wc_mf_set *set, size_t *cap, char *stored, const wc_hash *h,
                      const struct stat *st)
 {
@@ -127,7 +129,7 @@ static int add_input(struct wc_mf_set *set, size_t *cap, char *stored, const wc_
     struct wc_mf_input *in = &set->inputs[set->n_inputs++];
     in->path = stored;
     in->hash = *h;
-    in->stamped = wc_stamp_of(st, &in->stamp);
+    in->stamped = st ? wc_stamp_of(st, &in->stamp) : 0;
     return 0;
 }
 
@@ -148,7 +150,7 @@ static int add_probe(struct wc_mf_set *set, size_t *cap, char *stored)
 }
 
 struct caps {
-    size_t inputs, probes, outputs, absent, odirs;
+    size_t inputs, probes, outputs, places[WC_MF_PLACES];
 };
 
 /* A file the command read: hashed now (after the run) and checked to be older than the run,
@@ -242,18 +244,27 @@ static int push_str(char ***v, size_t *n, size_t *cap, char *s)
     return 0;
 }
 
-/* The directory an output (normal form) is written into must exist for the command to
- * succeed: a hit without it would create what the command would have failed on. */
-static int take_output_dir(struct wc_collect *x, const char *norm, struct wc_mf_set *set,
-                           struct caps *caps)
+static int add_place(struct wc_collect *x, struct wc_mf_set *set, struct caps *caps,
+                     enum wc_mf_place k, const char *abs)
+{
+    struct wc_mf_paths *pl = &set->places[k];
+    return push_str(&pl->v, &pl->n, &caps->places[k], wc_mf_path_store(x->primary, abs));
+}
+
+/* The places of an output (normal form): a hit must find what the command found. Its
+ * directory must exist, or the command fails ("cannot open output file") where a restore
+ * would succeed; and the output must not be a symbolic link, which the command would write
+ * through and a restore would replace. */
+static int take_output_places(struct wc_collect *x, const char *norm, struct wc_mf_set *set,
+                              struct caps *caps)
 {
     const char *slash = strrchr(norm, '/');
     char *dir = slash == norm ? strdup("/") : strndup(norm, (size_t)(slash - norm));
     if (!dir)
         return -ENOMEM;
-    char *stored = wc_mf_path_store(x->primary, dir);
+    int rc = add_place(x, set, caps, WC_MF_ODIR, dir);
     free(dir);
-    return push_str(&set->odirs, &set->n_odirs, &caps->odirs, stored);
+    return rc != 0 ? rc : add_place(x, set, caps, WC_MF_OUTPUT, norm);
 }
 
 /* The kernel resolved the output's path through every symbolic link; the entry keeps its
@@ -296,7 +307,7 @@ static int take_output(struct wc_collect *x, const struct wc_path_event *e, stru
                  ? not_cached(x, "output %s is written through a symbolic link", e->path)
                  : output_path(x, norm, &p);
     if (rc == 0)
-        rc = take_output_dir(x, norm, set, caps);
+        rc = take_output_places(x, norm, set, caps);
     free(norm);
     if (rc != 0) {
         free(p);
@@ -334,9 +345,35 @@ static int take_absent(struct wc_collect *x, const struct wc_path_event *e, stru
     if (!(e->flags & WC_EV_MISSING) || (!(e->flags & WC_EV_READ_MISSING) && !x->archiver))
         return 0;
     char *norm = wc_path_normalize(e->path);
-    char *stored = norm ? wc_mf_path_store(x->primary, norm) : NULL;
+    int rc = norm ? add_place(x, set, caps, WC_MF_ABSENT, norm) : -ENOMEM;
     free(norm);
-    return push_str(&set->absent, &set->n_absent, &caps->absent, stored);
+    return rc;
+}
+
+static const struct wc_prehash *find_prehash(const struct wc_collect *x, const char *norm)
+{
+    for (size_t i = 0; i < x->n_pre; i++)
+        if (strcmp(x->pre[i].path, norm) == 0)
+            return &x->pre[i];
+    return NULL;
+}
+
+/* A file read, then written: its old content is an input that only a hash taken before the
+ * run knows (an archive ar updates, from wc_prehash_operands). Anything else is not cached. */
+static int take_prehashed(struct wc_collect *x, const struct wc_path_event *e,
+                          struct wc_mf_set *set, struct caps *caps)
+{
+    char *norm = wc_path_normalize(e->path);
+    if (!norm)
+        return -ENOMEM;
+    const struct wc_prehash *pre = find_prehash(x, norm);
+    free(norm);
+    if (!pre)
+        return not_cached(x, "%s is both read and written", e->path);
+    char *stored = wc_mf_path_store(x->primary, e->path);
+    if (!stored)
+        return -ENOMEM;
+    return add_input(set, &caps->inputs, stored, &pre->hash, NULL); /* it changed since */
 }
 
 /* The observer itself is loaded into every process of the command and changes none of its
@@ -357,8 +394,10 @@ static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_m
      * in two processes says nothing, each process's events being buffered on its own. */
     if ((e->flags & WC_EV_WRITE) && (e->flags & WC_EV_GONE))
         return 0;
-    if (e->flags & WC_EV_INPLACE)
-        return not_cached(x, "%s is both read and written", e->path);
+    if (e->flags & WC_EV_INPLACE) {
+        int rc = take_prehashed(x, e, set, caps);
+        return rc != 0 ? rc : take_output(x, e, set, meta, caps);
+    }
     if (e->flags & WC_EV_WRITE) {
         int rc = take_absent(x, e, set, caps);
         return rc != 0 ? rc : take_output(x, e, set, meta, caps);
@@ -373,7 +412,8 @@ static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_m
 int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc_mf_set *set,
                struct wc_entry_meta *meta)
 {
-    struct caps caps = {0, 0, 0, 0, 0};
+    struct caps caps;
+    memset(&caps, 0, sizeof caps);
     memset(set, 0, sizeof *set);
     memset(meta, 0, sizeof *meta);
     x->why[0] = '\0';
@@ -397,4 +437,50 @@ int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc
         return not_cached(x, "too many outputs");
     wc_mf_set_canonical(set);
     return wc_mf_set_stamp_dirs(set, x->primary);
+}
+
+void wc_prehash_free(struct wc_prehash *pre, size_t n)
+{
+    for (size_t i = 0; pre && i < n; i++)
+        free(pre[i].path);
+    free(pre);
+}
+
+static int prehash_one(const char *cwd, const char *arg, wc_memo *memo, struct wc_prehash *p)
+{
+    char *abs = arg[0] == '/' ? strdup(arg) : wc_path_join(cwd, arg);
+    p->path = abs ? wc_path_normalize(abs) : NULL;
+    free(abs);
+    if (!p->path)
+        return -ENOMEM;
+    struct stat st;
+    if (stat(p->path, &st) == 0 && S_ISREG(st.st_mode) &&
+        wc_memo_hash(memo, p->path, &p->hash, NULL, NULL) == 0)
+        return 1;
+    free(p->path);
+    return 0;
+}
+
+/* The window between this hash and the archiver's read is the start of the child: only a
+ * build that writes one archive from two jobs at once (broken without a cache too) falls in
+ * it. */
+int wc_prehash_operands(const char *cwd, char *const *argv, wc_memo *memo, struct wc_prehash **pre,
+                        size_t *n)
+{
+    size_t argc = 0;
+    while (argv[argc])
+        argc++;
+    *n = 0;
+    *pre = calloc(argc + 1, sizeof **pre);
+    if (!*pre)
+        return -ENOMEM;
+    for (size_t i = 1; i < argc; i++) {
+        if (argv[i][0] == '-')
+            continue;
+        int rc = prehash_one(cwd, argv[i], memo, &(*pre)[*n]);
+        if (rc < 0)
+            return rc;
+        *n += (size_t)rc;
+    }
+    return 0;
 }

@@ -756,33 +756,42 @@ START_TEST(paths_only_first_basedir_stripped)
 }
 END_TEST
 
-/* issue 12: "absent" and "odir" lines survive a round trip, sorted and unique. */
+static void add_place(struct wc_mf_set *s, enum wc_mf_place k, const char *abs)
+{
+    struct wc_mf_paths *p = &s->places[k];
+    p->v = realloc(p->v, (p->n + 1) * sizeof *p->v);
+    p->v[p->n++] = wc_mf_path_store(&bd, abs);
+}
+
+/* issue 12: "absent", "odir" and "output" lines survive a round trip, sorted and unique. */
 START_TEST(output_places_round_trip)
 {
     wc_manifest m, back;
     manifest_init(&m);
     struct wc_mf_set s;
     make_set(&s, NULL, NULL);
-    s.absent = calloc(3, sizeof *s.absent);
-    s.absent[0] = strdup("@WAFCACHE_BASEDIR@/lib.a");
-    s.absent[1] = strdup("/abs/out.a");
-    s.absent[2] = strdup("@WAFCACHE_BASEDIR@/lib.a");
-    s.n_absent = 3;
-    s.odirs = calloc(2, sizeof *s.odirs);
-    s.odirs[0] = strdup("@WAFCACHE_BASEDIR@/obj");
-    s.odirs[1] = strdup("@WAFCACHE_BASEDIR@");
-    s.n_odirs = 2;
+    s.places[WC_MF_ABSENT].v = calloc(3, sizeof(char *));
+    s.places[WC_MF_ABSENT].v[0] = strdup("@WAFCACHE_BASEDIR@/lib.a");
+    s.places[WC_MF_ABSENT].v[1] = strdup("/abs/out.a");
+    s.places[WC_MF_ABSENT].v[2] = strdup("@WAFCACHE_BASEDIR@/lib.a");
+    s.places[WC_MF_ABSENT].n = 3;
+    s.places[WC_MF_ODIR].v = calloc(2, sizeof(char *));
+    s.places[WC_MF_ODIR].v[0] = strdup("@WAFCACHE_BASEDIR@/obj");
+    s.places[WC_MF_ODIR].v[1] = strdup("@WAFCACHE_BASEDIR@");
+    s.places[WC_MF_ODIR].n = 2;
+    add_place(&s, WC_MF_OUTPUT, "/abs/out.a");
     wc_mf_set_canonical(&s);
-    ck_assert_uint_eq(s.n_absent, 2);
+    ck_assert_uint_eq(s.places[WC_MF_ABSENT].n, 2);
     wc_manifest_add(&m, &s);
     size_t len;
     char *t = format(&m, &len);
     ck_assert_ptr_nonnull(strstr(t, "\nabsent /abs/out.a\nabsent @WAFCACHE_BASEDIR@/lib.a\n"
-                                    "odir @WAFCACHE_BASEDIR@\nodir @WAFCACHE_BASEDIR@/obj\nend\n"));
+                                    "odir @WAFCACHE_BASEDIR@\nodir @WAFCACHE_BASEDIR@/obj\n"
+                                    "output /abs/out.a\nend\n"));
     ck_assert_int_eq(wc_manifest_parse(t, len, &back), 0);
-    ck_assert_uint_eq(back.sets[0].n_absent, 2);
-    ck_assert_uint_eq(back.sets[0].n_odirs, 2);
-    ck_assert_str_eq(back.sets[0].odirs[1], "@WAFCACHE_BASEDIR@/obj");
+    ck_assert_uint_eq(back.sets[0].places[WC_MF_ABSENT].n, 2);
+    ck_assert_uint_eq(back.sets[0].places[WC_MF_ODIR].n, 2);
+    ck_assert_str_eq(back.sets[0].places[WC_MF_ODIR].v[1], "@WAFCACHE_BASEDIR@/obj");
     expect_same_format(&back, t, len);
     free(t);
     wc_manifest_free(&back);
@@ -802,13 +811,15 @@ START_TEST(output_places_garbage_refused)
                            "absent /a\\q\nend\n",               /* bad escape */
                            "absent\nend\n",                     /* no path */
                            "odir /a\nprobe /b\nend\n",          /* a probe after the places */
+                           "output /a\nodir /b\nend\n",         /* output lines come last */
+                           "output a\nend\n",
                            NULL};
     char text[512];
     for (size_t i = 0; tails[i]; i++) {
         snprintf(text, sizeof text, "%s%s", set, tails[i]);
         ck_assert_msg(parses(text) == -EINVAL, "accepted garbage #%zu: %s", i, tails[i]);
     }
-    snprintf(text, sizeof text, "%sabsent /a\nabsent /b\nodir /\nodir /a\nend\n", set);
+    snprintf(text, sizeof text, "%sabsent /a\nabsent /b\nodir /\nodir /a\noutput /a/x\nend\n", set);
     ck_assert_int_eq(parses(text), 0);
 }
 END_TEST
@@ -827,10 +838,8 @@ START_TEST(output_places_in_key_and_lookup)
     struct wc_mf_set s, plain;
     make_set(&s, in, NULL);
     make_set(&plain, in, NULL);
-    s.absent = calloc(1, sizeof *s.absent);
-    s.absent[s.n_absent++] = wc_mf_path_store(&bd, lib);
-    s.odirs = calloc(1, sizeof *s.odirs);
-    s.odirs[s.n_odirs++] = wc_mf_path_store(&bd, obj);
+    add_place(&s, WC_MF_ABSENT, lib);
+    add_place(&s, WC_MF_ODIR, obj);
     wc_hash k_places, k_plain, res;
     wc_result_key(&m.k1.key, &s, NULL, &k_places);
     wc_result_key(&m.k1.key, &plain, NULL, &k_plain);
@@ -849,6 +858,37 @@ START_TEST(output_places_in_key_and_lookup)
     ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), -1);
     free(obj);
     free(lib);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+/* An output may exist as a regular file (it is replaced), never as a symbolic link (the
+ * command writes through it) or a directory. */
+START_TEST(output_place_refuses_links)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    write_text("x.c", "int x;\n");
+    char *out = path_in("x.o"), *target = path_in("elsewhere.o");
+    const char *in[] = {"x.c", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, NULL);
+    add_place(&s, WC_MF_OUTPUT, out);
+    wc_manifest_add(&m, &s);
+    wc_hash res;
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), 0);
+    write_text("x.o", "old object\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), 0);
+    ck_assert_int_eq(unlink(out), 0);
+    ck_assert_int_eq(symlink(target, out), 0); /* dangling: still a link */
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), -1);
+    write_text("elsewhere.o", "old object\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), -1);
+    ck_assert_int_eq(unlink(out), 0);
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), -1);
+    free(out);
+    free(target);
     wc_manifest_free(&m);
 }
 END_TEST
@@ -895,6 +935,7 @@ int main(void)
     tcase_add_test(tc, output_places_round_trip);
     tcase_add_test(tc, output_places_garbage_refused);
     tcase_add_test(tc, output_places_in_key_and_lookup);
+    tcase_add_test(tc, output_place_refuses_links);
     tcase_add_test(tc, dotdot_paths_stored);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
