@@ -203,11 +203,11 @@ static void on_write(unsigned *flags, struct pathent *e)
     e->written = 1;
 }
 
-static void on_missing(unsigned *flags, const struct pathent *e)
+static void on_missing(unsigned *flags, const struct pathent *e, unsigned extra)
 {
     /* A probe after the command created the path says nothing about the world before. */
     if (!e->written)
-        *flags |= WC_EV_MISSING;
+        *flags |= WC_EV_MISSING | extra;
 }
 
 /* kind: an event letter, or 'f'/'t' for the source and target of a rename. */
@@ -238,7 +238,10 @@ static int apply(struct parser *ps, char kind, const char *path)
         on_write(flags, e);
         break;
     case 'm':
-        on_missing(flags, e);
+        on_missing(flags, e, 0);
+        break;
+    case 'o':
+        on_missing(flags, e, WC_EV_READ_MISSING);
         break;
     case 'f':
         /* The content moves to the target: it was an input unless the command wrote it. */
@@ -340,6 +343,19 @@ static int parse_path(struct parser *ps, const char *s, size_t n, char kind)
     return apply(ps, kind, ps->scratch);
 }
 
+/* "z": the run read something without content to hash. The first one is the reason. */
+static int parse_nonfile(struct parser *ps, const char *s, size_t n)
+{
+    if (unescape(s, n, ps->scratch) < 0 || ps->scratch[0] != '/') {
+        incomplete(ps, "bad path in a 'z' event");
+        return 0;
+    }
+    if (!ps->obs->refuse[0])
+        snprintf(ps->obs->refuse, sizeof(ps->obs->refuse), "read %s, which is not a regular file",
+                 ps->scratch);
+    return 0;
+}
+
 static int parse_rename(struct parser *ps, const char *s, size_t n)
 {
     const char *tab = memchr(s, '\t', n);
@@ -389,6 +405,8 @@ static int parse_event(struct parser *ps, struct proc *p, char kind, const char 
         return parse_hello(ps, p, arg, n);
     case 'n':
         return parse_rename(ps, arg, n);
+    case 'z':
+        return parse_nonfile(ps, arg, n);
     case 'x':
         if (p->open)
             p->exec_in = 1;
@@ -397,6 +415,7 @@ static int parse_event(struct parser *ps, struct proc *p, char kind, const char 
     case 'r':
     case 'w':
     case 'm':
+    case 'o':
     case 'l':
     case 'u':
         return parse_path(ps, arg, n, kind);

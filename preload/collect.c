@@ -244,6 +244,12 @@ static int push_str(char ***v, size_t *n, size_t *cap, char *s)
     return 0;
 }
 
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+}
+
 static int add_place(struct wc_collect *x, struct wc_mf_set *set, struct caps *caps,
                      enum wc_mf_place k, const char *abs)
 {
@@ -258,8 +264,7 @@ static int add_place(struct wc_collect *x, struct wc_mf_set *set, struct caps *c
 static int take_output_places(struct wc_collect *x, const char *norm, struct wc_mf_set *set,
                               struct caps *caps)
 {
-    const char *slash = strrchr(norm, '/');
-    char *dir = slash == norm ? strdup("/") : strndup(norm, (size_t)(slash - norm));
+    char *dir = dir_of(norm);
     if (!dir)
         return -ENOMEM;
     int rc = add_place(x, set, caps, WC_MF_ODIR, dir);
@@ -267,20 +272,20 @@ static int take_output_places(struct wc_collect *x, const char *norm, struct wc_
     return rc != 0 ? rc : add_place(x, set, caps, WC_MF_OUTPUT, norm);
 }
 
-/* The kernel resolved the output's path through every symbolic link; the entry keeps its
- * lexical normal form. The two name the same file only when the output is no link itself
- * and its directory's physical path is that normal form's: else the command wrote through a
- * link ("-o out.o" -> elsewhere/real.o), and a restore at the normal form would replace the
- * link and leave its target stale. */
-static int written_through_link(const char *norm, const struct stat *lst)
+/* The kernel resolved the output's path (observed, ".." kept) through every symbolic link;
+ * the entry keeps its lexical normal form. The two name the same file only when the output
+ * is no link itself and the physical directory the kernel wrote into is the normal form's:
+ * else the command wrote through a link ("-o out.d" -> elsewhere/real.d, or
+ * "inc/../x.o" with inc a link), and a restore at the normal form would write elsewhere. */
+static int written_through_link(const char *observed, const char *norm, const struct stat *lst)
 {
     if (S_ISLNK(lst->st_mode))
         return 1;
-    const char *slash = strrchr(norm, '/');
-    char *dir = slash == norm ? strdup("/") : strndup(norm, (size_t)(slash - norm));
+    char *dir = dir_of(observed), *want = dir_of(norm);
     char *phys = dir ? realpath(dir, NULL) : NULL;
-    int differs = !phys || strcmp(phys, dir) != 0;
+    int differs = !phys || !want || strcmp(phys, want) != 0;
     free(dir);
+    free(want);
     free(phys);
     return differs;
 }
@@ -303,7 +308,7 @@ static int take_output(struct wc_collect *x, const struct wc_path_event *e, stru
     char *norm = wc_path_normalize(e->path), *p = NULL;
     if (!norm)
         return -ENOMEM;
-    int rc = written_through_link(norm, &st)
+    int rc = written_through_link(e->path, norm, &st)
                  ? not_cached(x, "output %s is written through a symbolic link", e->path)
                  : output_path(x, norm, &p);
     if (rc == 0)

@@ -143,6 +143,19 @@ static const struct wc_sym wc_syms[] = {
     WC_SYM(getdelim, "getdelim"),
     WC_SYM(uflow, "__uflow"),
     WC_SYM(underflow, "__underflow"),
+    WC_SYM(read_chk, "__read_chk"),
+    WC_SYM(pread, "pread"),
+    WC_SYM(pread64, "pread64"),
+    WC_SYM(fread_chk, "__fread_chk"),
+    WC_SYM(fread_unlocked_chk, "__fread_unlocked_chk"),
+    WC_SYM(fgets_chk, "__fgets_chk"),
+    WC_SYM(fgets_unlocked_chk, "__fgets_unlocked_chk"),
+    WC_SYM(fgets_unlocked, "fgets_unlocked"),
+    WC_SYM(getdelim_, "__getdelim"),
+    WC_SYM(fgetwc, "fgetwc"),
+    WC_SYM(getwc, "getwc"),
+    WC_SYM(getwchar, "getwchar"),
+    WC_SYM(fgetws, "fgetws"),
 };
 
 void wc_resolve_real(void)

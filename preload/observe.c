@@ -207,17 +207,16 @@ static void emit(const char *line, size_t n)
 
 /* ---- paths ---- */
 
-/* Append the components of s to out (len bytes so far, "" meaning "/"), lexically: "." and
- * empty components vanish, ".." removes the last one. -1 when out would overflow. */
+/* Append the components of s to out (len bytes so far, "" meaning "/"): "." and empty
+ * components vanish, ".." stays. Why not collapse it: after a symbolic link "dir/link/.."
+ * is the link target's parent, which only the kernel knows (an include dir reached through a
+ * symlink whose header includes "../common.h"). -1 when out would overflow. */
 static int push_components(char *out, size_t *len, size_t cap, const char *s)
 {
     while (*s) {
         const char *end = strchrnul(s, '/');
         size_t clen = (size_t)(end - s);
-        if (clen == 2 && s[0] == '.' && s[1] == '.') {
-            while (*len > 0 && out[--*len] != '/')
-                ;
-        } else if (clen > 0 && !(clen == 1 && s[0] == '.')) {
+        if (clen > 0 && !(clen == 1 && s[0] == '.')) {
             if (*len + 1 + clen + 1 > cap)
                 return -1;
             out[(*len)++] = '/';
@@ -250,7 +249,7 @@ static int base_dir(int dirfd, char *out, size_t cap)
     return out[0] == '/' ? 0 : -1;
 }
 
-/* The absolute, lexically normal form of path relative to dirfd, into out (PATH_MAX). */
+/* The absolute form of path relative to dirfd, into out (PATH_MAX), ".." kept. */
 static int resolve(int dirfd, const char *path, char *out)
 {
     char base[PATH_MAX];
@@ -452,21 +451,31 @@ void wc_observe_init(const char *spec)
 
 /* ---- standard input ---- */
 
+static int is_dev_null(const struct stat *st)
+{
+    return S_ISCHR(st->st_mode) && st->st_rdev == makedev(1, 3);
+}
+
+static void report_stdin(void)
+{
+    char line[32];
+
+    stdin_done = 1;
+    emit(line, format_line(line, getpid(), 'i', NULL, NULL));
+}
+
+/* Checked on every read of fd 0 until reported, not once: a process whose fd 0 was /dev/null
+ * may dup2 a pipe onto it later. Any process counts (stdin_done is per image). */
 static void note_stdin(int fd)
 {
     struct stat st;
-    char line[32];
     int saved;
 
     if (fd != 0 || stdin_done || !observing())
         return;
     saved = errno;
-    stdin_done = 1;
-    if (wc_sys_fstat(0, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
-        errno = saved;
-        return;
-    }
-    emit(line, format_line(line, getpid(), 'i', NULL, NULL));
+    if (wc_sys_fstat(0, &st) < 0 || !is_dev_null(&st))
+        report_stdin();
     errno = saved;
 }
 
@@ -576,19 +585,85 @@ static int open_pre(int dirfd, const char *path, int flags)
     return existed;
 }
 
-static void open_post(int dirfd, const char *path, int flags, int existed_before, int ok)
+/* An open that would have read the file's old content had it existed ("o" when missing):
+ * neither created nor truncated, nor a directory probe. O_RDWR counts: it reads too. */
+static int wants_content(int flags)
+{
+    return !(flags & (O_CREAT | O_TRUNC | O_DIRECTORY)) && (flags & O_ACCMODE) != O_WRONLY;
+}
+
+/* Names that stand for a descriptor (/dev/stdin, /dev/fd/N, /proc/self/fd/N): the kernel
+ * hands back the descriptor's file, whatever the name says. */
+static int is_fd_alias(const char *path)
+{
+    return strncmp(path, "/dev/std", 8) == 0 || strncmp(path, "/dev/fd/", 8) == 0 ||
+           (strncmp(path, "/proc/", 6) == 0 && strstr(path, "/fd/") != NULL);
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* A regular file opened through a descriptor alias is recorded under its real name ("r"):
+ * the collector ignores /dev and /proc. Without one (deleted, or not a path), "z". */
+static void report_alias_target(int fd, int dirfd, const char *path)
+{
+    char proc[32] = "/proc/self/fd/", target[PATH_MAX];
+    long n;
+
+    proc[14 + put_uint(proc + 14, (unsigned long)fd)] = '\0';
+    n = syscall(SYS_readlinkat, AT_FDCWD, proc, target, sizeof(target) - 1);
+    if (n > 0 && target[0] == '/' && !strstr(target, " (deleted)")) {
+        target[n] = '\0';
+        wc_ev_path('r', AT_FDCWD, target);
+    } else {
+        wc_ev_path('z', dirfd, path);
+    }
+}
+
+/* After a successful open that may read: what the descriptor holds. A pipe, FIFO, socket,
+ * terminal or device has no content to hash ("z", the run is refused); /dev/null and
+ * /dev/zero always read the same. Standard input reopened by name is a read of it. */
+static void check_read_target(int fd, int dirfd, const char *path)
+{
+    struct stat st, in;
+    int saved = errno;
+
+    if (wc_sys_fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+        errno = saved;
+        return;
+    }
+    if (!is_dev_null(&st) && wc_sys_fstat(0, &in) == 0 && same_file(&st, &in) && !stdin_done)
+        report_stdin();
+    if (S_ISREG(st.st_mode)) {
+        if (path[0] == '/' && is_fd_alias(path))
+            report_alias_target(fd, dirfd, path);
+    } else if (!(S_ISCHR(st.st_mode) &&
+                 (st.st_rdev == makedev(1, 3) || st.st_rdev == makedev(1, 5)))) {
+        wc_ev_path('z', dirfd, path);
+    }
+    errno = saved;
+}
+
+static void open_post(int dirfd, const char *path, int flags, int existed_before, int fd)
 {
     int err = errno;
     int kills, existed;
 
     if (!observing() || !path)
         return;
-    if (!ok) {
-        wc_ev_missing_if(err, dirfd, path);
+    if (fd < 0) {
+        if (wants_content(flags) && (err == ENOENT || err == ENOTDIR) && *path)
+            wc_ev_path('o', dirfd, path);
+        else
+            wc_ev_missing_if(err, dirfd, path);
         return;
     }
     if (is_tmpfile(flags))
         return;
+    if ((flags & O_ACCMODE) != O_WRONLY && !(flags & O_PATH))
+        check_read_target(fd, dirfd, path);
     kills = (flags & O_TRUNC) || ((flags & O_CREAT) && (flags & O_EXCL));
     existed = !(flags & O_CREAT) ? 1 : (flags & O_EXCL) ? 0 : existed_before;
     /* Old content that survives the open is an input, even when the file is written. */
@@ -615,7 +690,7 @@ WC_EXPORT int open(const char *path, int flags, ...)
     wc_ensure_real();
     pre = open_pre(AT_FDCWD, path, flags);
     fd = wc_real.open(path, flags, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    open_post(AT_FDCWD, path, flags, pre, fd);
     return fd;
 }
 
@@ -631,7 +706,7 @@ WC_EXPORT int open64(const char *path, int flags, ...)
     wc_ensure_real();
     pre = open_pre(AT_FDCWD, path, flags);
     fd = wc_real.open64(path, flags, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    open_post(AT_FDCWD, path, flags, pre, fd);
     return fd;
 }
 
@@ -647,7 +722,7 @@ WC_EXPORT int openat(int dirfd, const char *path, int flags, ...)
     wc_ensure_real();
     pre = open_pre(dirfd, path, flags);
     fd = wc_real.openat(dirfd, path, flags, mode);
-    open_post(dirfd, path, flags, pre, fd >= 0);
+    open_post(dirfd, path, flags, pre, fd);
     return fd;
 }
 
@@ -663,7 +738,7 @@ WC_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
     wc_ensure_real();
     pre = open_pre(dirfd, path, flags);
     fd = wc_real.openat64(dirfd, path, flags, mode);
-    open_post(dirfd, path, flags, pre, fd >= 0);
+    open_post(dirfd, path, flags, pre, fd);
     return fd;
 }
 
@@ -678,7 +753,7 @@ WC_EXPORT int __open_2(const char *path, int flags)
     wc_ensure_real();
     int pre = open_pre(AT_FDCWD, path, flags);
     int fd = wc_real.open_2(path, flags);
-    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    open_post(AT_FDCWD, path, flags, pre, fd);
     return fd;
 }
 
@@ -687,7 +762,7 @@ WC_EXPORT int __open64_2(const char *path, int flags)
     wc_ensure_real();
     int pre = open_pre(AT_FDCWD, path, flags);
     int fd = wc_real.open64_2(path, flags);
-    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    open_post(AT_FDCWD, path, flags, pre, fd);
     return fd;
 }
 
@@ -696,7 +771,7 @@ WC_EXPORT int __openat_2(int dirfd, const char *path, int flags)
     wc_ensure_real();
     int pre = open_pre(dirfd, path, flags);
     int fd = wc_real.openat_2(dirfd, path, flags);
-    open_post(dirfd, path, flags, pre, fd >= 0);
+    open_post(dirfd, path, flags, pre, fd);
     return fd;
 }
 
@@ -705,7 +780,7 @@ WC_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
     wc_ensure_real();
     int pre = open_pre(dirfd, path, flags);
     int fd = wc_real.openat64_2(dirfd, path, flags);
-    open_post(dirfd, path, flags, pre, fd >= 0);
+    open_post(dirfd, path, flags, pre, fd);
     return fd;
 }
 
@@ -716,7 +791,7 @@ WC_EXPORT int creat(const char *path, mode_t mode)
     wc_ensure_real();
     int pre = open_pre(AT_FDCWD, path, flags);
     int fd = wc_real.creat(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    open_post(AT_FDCWD, path, flags, pre, fd);
     return fd;
 }
 
@@ -727,7 +802,7 @@ WC_EXPORT int creat64(const char *path, mode_t mode)
     wc_ensure_real();
     int pre = open_pre(AT_FDCWD, path, flags);
     int fd = wc_real.creat64(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd >= 0);
+    open_post(AT_FDCWD, path, flags, pre, fd);
     return fd;
 }
 
@@ -760,7 +835,7 @@ WC_EXPORT FILE *fopen(const char *path, const char *mode)
     wc_ensure_real();
     int pre = open_pre(AT_FDCWD, path, flags);
     FILE *f = wc_real.fopen(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, f != NULL);
+    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
     return f;
 }
 
@@ -771,7 +846,7 @@ WC_EXPORT FILE *fopen64(const char *path, const char *mode)
     wc_ensure_real();
     int pre = open_pre(AT_FDCWD, path, flags);
     FILE *f = wc_real.fopen64(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, f != NULL);
+    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
     return f;
 }
 
@@ -782,7 +857,7 @@ WC_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
     wc_ensure_real();
     int pre = open_pre(AT_FDCWD, path, flags);
     FILE *f = wc_real.freopen(path, mode, stream);
-    open_post(AT_FDCWD, path, flags, pre, f != NULL);
+    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
     return f;
 }
 
@@ -793,7 +868,7 @@ WC_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
     wc_ensure_real();
     int pre = open_pre(AT_FDCWD, path, flags);
     FILE *f = wc_real.freopen64(path, mode, stream);
-    open_post(AT_FDCWD, path, flags, pre, f != NULL);
+    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
     return f;
 }
 
@@ -1195,4 +1270,105 @@ WC_EXPORT int __underflow(FILE *f)
     wc_ensure_real();
     note_stdin_stream(f);
     return wc_real.underflow(f);
+}
+
+/* The _FORTIFY_SOURCE spellings (Debian builds its tools with it), the GNU and wide ones: a
+ * read of standard input through any of them is a read. (scanf and friends read through
+ * libc-internal calls the library cannot see: README, Limits.) */
+ssize_t __read_chk(int fd, void *out, size_t n, size_t outlen);
+size_t __fread_chk(void *out, size_t outlen, size_t size, size_t n, FILE *f);
+size_t __fread_unlocked_chk(void *out, size_t outlen, size_t size, size_t n, FILE *f);
+char *__fgets_chk(char *out, size_t outlen, int n, FILE *f);
+char *__fgets_unlocked_chk(char *out, size_t outlen, int n, FILE *f);
+ssize_t __getdelim(char **line, size_t *n, int delim, FILE *f);
+
+WC_EXPORT ssize_t __read_chk(int fd, void *out, size_t n, size_t outlen)
+{
+    wc_ensure_real();
+    note_stdin(fd);
+    return wc_real.read_chk(fd, out, n, outlen);
+}
+
+WC_EXPORT ssize_t pread(int fd, void *out, size_t n, off_t off)
+{
+    wc_ensure_real();
+    note_stdin(fd);
+    return wc_real.pread(fd, out, n, off);
+}
+
+WC_EXPORT ssize_t pread64(int fd, void *out, size_t n, off64_t off)
+{
+    wc_ensure_real();
+    note_stdin(fd);
+    return wc_real.pread64(fd, out, n, off);
+}
+
+WC_EXPORT size_t __fread_chk(void *out, size_t outlen, size_t size, size_t n, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fread_chk(out, outlen, size, n, f);
+}
+
+WC_EXPORT size_t __fread_unlocked_chk(void *out, size_t outlen, size_t size, size_t n, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fread_unlocked_chk(out, outlen, size, n, f);
+}
+
+WC_EXPORT char *__fgets_chk(char *out, size_t outlen, int n, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fgets_chk(out, outlen, n, f);
+}
+
+WC_EXPORT char *__fgets_unlocked_chk(char *out, size_t outlen, int n, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fgets_unlocked_chk(out, outlen, n, f);
+}
+
+WC_EXPORT char *fgets_unlocked(char *out, int n, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fgets_unlocked(out, n, f);
+}
+
+WC_EXPORT ssize_t __getdelim(char **line, size_t *n, int delim, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.getdelim_(line, n, delim, f);
+}
+
+WC_EXPORT wint_t fgetwc(FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fgetwc(f);
+}
+
+WC_EXPORT wint_t getwc(FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.getwc(f);
+}
+
+WC_EXPORT wint_t getwchar(void)
+{
+    wc_ensure_real();
+    note_stdin_stream(stdin);
+    return wc_real.getwchar();
+}
+
+WC_EXPORT wchar_t *fgetws(wchar_t *out, int n, FILE *f)
+{
+    wc_ensure_real();
+    note_stdin_stream(f);
+    return wc_real.fgetws(out, n, f);
 }

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <limits.h>
+#include <wchar.h>
 
 #define WC_HIDDEN __attribute__((visibility("hidden")))
 #define WC_EXPORT __attribute__((visibility("default")))
@@ -97,6 +98,19 @@ struct wc_real {
     ssize_t (*getdelim)(char **, size_t *, int, FILE *);
     int (*uflow)(FILE *);
     int (*underflow)(FILE *);
+    ssize_t (*read_chk)(int, void *, size_t, size_t);
+    ssize_t (*pread)(int, void *, size_t, off_t);
+    ssize_t (*pread64)(int, void *, size_t, off64_t);
+    size_t (*fread_chk)(void *, size_t, size_t, size_t, FILE *);
+    size_t (*fread_unlocked_chk)(void *, size_t, size_t, size_t, FILE *);
+    char *(*fgets_chk)(char *, size_t, int, FILE *);
+    char *(*fgets_unlocked_chk)(char *, size_t, int, FILE *);
+    char *(*fgets_unlocked)(char *, int, FILE *);
+    ssize_t (*getdelim_)(char **, size_t *, int, FILE *);
+    wint_t (*fgetwc)(FILE *);
+    wint_t (*getwc)(FILE *);
+    wint_t (*getwchar)(void);
+    wchar_t *(*fgetws)(wchar_t *, int, FILE *);
 };
 
 struct wc_state {

@@ -204,7 +204,7 @@ if grep -q ' i$' chan.null; then fail "observe: /dev/null stdin reported"; fi
 expect_eq "observe gcc frames" "$(check_frames chan.gcc)" ""
 grep -qx "[0-9]* r $T/src/x.c" chan.gcc || fail "observe gcc: no read of x.c"
 grep -qx "[0-9]* r $T/src/inc/h.h" chan.gcc || fail "observe gcc: no read of inc/h.h"
-grep -qx "[0-9]* m $T/src/probe/h.h" chan.gcc || fail "observe gcc: probe of probe/h.h not reported"
+grep -qx "[0-9]* o $T/src/probe/h.h" chan.gcc || fail "observe gcc: probe of probe/h.h not reported"
 grep -qx "[0-9]* w $T/src/x.o" chan.gcc || fail "observe gcc: no write of x.o"
 grep -qE "^[0-9]+ x /.*/cc1$" chan.gcc || fail "observe gcc: exec of cc1 not reported"
 grep -qE "^[0-9]+ [xs] /.*/as$" chan.gcc || fail "observe gcc: exec of as not reported"
@@ -225,6 +225,36 @@ grep -q "^$child H " chan.spawn || fail "observe: spawned child did not say hell
 grep -qx "[0-9]* n $T/src/tmp1	$T/src/tmp2" chan.mv || fail "observe: rename not reported"
 grep -qx "[0-9]* u $T/src/tmp2" chan.mv || fail "observe: unlink not reported"
 grep -qx "[0-9]* w $T/src/tmp1" chan.mv || fail "observe: redirection write not reported"
+
+# ".." is kept for the kernel to resolve: through a symbolic link it is the target's parent.
+mkdir -p real/inc
+echo common > real/common.h
+echo wrong > common.h
+ln -s real/inc inclink
+observe chan.dotdot cat inclink/../common.h > /dev/null
+grep -qx "[0-9]* r $T/inclink/../common.h" chan.dotdot || fail "observe: '..' not kept"
+
+# An open for reading that finds nothing is "o"; a stat probe stays "m".
+observe chan.o sh -c 'cat absent.a 2>/dev/null; test -e absent.b; true'
+grep -qx "[0-9]* o $T/absent.a" chan.o || fail "observe: failed read-open not reported as o"
+grep -qx "[0-9]* m $T/absent.b" chan.o || fail "observe: stat probe not reported as m"
+
+# Reads of things that are not files: "z" (the run is refused); /dev/null is a file.
+observe chan.z1 head -c 4 /dev/urandom > /dev/null
+grep -qx "[0-9]* z /dev/urandom" chan.z1 || fail "observe: /dev/urandom read not reported as z"
+observe chan.z2 bash -c 'cat <(echo x) > /dev/null'
+grep -qE "^[0-9]+ z /(dev|proc/self)/fd/[0-9]+$" chan.z2 || fail "observe: <(...) not reported as z"
+observe chan.z3 sh -c 'cat /dev/null; echo x > fifo.out' > /dev/null
+if grep -q ' z ' chan.z3; then fail "observe: /dev/null reported as z"; fi
+if grep -q ' z ' chan.gcc; then fail "observe: gcc -c reported a non-file read"; fi
+# Standard input, whichever process reads it and however: a child, by name, or fortified.
+observe chan.i1 sh -c 'cat /dev/stdin > /dev/null' < src/data.txt
+grep -q ' i$' chan.i1 || fail "observe: /dev/stdin by name not reported as a stdin read"
+observe chan.i2 sh -c 'sh -c "sed -n 1p > /dev/null"' < src/data.txt
+grep -q ' i$' chan.i2 || fail "observe: a grandchild's stdin read not reported"
+# A regular file through a descriptor alias is recorded under its real name.
+observe chan.fd3 sh -c 'cat /dev/fd/3 > /dev/null' 3< src/data.txt
+grep -qx "[0-9]* r $T/src/data.txt" chan.fd3 || fail "observe: /dev/fd/3 not resolved to its file"
 
 # ---- WAFCACHE_HARDLINK: a shared inode is copied before it is written ----
 

@@ -250,6 +250,44 @@ START_TEST(missing_before_creation)
 }
 END_TEST
 
+START_TEST(read_missing)
+{
+    parse("10 H 1 /bin/ar\n10 o /out/lib.a\n10 m /inc/a.h\n10 w /out/lib.a\n10 o /out/x\n"
+          "10 w /out/x\n10 o /out/x\n10 B\n");
+    ck_assert_msg(obs.complete, "%s", obs.reason);
+    ck_assert_int_eq(flags_of("/out/lib.a"), WC_EV_MISSING | WC_EV_READ_MISSING | WC_EV_WRITE);
+    ck_assert_int_eq(flags_of("/inc/a.h"), WC_EV_MISSING);
+    wc_observation_free(&obs);
+    /* After the command created it, a failed read says nothing about the world before. */
+    parse("10 H 1 /bin/ar\n10 w /out/x\n10 u /out/x\n10 o /out/x\n10 B\n");
+    ck_assert_int_eq(flags_of("/out/x") & (WC_EV_MISSING | WC_EV_READ_MISSING), 0);
+}
+END_TEST
+
+START_TEST(dotdot_kept)
+{
+    parse("10 H 1 /bin/cc1\n10 r /src/inc/../common.h\n10 B\n");
+    ck_assert_msg(obs.complete, "%s", obs.reason);
+    ck_assert_int_eq(flags_of("/src/inc/../common.h"), WC_EV_READ);
+    ck_assert_int_eq(flags_of("/src/common.h"), -1);
+}
+END_TEST
+
+START_TEST(nonfile_refused)
+{
+    parse("10 H 1 /bin/cc1\n10 r /src/a.c\n10 z /dev/fd/63\n10 z /dev/urandom\n10 B\n");
+    ck_assert_msg(obs.complete, "%s", obs.reason);
+    ck_assert_str_eq(obs.refuse, "read /dev/fd/63, which is not a regular file");
+    ck_assert_int_eq(flags_of("/dev/fd/63"), -1);
+    wc_observation_free(&obs);
+    parse("10 H 1 /bin/cc1\n10 z relative\n10 B\n");
+    ck_assert(!obs.complete);
+    wc_observation_free(&obs);
+    parse("10 H 1 /bin/cc1\n10 r /src/a.c\n10 B\n");
+    ck_assert_str_eq(obs.refuse, "");
+}
+END_TEST
+
 START_TEST(libraries)
 {
     parse("10 H 1 /bin/x\n10 l /lib/libc.so.6\n10 B\n");
@@ -425,6 +463,9 @@ int main(void)
     tcase_add_test(tc, rename_target_is_written);
     tcase_add_test(tc, rename_of_input);
     tcase_add_test(tc, missing_before_creation);
+    tcase_add_test(tc, read_missing);
+    tcase_add_test(tc, dotdot_kept);
+    tcase_add_test(tc, nonfile_refused);
     tcase_add_test(tc, libraries);
     tcase_add_test(tc, escapes);
     tcase_add_test(tc, exe_with_space);
