@@ -123,6 +123,15 @@ static void format_env(struct buf *b, const struct wc_mf_set *s)
     }
 }
 
+static const char *const place_tags[WC_MF_PLACES] = {"absent", "odir", "output"};
+
+static void format_outplaces(struct buf *b, const struct wc_mf_set *s)
+{
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        for (size_t i = 0; i < s->places[k].n; i++)
+            buf_item(b, place_tags[k], s->places[k].v[i]);
+}
+
 static void format_set(struct buf *b, const struct wc_mf_set *s)
 {
     char line[160];
@@ -147,6 +156,7 @@ static void format_set(struct buf *b, const struct wc_mf_set *s)
         format_stamp(line + 4, sizeof line - 4, &s->dirs[i].stamp);
         buf_item(b, line, s->dirs[i].path);
     }
+    format_outplaces(b, s);
     format_env(b, s);
 }
 
@@ -587,6 +597,31 @@ static int parse_env(struct cursor *c, struct wc_mf_set *s)
     }
 }
 
+/* The optional "<tag> <path>" lines of one kind of place: valid paths, strictly sorted (the
+ * canonical order: a repeat or a disorder is garbage, as the result key would not be the one
+ * recorded). */
+static int parse_place(struct cursor *c, const char *tag, char ***v, size_t *n)
+{
+    size_t cap = 0;
+    for (;;) {
+        struct cursor save = *c;
+        const char *rest;
+        size_t len;
+        int err = 0;
+        if (!next_line(c) || !tagged(c, tag, &rest, &len)) {
+            *c = save;
+            return 0;
+        }
+        char *p = unescape(rest, len, &err);
+        if (!p)
+            return err;
+        if ((err = push_str(v, n, &cap, p)) < 0)
+            return err;
+        if (!valid_path(p) || (*n > 1 && strcmp((*v)[*n - 2], p) >= 0))
+            return -EINVAL;
+    }
+}
+
 /* The counts are checked against what the buffer can hold before anything is allocated: a
  * line takes at least 8 bytes. */
 static int parse_set(struct cursor *c, struct wc_mf_set *s)
@@ -613,6 +648,9 @@ static int parse_set(struct cursor *c, struct wc_mf_set *s)
         }
     if ((err = parse_dirs(c, s)) < 0)
         return err;
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        if ((err = parse_place(c, place_tags[k], &s->places[k].v, &s->places[k].n)) < 0)
+            return err;
     return parse_env(c, s);
 }
 
@@ -662,6 +700,11 @@ void wc_mf_set_free(struct wc_mf_set *s)
         free(s->env[i].name);
         free(s->env[i].value);
     }
+    for (int k = 0; k < WC_MF_PLACES; k++) {
+        for (size_t i = 0; i < s->places[k].n; i++)
+            free(s->places[k].v[i]);
+        free(s->places[k].v);
+    }
     free(s->inputs);
     free(s->probes);
     free(s->dirs);
@@ -692,6 +735,22 @@ static int cmp_dir_path(const void *a, const void *b)
     return strcmp(((const struct wc_mf_dir *)a)->path, ((const struct wc_mf_dir *)b)->path);
 }
 
+/* Sort a vector of malloc'd strings, freeing repeats. */
+static void sort_unique(char **v, size_t *n)
+{
+    if (*n < 2)
+        return;
+    qsort(v, *n, sizeof *v, cmp_str);
+    size_t k = 1;
+    for (size_t i = 1; i < *n; i++) {
+        if (strcmp(v[i], v[k - 1]) == 0)
+            free(v[i]);
+        else
+            v[k++] = v[i];
+    }
+    *n = k;
+}
+
 void wc_mf_set_canonical(struct wc_mf_set *s)
 {
     if (s->n_inputs > 1) {
@@ -705,17 +764,9 @@ void wc_mf_set_canonical(struct wc_mf_set *s)
         }
         s->n_inputs = k;
     }
-    if (s->n_probes > 1) {
-        qsort(s->probes, s->n_probes, sizeof *s->probes, cmp_str);
-        size_t k = 1;
-        for (size_t i = 1; i < s->n_probes; i++) {
-            if (strcmp(s->probes[i], s->probes[k - 1]) == 0)
-                free(s->probes[i]);
-            else
-                s->probes[k++] = s->probes[i];
-        }
-        s->n_probes = k;
-    }
+    sort_unique(s->probes, &s->n_probes);
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        sort_unique(s->places[k].v, &s->places[k].n);
 }
 
 static int cmp_env(const void *a, const void *b)
@@ -758,6 +809,11 @@ void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *d
     wc_sig_add_u64(&g, s->n_probes);
     for (size_t i = 0; i < s->n_probes; i++)
         wc_sig_add_str(&g, s->probes[i]);
+    for (int k = 0; k < WC_MF_PLACES; k++) {
+        wc_sig_add_u64(&g, s->places[k].n);
+        for (size_t i = 0; i < s->places[k].n; i++)
+            wc_sig_add_str(&g, s->places[k].v[i]);
+    }
     wc_sig_add_u64(&g, s->n_env);
     for (size_t i = 0; i < s->n_env; i++) {
         wc_sig_add_str(&g, s->env[i].name);
@@ -800,9 +856,22 @@ static int same_env(const struct wc_mf_set *a, const struct wc_mf_set *b)
     return 1;
 }
 
+static int same_places(const struct wc_mf_set *a, const struct wc_mf_set *b)
+{
+    for (int k = 0; k < WC_MF_PLACES; k++) {
+        if (a->places[k].n != b->places[k].n)
+            return 0;
+        for (size_t i = 0; i < a->places[k].n; i++)
+            if (strcmp(a->places[k].v[i], b->places[k].v[i]) != 0)
+                return 0;
+    }
+    return 1;
+}
+
 static int same_set(const struct wc_mf_set *a, const struct wc_mf_set *b)
 {
-    if (a->n_inputs != b->n_inputs || a->n_probes != b->n_probes || a->date != b->date)
+    if (a->n_inputs != b->n_inputs || a->n_probes != b->n_probes || a->date != b->date ||
+        !same_places(a, b))
         return 0;
     for (size_t i = 0; i < a->n_inputs; i++)
         if (strcmp(a->inputs[i].path, b->inputs[i].path) != 0 ||
@@ -874,12 +943,30 @@ int wc_manifest_set_key1(wc_manifest *m, const wc_key1 *k)
 
 /* Only the first base dir is stripped: wc_basedir_expand gives back dirs[0], and a path of
  * another base dir turned into the token would come back as a different file. */
+static int under_dir(const char *path, const char *dir, size_t n)
+{
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Whether a path with ".." components still lies under dir once they are taken lexically:
+ * "<dir>/inc/../x.h" does, "<dir>/../other/x.h" does not. */
+static int normal_under(const char *path, const char *dir, size_t n)
+{
+    size_t len = strlen(path);
+    if (!strstr(path, "/../") && !(len >= 3 && strcmp(path + len - 3, "/..") == 0))
+        return 1;
+    char *norm = wc_path_normalize(path);
+    int ok = norm && under_dir(norm, dir, n);
+    free(norm);
+    return ok;
+}
+
 char *wc_mf_path_store(const wc_basedirs *bd, const char *abs)
 {
     if (!bd || bd->n == 0)
         return strdup(abs);
     size_t n = strlen(bd->dirs[0]);
-    if (strncmp(abs, bd->dirs[0], n) != 0 || (abs[n] != '\0' && abs[n] != '/'))
+    if (!under_dir(abs, bd->dirs[0], n) || !normal_under(abs, bd->dirs[0], n))
         return strdup(abs);
     size_t t = strlen(WC_BASEDIR_TOKEN), r = strlen(abs + n);
     char *s = malloc(t + r + 1);
@@ -1034,6 +1121,46 @@ int wc_mf_set_stamp_dirs(struct wc_mf_set *s, const wc_basedirs *bd)
     return 0;
 }
 
+static int dir_holds(const char *stored, const wc_basedirs *bd)
+{
+    char *path = wc_mf_path_resolve(bd, stored);
+    struct stat st;
+    int rc = path ? stat(path, &st) : -1;
+    free(path);
+    return rc == 0 && S_ISDIR(st.st_mode);
+}
+
+/* lstat: a symbolic link is what must not be there. */
+static int output_holds(const char *stored, const wc_basedirs *bd)
+{
+    char *path = wc_mf_path_resolve(bd, stored);
+    struct stat st;
+    int rc = path ? lstat(path, &st) : -1;
+    int missing = rc < 0 && path && (errno == ENOENT || errno == ENOTDIR);
+    free(path);
+    return missing || (rc == 0 && S_ISREG(st.st_mode));
+}
+
+/* How each kind of place is checked, and told about by --explain when it does not hold. */
+static const struct {
+    int (*holds)(const char *stored, const wc_basedirs *bd);
+    const char *told;
+} place_checks[WC_MF_PLACES] = {
+    {probe_holds, "output exists before the command (the recorded run created it)"},
+    {dir_holds, "output directory is missing now"},
+    {output_holds, "output is a symbolic link or a directory now"},
+};
+
+/* Each place as recorded: one stat each. */
+static int places_hold(const struct wc_mf_set *s, const wc_basedirs *bd)
+{
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        for (size_t i = 0; i < s->places[k].n; i++)
+            if (!place_checks[k].holds(s->places[k].v[i], bd))
+                return 0;
+    return 1;
+}
+
 const char *wc_env_value(char *const *envp, const char *name)
 {
     size_t n = strlen(name);
@@ -1056,7 +1183,7 @@ static int set_holds(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *
     for (size_t i = 0; i < s->n_env; i++)
         if (!env_holds(&s->env[i], envp))
             return 0;
-    if (!probes_hold(s, bd))
+    if (!places_hold(s, bd) || !probes_hold(s, bd))
         return 0;
     for (size_t i = 0; i < s->n_inputs; i++)
         if (!input_holds(&s->inputs[i], bd, memo))
@@ -1271,6 +1398,9 @@ static size_t set_differences(const struct wc_mf_set *s, const wc_basedirs *bd, 
         n += !probe_holds(s->probes[i], bd);
     for (size_t i = 0; i < s->n_inputs; i++)
         n += input_state(&s->inputs[i], bd, memo) != NULL;
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        for (size_t i = 0; i < s->places[k].n; i++)
+            n += !place_checks[k].holds(s->places[k].v[i], bd);
     return n;
 }
 
@@ -1287,6 +1417,20 @@ static char *shown_path(const wc_basedirs *bd, const char *stored, const char *c
     }
     free(rel);
     return abs;
+}
+
+static void tell_places(const struct wc_mf_set *s, const wc_basedirs *bd, const char *cwd,
+                        wc_explain_fn say, void *ctx)
+{
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        for (size_t i = 0; i < s->places[k].n; i++) {
+            const char *stored = s->places[k].v[i];
+            if (place_checks[k].holds(stored, bd))
+                continue;
+            char *p = shown_path(bd, stored, cwd);
+            sayf(say, ctx, "  %s: %s", place_checks[k].told, p ? p : stored);
+            free(p);
+        }
 }
 
 static void tell_env(const struct wc_mf_env *e, char *const *envp, wc_explain_fn say, void *ctx)
@@ -1324,6 +1468,7 @@ static void tell_set(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *
         sayf(say, ctx, "  now exists (was missing when recorded): %s", p ? p : s->probes[i]);
         free(p);
     }
+    tell_places(s, bd, cwd, say, ctx);
 }
 
 int wc_manifest_explain(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo,

@@ -18,6 +18,12 @@
  *   probe <path>                   n probes times, sorted
  *   pdir <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
  *                                  optional, at most n probes times, sorted
+ *   absent <path>                  optional, sorted: a file the command created after trying
+ *                                  to read it; it must still be missing
+ *   odir <path>                    optional, sorted: a directory an output is written into;
+ *                                  it must exist (without it the command fails)
+ *   output <path>                  optional, sorted: an output; it must be missing or a
+ *                                  regular file (the command would write through a link)
  *   env <NAME>=<value>             a variable the command read, with the value it had
  *   envu <NAME>                    ... that was unset; both optional, sorted by name, unique
  *   end
@@ -51,6 +57,19 @@ struct wc_mf_dir {
     struct wc_stamp stamp;
 };
 
+/* What a set says about the places of the outputs, one list (sorted) of each. */
+enum wc_mf_place {
+    WC_MF_ABSENT, /* outputs a process tried to read first: an existing one is updated */
+    WC_MF_ODIR,   /* directories outputs are written into: they must exist */
+    WC_MF_OUTPUT, /* outputs: each missing or a regular file, no symbolic link to write through */
+    WC_MF_PLACES
+};
+
+struct wc_mf_paths {
+    size_t n;
+    char **v;
+};
+
 /* An environment variable the command read and inherited (preload/collect.c). */
 struct wc_mf_env {
     char *name;
@@ -68,6 +87,10 @@ struct wc_mf_set {
     char **probes;
     size_t n_dirs;          /* not part of the result key: they only save a stat per probe */
     struct wc_mf_dir *dirs; /* sorted by path */
+    /* The outputs' places before the run (issue 12), part of the result key: a hit must end
+     * as the real command would. Never answered by a directory stamp (the outputs were
+     * created in those directories before the stamps were taken). */
+    struct wc_mf_paths places[WC_MF_PLACES];
     size_t n_env;
     struct wc_mf_env *env; /* sorted by name, unique (wc_mf_set_env_canonical) */
 };
@@ -91,8 +114,8 @@ int wc_manifest_set_key1(wc_manifest *m, const wc_key1 *k);
  * and the oldest beyond WC_MANIFEST_MAX_SETS. */
 void wc_manifest_add(wc_manifest *m, struct wc_mf_set *s);
 
-/* Sort a set's inputs and probes by path and drop repeats: the canonical order that the
- * result key and the manifest use. */
+/* Sort a set's inputs, probes, absent outputs and output directories by path and drop
+ * repeats: the canonical order that the result key and the manifest use. */
 void wc_mf_set_canonical(struct wc_mf_set *s);
 /* Sort a set's variables by name; of two with one name the first added stays. */
 void wc_mf_set_env_canonical(struct wc_mf_set *s);
@@ -110,7 +133,10 @@ int wc_mf_set_stamp_dirs(struct wc_mf_set *s, const wc_basedirs *bd);
 void wc_today(char buf[11]);
 
 /* The manifest form of an absolute path: WC_BASEDIR_TOKEN + rest when under the first base
- * dir (the one wc_basedir_expand gives back), else the path. malloc'd. */
+ * dir (the one wc_basedir_expand gives back), else the path. A path with ".." components is
+ * kept as the kernel resolves it, and takes the token only when its lexical normal form is
+ * under that base dir too: "<base>/../other/x.h" names a file outside the checkout, which
+ * the token would move along with it. malloc'd. */
 char *wc_mf_path_store(const wc_basedirs *bd, const char *abs);
 /* The inverse. malloc'd. */
 char *wc_mf_path_resolve(const wc_basedirs *bd, const char *stored);

@@ -29,7 +29,8 @@
 #include "core/util.h"
 
 #define MEMO_MAGIC "WCMEMO\r\n"
-#define MEMO_VERSION 1u
+/* 2: __TIMESTAMP__ has a flag of its own (it was counted as __DATE__). */
+#define MEMO_VERSION 2u
 #define MEMO_HEADER_SIZE 4096
 #define MEMO_WAYS 4u
 #define MEMO_SEED 0x7763616368656d6fULL
@@ -296,7 +297,7 @@ static const struct {
     unsigned flag;
 } temporal_macros[] = {
     {"__DATE__", 8, WC_CONTENT_DATE},
-    {"__TIMESTAMP__", 13, WC_CONTENT_DATE},
+    {"__TIMESTAMP__", 13, WC_CONTENT_TIMESTAMP},
     {"__TIME__", 8, WC_CONTENT_TIME},
 };
 
@@ -368,6 +369,13 @@ static void scan_chunk(void *ctx, const unsigned char *data, size_t len)
 static void scanner_finish(struct scanner *sc)
 {
     scan_buf(sc, sc->tail, sc->tail_len, sc->before_tail, 1);
+}
+
+unsigned wc_content_flags(const void *buf, size_t len)
+{
+    struct scanner sc = {.before_tail = -1};
+    scan_buf(&sc, buf, len, -1, 1);
+    return sc.flags;
 }
 
 /* Read and hash a regular file. *stable says whether it looked the same (fstat) before and

@@ -4,16 +4,21 @@
 #ifndef WC_MEMO_H
 #define WC_MEMO_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include "hashing/hash.h"
 
 /* Flags found while hashing a file's content (kept in the memo with the hash). */
-#define WC_CONTENT_DATE 1u /* mentions __DATE__ or __TIMESTAMP__ */
-#define WC_CONTENT_TIME 2u /* mentions __TIME__ */
-/* Both are matched as whole identifiers ("MY__DATE__" is not __DATE__), anywhere in the
+#define WC_CONTENT_DATE 1u      /* mentions __DATE__ */
+#define WC_CONTENT_TIME 2u      /* mentions __TIME__ */
+#define WC_CONTENT_TIMESTAMP 4u /* mentions __TIMESTAMP__ (a file's mtime, not the date) */
+/* All are matched as whole identifiers ("MY__DATE__" is not __DATE__), anywhere in the
  * bytes (comments and strings included), in any file: which inputs they matter for is the
  * caller's decision. */
+
+/* The same flags for bytes in memory (a command's argument: -DSTAMP=__TIME__). */
+unsigned wc_content_flags(const void *buf, size_t len);
 
 /* Slots in a memo file made by wc_memo_open: 65536 records of 64 bytes, ~4 MiB. */
 #define WC_MEMO_SLOTS 65536u

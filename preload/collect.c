@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "preload/runner.h"
 
 static int under(const char *path, const char *dir)
@@ -37,21 +38,73 @@ static int not_cached(struct wc_collect *x, const char *fmt, ...)
     return 1;
 }
 
-/* Executables, libraries, objects and precompiled headers hold the strings "__DATE__" and
- * "__TIME__" (cc1 implements them) without making the output depend on the clock. */
-static int is_binary(const char *path)
+enum kind { TEXT, BINARY, PCH };
+
+/* Executables, libraries and objects hold the strings "__DATE__" and "__TIME__" (cc1
+ * implements them) without making the output depend on the clock. gcc's precompiled headers
+ * ("gpch") hold them too, always, and whether a macro of the header uses them cannot be told
+ * from the bytes: a .gch made from a header with "#define STAMP __TIME__" holds the name once,
+ * as one made without does (the definition points at cc1's own identifier; measured with gcc
+ * 12). clang's ("CPCH") hold a name only when the header uses it: they are scanned as text. */
+static enum kind file_kind(const char *path)
 {
     unsigned char b[8];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
+        return TEXT;
     ssize_t n = read(fd, b, sizeof b);
     close(fd);
-    if (n >= 4 && memcmp(b, "\177ELF", 4) == 0)
-        return 1;
     if (n >= 4 && memcmp(b, "gpch", 4) == 0)
-        return 1;
-    return n == 8 && memcmp(b, "!<arch>\n", 8) == 0;
+        return PCH;
+    if (n >= 4 && memcmp(b, "\177ELF", 4) == 0)
+        return BINARY;
+    return n == 8 && memcmp(b, "!<arch>\n", 8) == 0 ? BINARY : TEXT;
+}
+
+/* What the clock does to the run through content (an input's, or an argument's) that
+ * mentions the date and time macros: nothing, a key that holds today's date, or not cached.
+ * __TIMESTAMP__ is the mtime of the file being compiled, not the build's date: a touch
+ * changes it and SOURCE_DATE_EPOCH does not fix it, so it is never cached. */
+static int temporal(struct wc_collect *x, struct wc_mf_set *set, unsigned flags, const char *what)
+{
+    if (flags & WC_CONTENT_TIMESTAMP)
+        return not_cached(x, "%s uses __TIMESTAMP__ (a file's mtime)", what);
+    if (x->source_date_epoch)
+        return 0;
+    if (flags & WC_CONTENT_TIME)
+        return not_cached(x, "%s uses __TIME__ and SOURCE_DATE_EPOCH is unset", what);
+    if (flags & WC_CONTENT_DATE)
+        set->date = 1;
+    return 0;
+}
+
+/* Where an input's content meets the clock. A precompiled header may hide __TIME__ (see
+ * file_kind): with SOURCE_DATE_EPOCH unset it counts as using it. */
+static int input_temporal(struct wc_collect *x, const struct wc_path_event *e,
+                          struct wc_mf_set *set, unsigned flags)
+{
+    if (e->flags & (WC_EV_EXEC | WC_EV_LIB))
+        return 0;
+    /* A .gch always mentions __TIME__: only files with a flag need a look at their kind. */
+    enum kind k = flags ? file_kind(e->path) : TEXT;
+    if (k == PCH && !x->source_date_epoch)
+        return not_cached(
+            x, "precompiled header %s may use __TIME__ and SOURCE_DATE_EPOCH is unset", e->path);
+    return k == TEXT ? temporal(x, set, flags, e->path) : 0;
+}
+
+/* -DSTAMP=__TIME__ expands as if the macro were in a file. */
+static int argv_temporal(struct wc_collect *x, struct wc_mf_set *set)
+{
+    for (size_t i = 1; x->argv && x->argv[i]; i++) {
+        unsigned flags = wc_content_flags(x->argv[i], strlen(x->argv[i]));
+        char what[64];
+        snprintf(what, sizeof what, "argument %zu", i);
+        int rc = flags ? temporal(x, set, flags, what) : 0;
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }
 
 static int64_t ts_ns(const struct timespec *t)
@@ -59,6 +112,7 @@ static int64_t ts_ns(const struct timespec *t)
     return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
+/* st: the version hashed, or NULL when it is not the file's version now (no stamp). */
 static int add_input(struct wc_mf_set *set, size_t *cap, char *stored, const wc_hash *h,
                      const struct stat *st)
 {
@@ -75,7 +129,7 @@ static int add_input(struct wc_mf_set *set, size_t *cap, char *stored, const wc_
     struct wc_mf_input *in = &set->inputs[set->n_inputs++];
     in->path = stored;
     in->hash = *h;
-    in->stamped = wc_stamp_of(st, &in->stamp);
+    in->stamped = st ? wc_stamp_of(st, &in->stamp) : 0;
     return 0;
 }
 
@@ -96,7 +150,7 @@ static int add_probe(struct wc_mf_set *set, size_t *cap, char *stored)
 }
 
 struct caps {
-    size_t inputs, probes, outputs;
+    size_t inputs, probes, outputs, places[WC_MF_PLACES];
 };
 
 /* A file the command read: hashed now (after the run) and checked to be older than the run,
@@ -116,13 +170,8 @@ static int take_input(struct wc_collect *x, const struct wc_path_event *e, struc
         return not_cached(x, "cannot hash input %s: %s", e->path, strerror(-rc));
     if (ts_ns(&st.st_mtim) >= x->start_ns || ts_ns(&st.st_ctim) >= x->start_ns)
         return not_cached(x, "input %s modified during the run", e->path);
-    int source = !(e->flags & (WC_EV_EXEC | WC_EV_LIB));
-    if (source && !x->source_date_epoch && (flags & (WC_CONTENT_DATE | WC_CONTENT_TIME)) &&
-        !is_binary(e->path)) {
-        if (flags & WC_CONTENT_TIME)
-            return not_cached(x, "%s uses __TIME__ and SOURCE_DATE_EPOCH is unset", e->path);
-        set->date = 1;
-    }
+    if ((rc = input_temporal(x, e, set, flags)) != 0)
+        return rc;
     char *stored = wc_mf_path_store(x->primary, e->path);
     if (!stored)
         return -ENOMEM;
@@ -177,23 +226,103 @@ static int output_path(struct wc_collect *x, const char *path, char **out)
     return *out ? 0 : -ENOMEM;
 }
 
-static int take_output(struct wc_collect *x, const struct wc_path_event *e,
+static int push_str(char ***v, size_t *n, size_t *cap, char *s)
+{
+    if (!s)
+        return -ENOMEM;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        char **p = realloc(*v, nc * sizeof *p);
+        if (!p) {
+            free(s);
+            return -ENOMEM;
+        }
+        *v = p;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = s;
+    return 0;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+}
+
+static int add_place(struct wc_collect *x, struct wc_mf_set *set, struct caps *caps,
+                     enum wc_mf_place k, const char *abs)
+{
+    struct wc_mf_paths *pl = &set->places[k];
+    return push_str(&pl->v, &pl->n, &caps->places[k], wc_mf_path_store(x->primary, abs));
+}
+
+/* The places of an output (normal form): a hit must find what the command found. Its
+ * directory must exist, or the command fails ("cannot open output file") where a restore
+ * would succeed; and the output must not be a symbolic link, which the command would write
+ * through and a restore would replace. */
+static int take_output_places(struct wc_collect *x, const char *norm, struct wc_mf_set *set,
+                              struct caps *caps)
+{
+    char *dir = dir_of(norm);
+    if (!dir)
+        return -ENOMEM;
+    int rc = add_place(x, set, caps, WC_MF_ODIR, dir);
+    free(dir);
+    return rc != 0 ? rc : add_place(x, set, caps, WC_MF_OUTPUT, norm);
+}
+
+/* The kernel resolved the output's path (observed, ".." kept) through every symbolic link;
+ * the entry keeps its lexical normal form. The two name the same file only when the output
+ * is no link itself and the physical directory the kernel wrote into is the normal form's:
+ * else the command wrote through a link ("-o out.d" -> elsewhere/real.d, or
+ * "inc/../x.o" with inc a link), and a restore at the normal form would write elsewhere. */
+static int written_through_link(const char *observed, const char *norm, const struct stat *lst)
+{
+    if (S_ISLNK(lst->st_mode))
+        return 1;
+    char *dir = dir_of(observed), *want = dir_of(norm);
+    char *phys = dir ? realpath(dir, NULL) : NULL;
+    int differs = !phys || !want || strcmp(phys, want) != 0;
+    free(dir);
+    free(want);
+    free(phys);
+    return differs;
+}
+
+static int take_output(struct wc_collect *x, const struct wc_path_event *e, struct wc_mf_set *set,
                        struct wc_entry_meta *meta, struct caps *caps)
 {
     struct stat st;
-    if (is_stray_temp(x, e->path))
-        return 0;
     /* Written, never removed by the command, and gone: someone else removed it (make deletes
      * the target of a job it interrupts). An entry without it would later "hit" and leave
      * the build without that file. */
     if (lstat(e->path, &st) < 0)
         return not_cached(x, "output %s vanished during the run", e->path);
-    if (!S_ISREG(st.st_mode))
-        return 0;
-    char *p;
-    int rc = output_path(x, e->path, &p);
-    if (rc != 0)
+    /* A file the command left behind that the entry does not keep would be missing after a
+     * hit: rather store nothing. (Temporaries it removed never get here.) */
+    if (is_stray_temp(x, e->path))
+        return not_cached(x, "output %s in a temporary directory is not stored", e->path);
+    if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+        return not_cached(x, "output %s is not a regular file", e->path);
+    char *norm = wc_path_normalize(e->path), *p = NULL;
+    if (!norm)
+        return -ENOMEM;
+    int rc = written_through_link(e->path, norm, &st)
+                 ? not_cached(x, "output %s is written through a symbolic link", e->path)
+                 : output_path(x, norm, &p);
+    if (rc == 0)
+        rc = take_output_places(x, norm, set, caps);
+    free(norm);
+    if (rc != 0) {
+        free(p);
         return rc;
+    }
+    for (size_t i = 0; i < meta->n_outputs; i++)
+        if (strcmp(meta->outputs[i].path, p) == 0) { /* "a/../x.o" and "x.o" */
+            free(p);
+            return 0;
+        }
     if (meta->n_outputs == caps->outputs) {
         size_t nc = caps->outputs ? caps->outputs * 2 : 8;
         struct wc_output *o = realloc(meta->outputs, nc * sizeof *o);
@@ -209,80 +338,55 @@ static int take_output(struct wc_collect *x, const struct wc_path_event *e,
     return 0;
 }
 
+/* An output that a process wanted to read first and found missing: had it existed, the
+ * command would have updated it (ar adds members to an existing archive), so its absence is
+ * an input. A mere stat or lstat that found nothing (as and ld, before they unlink and
+ * create their output) is not, or every incremental build would miss -- except under an
+ * archiver: ar stat()s the archive to decide between "creating" and updating, then creates
+ * it with O_TRUNC, and no open for reading ever fails (binutils 2.40, measured). */
+static int take_absent(struct wc_collect *x, const struct wc_path_event *e, struct wc_mf_set *set,
+                       struct caps *caps)
+{
+    if (!(e->flags & WC_EV_MISSING) || (!(e->flags & WC_EV_READ_MISSING) && !x->archiver))
+        return 0;
+    char *norm = wc_path_normalize(e->path);
+    int rc = norm ? add_place(x, set, caps, WC_MF_ABSENT, norm) : -ENOMEM;
+    free(norm);
+    return rc;
+}
+
+static const struct wc_prehash *find_prehash(const struct wc_collect *x, const char *norm)
+{
+    for (size_t i = 0; i < x->n_pre; i++)
+        if (strcmp(x->pre[i].path, norm) == 0)
+            return &x->pre[i];
+    return NULL;
+}
+
+/* A file read, then written: its old content is an input that only a hash taken before the
+ * run knows (an archive ar updates, from wc_prehash_operands). Anything else is not cached. */
+static int take_prehashed(struct wc_collect *x, const struct wc_path_event *e,
+                          struct wc_mf_set *set, struct caps *caps)
+{
+    char *norm = wc_path_normalize(e->path);
+    if (!norm)
+        return -ENOMEM;
+    const struct wc_prehash *pre = find_prehash(x, norm);
+    free(norm);
+    if (!pre)
+        return not_cached(x, "%s is both read and written", e->path);
+    char *stored = wc_mf_path_store(x->primary, e->path);
+    if (!stored)
+        return -ENOMEM;
+    return add_input(set, &caps->inputs, stored, &pre->hash, NULL); /* it changed since */
+}
+
 /* The observer itself is loaded into every process of the command and changes none of its
  * outputs: a new version of wafcache must not invalidate the cache. */
 static int is_observer(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash && strcmp(slash + 1, "libwafcache.so") == 0;
-}
-
-static int has_dotdot(const char *path)
-{
-    size_t n = strlen(path);
-    return strstr(path, "/../") || (n >= 3 && strcmp(path + n - 3, "/..") == 0);
-}
-
-/* Pop the last component of out[0..*len), resolving it first when it is a symbolic link:
- * "link/.." is the parent of the link's target, as the kernel walks it. */
-static void pop_component(char *out, size_t *len)
-{
-    struct stat st;
-    char real[PATH_MAX];
-    out[*len] = '\0';
-    if (*len > 0 && lstat(out, &st) == 0 && S_ISLNK(st.st_mode) && realpath(out, real)) {
-        size_t n = strlen(real);
-        memcpy(out, real, n + 1);
-        *len = n == 1 ? 0 : n; /* "/" is the empty prefix */
-    }
-    while (*len > 0 && out[--*len] != '/')
-        ;
-}
-
-/* malloc'd path with every ".." resolved as the kernel does and no other link followed. The
- * observer keeps ".." (channel.h); an entry never holds it, and the same file must not be
- * two outputs. NULL on OOM or an overlong path. */
-static char *kernel_normal(const char *path)
-{
-    char *out = malloc(PATH_MAX);
-    size_t len = 0;
-    if (!out)
-        return NULL;
-    for (const char *s = path; *s;) {
-        const char *end = strchrnul(s, '/');
-        size_t n = (size_t)(end - s);
-        if (n == 2 && s[0] == '.' && s[1] == '.') {
-            pop_component(out, &len);
-        } else if (n > 0 && !(n == 1 && s[0] == '.')) {
-            if (len + 1 + n + 1 > PATH_MAX) {
-                free(out);
-                return NULL;
-            }
-            out[len++] = '/';
-            memcpy(out + len, s, n);
-            len += n;
-        }
-        s = *end ? end + 1 : end;
-    }
-    if (len == 0)
-        out[len++] = '/';
-    out[len] = '\0';
-    return out;
-}
-
-/* An output is stored under its kernel-normal name: entries refuse "..". Inputs and probes
- * keep the observed spelling, which a later lookup resolves through the links of the day. */
-static int take_output_normal(struct wc_collect *x, const struct wc_path_event *e,
-                              struct wc_entry_meta *meta, struct caps *caps)
-{
-    if (!has_dotdot(e->path))
-        return take_output(x, e, meta, caps);
-    struct wc_path_event n = {kernel_normal(e->path), e->flags};
-    if (!n.path)
-        return not_cached(x, "cannot resolve output %s", e->path);
-    int rc = take_output(x, &n, meta, caps);
-    free(n.path);
-    return rc;
 }
 
 static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_mf_set *set,
@@ -295,10 +399,14 @@ static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_m
      * in two processes says nothing, each process's events being buffered on its own. */
     if ((e->flags & WC_EV_WRITE) && (e->flags & WC_EV_GONE))
         return 0;
-    if (e->flags & WC_EV_INPLACE)
-        return not_cached(x, "%s is both read and written", e->path);
-    if (e->flags & WC_EV_WRITE)
-        return take_output_normal(x, e, meta, caps);
+    if (e->flags & WC_EV_INPLACE) {
+        int rc = take_prehashed(x, e, set, caps);
+        return rc != 0 ? rc : take_output(x, e, set, meta, caps);
+    }
+    if (e->flags & WC_EV_WRITE) {
+        int rc = take_absent(x, e, set, caps);
+        return rc != 0 ? rc : take_output(x, e, set, meta, caps);
+    }
     if (e->flags & (WC_EV_READ | WC_EV_EXEC | WC_EV_LIB))
         return take_input(x, e, set, caps);
     if (e->flags & WC_EV_MISSING)
@@ -475,7 +583,8 @@ static int take_env(struct wc_collect *x, const struct wc_observation *obs, stru
 int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc_mf_set *set,
                struct wc_entry_meta *meta)
 {
-    struct caps caps = {0, 0, 0};
+    struct caps caps;
+    memset(&caps, 0, sizeof caps);
     memset(set, 0, sizeof *set);
     memset(meta, 0, sizeof *meta);
     x->why[0] = '\0';
@@ -485,8 +594,11 @@ int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc
         return not_cached(x, "the command read its standard input");
     if (obs->refuse[0])
         return not_cached(x, "%s", obs->refuse);
+    int rc = argv_temporal(x, set);
+    if (rc != 0)
+        return rc;
     for (size_t i = 0; i < obs->n; i++) {
-        int rc = take(x, &obs->paths[i], set, meta, &caps);
+        rc = take(x, &obs->paths[i], set, meta, &caps);
         if (rc != 0)
             return rc;
     }
@@ -494,9 +606,55 @@ int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc
         return not_cached(x, "no output file");
     if (meta->n_outputs > WC_META_MAX_OUTPUTS)
         return not_cached(x, "too many outputs");
-    int rc = take_env(x, obs, set);
+    rc = take_env(x, obs, set);
     if (rc != 0)
         return rc;
     wc_mf_set_canonical(set);
     return wc_mf_set_stamp_dirs(set, x->primary);
+}
+
+void wc_prehash_free(struct wc_prehash *pre, size_t n)
+{
+    for (size_t i = 0; pre && i < n; i++)
+        free(pre[i].path);
+    free(pre);
+}
+
+static int prehash_one(const char *cwd, const char *arg, wc_memo *memo, struct wc_prehash *p)
+{
+    char *abs = arg[0] == '/' ? strdup(arg) : wc_path_join(cwd, arg);
+    p->path = abs ? wc_path_normalize(abs) : NULL;
+    free(abs);
+    if (!p->path)
+        return -ENOMEM;
+    struct stat st;
+    if (stat(p->path, &st) == 0 && S_ISREG(st.st_mode) &&
+        wc_memo_hash(memo, p->path, &p->hash, NULL, NULL) == 0)
+        return 1;
+    free(p->path);
+    return 0;
+}
+
+/* The window between this hash and the archiver's read is the start of the child: only a
+ * build that writes one archive from two jobs at once (broken without a cache too) falls in
+ * it. */
+int wc_prehash_operands(const char *cwd, char *const *argv, wc_memo *memo, struct wc_prehash **pre,
+                        size_t *n)
+{
+    size_t argc = 0;
+    while (argv[argc])
+        argc++;
+    *n = 0;
+    *pre = calloc(argc + 1, sizeof **pre);
+    if (!*pre)
+        return -ENOMEM;
+    for (size_t i = 1; i < argc; i++) {
+        if (argv[i][0] == '-')
+            continue;
+        int rc = prehash_one(cwd, argv[i], memo, &(*pre)[*n]);
+        if (rc < 0)
+            return rc;
+        *n += (size_t)rc;
+    }
+    return 0;
 }

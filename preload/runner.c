@@ -24,6 +24,7 @@
 #include "hashing/signature.h"
 #include "store/dir.h"
 #include "store/open.h"
+#include "preload/programs.h"
 #include "preload/runner.h"
 
 extern char **environ;
@@ -45,9 +46,12 @@ struct runner {
     wc_key1 k1;
     char key1[WC_HASH_HEX_LEN + 1];
     int64_t t0;
-    struct wc_stats stats; /* this run's counters, added to the cache's at the end */
-    int explain_only;      /* `wafcache --explain`: say what a lookup finds, run nothing */
-    int explained;         /* the explanation's first line is out */
+    struct wc_stats stats;  /* this run's counters, added to the cache's at the end */
+    int explain_only;       /* `wafcache --explain`: say what a lookup finds, run nothing */
+    int explained;          /* the explanation's first line is out */
+    int archiver;           /* ar and its wrappers: they update an archive that exists */
+    struct wc_prehash *pre; /* an archiver's operands hashed before the run */
+    size_t n_pre;
 };
 
 static double ms_since(int64_t t)
@@ -291,6 +295,9 @@ static void rewrite_argv(struct runner *r)
         t = wc_tool_of(base_name(r->path));
     if (t == WC_TOOL_OTHER)
         t = wc_tool_of(base_name(r->prog));
+    r->archiver = t == WC_TOOL_AR ||
+                  wc_program_matches("gcc-ar,llvm-ar", base_name(r->orig_argv[0])) ||
+                  wc_program_matches("gcc-ar,llvm-ar", base_name(r->prog));
     r->argv = wc_argv_rewrite(r->orig_argv, r->cwd, &r->bd, t);
     if (!r->argv)
         fallback(r, "out of memory");
@@ -801,8 +808,13 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
                            .memo = r->memo,
                            .start_ns = c->start_ns,
                            .source_date_epoch = getenv("SOURCE_DATE_EPOCH") != NULL,
+                           .argv = r->argv,
+                           .archiver = r->archiver,
+                           .pre = r->pre,
+                           .n_pre = r->n_pre,
                            .envp = environ,
                            .printed = c->out_len + c->err_len > 0};
+
     struct wc_mf_set set;
     memset(&set, 0, sizeof set);
     rc = obs.processes == 0 ? 1 : wc_collect(&x, &obs, &set, meta);
@@ -847,6 +859,8 @@ __attribute__((noreturn)) static void miss(struct runner *r)
         fallback(r, "cannot create the observation channel");
     char **env = child_env(observe);
     if (!env)
+        fallback(r, "out of memory");
+    if (r->archiver && wc_prehash_operands(r->cwd, r->argv, r->memo, &r->pre, &r->n_pre) < 0)
         fallback(r, "out of memory");
     struct wc_child c = {
         .path = r->path, .argv = r->argv, .envp = env, .stderr_pty = isatty(2), .runner_ns = r->t0};

@@ -68,6 +68,12 @@ void wc_exit_like(int status) __attribute__((noreturn));
 
 /* ---- collect.c ---------------------------------------------------------------------------- */
 
+/* A file's content as it was before the run. */
+struct wc_prehash {
+    char *path; /* absolute, lexically normal */
+    wc_hash hash;
+};
+
 struct wc_collect {
     const char *cwd;
     const char *root;           /* outputs are stored relative to this directory (dirs[0] or cwd) */
@@ -76,9 +82,13 @@ struct wc_collect {
     wc_memo *memo;
     int64_t start_ns;      /* when the real command started */
     int source_date_epoch; /* SOURCE_DATE_EPOCH is set */
-    char why[256];         /* why the run is not cached */
-    char *const *envp;     /* the runner's environment, which the command inherited */
-    int printed;           /* the command wrote on its stdout or stderr */
+    char *const *argv;     /* the real command's arguments: scanned for __TIME__ and friends */
+    int archiver;          /* the program updates an existing archive (ar): see collect.c */
+    const struct wc_prehash *pre; /* from wc_prehash_operands */
+    size_t n_pre;
+    char why[256];     /* why the run is not cached */
+    char *const *envp; /* the runner's environment, which the command inherited */
+    int printed;       /* the command wrote on its stdout or stderr */
 };
 
 /* From a complete observation: the input set (inputs with their hashes, probes; canonical)
@@ -86,6 +96,13 @@ struct wc_collect {
  * when it does not (x->why says why), -ENOMEM. set and meta are freeable either way. */
 int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc_mf_set *set,
                struct wc_entry_meta *meta);
+
+/* Before an archiver runs: hash each operand of argv (relative to cwd) that is a regular file,
+ * so that an archive it then updates can be recorded with its old content as an input. 0 or
+ * -ENOMEM; *pre is freeable either way. */
+int wc_prehash_operands(const char *cwd, char *const *argv, wc_memo *memo, struct wc_prehash **pre,
+                        size_t *n);
+void wc_prehash_free(struct wc_prehash *pre, size_t n);
 
 /* ---- report.c ----------------------------------------------------------------------------- */
 

@@ -838,6 +838,160 @@ START_TEST(paths_only_first_basedir_stripped)
 }
 END_TEST
 
+static void add_place(struct wc_mf_set *s, enum wc_mf_place k, const char *abs)
+{
+    struct wc_mf_paths *p = &s->places[k];
+    p->v = realloc(p->v, (p->n + 1) * sizeof *p->v);
+    p->v[p->n++] = wc_mf_path_store(&bd, abs);
+}
+
+/* issue 12: "absent", "odir" and "output" lines survive a round trip, sorted and unique. */
+START_TEST(output_places_round_trip)
+{
+    wc_manifest m, back;
+    manifest_init(&m);
+    struct wc_mf_set s;
+    make_set(&s, NULL, NULL);
+    s.places[WC_MF_ABSENT].v = calloc(3, sizeof(char *));
+    s.places[WC_MF_ABSENT].v[0] = strdup("@WAFCACHE_BASEDIR@/lib.a");
+    s.places[WC_MF_ABSENT].v[1] = strdup("/abs/out.a");
+    s.places[WC_MF_ABSENT].v[2] = strdup("@WAFCACHE_BASEDIR@/lib.a");
+    s.places[WC_MF_ABSENT].n = 3;
+    s.places[WC_MF_ODIR].v = calloc(2, sizeof(char *));
+    s.places[WC_MF_ODIR].v[0] = strdup("@WAFCACHE_BASEDIR@/obj");
+    s.places[WC_MF_ODIR].v[1] = strdup("@WAFCACHE_BASEDIR@");
+    s.places[WC_MF_ODIR].n = 2;
+    add_place(&s, WC_MF_OUTPUT, "/abs/out.a");
+    wc_mf_set_canonical(&s);
+    ck_assert_uint_eq(s.places[WC_MF_ABSENT].n, 2);
+    wc_manifest_add(&m, &s);
+    size_t len;
+    char *t = format(&m, &len);
+    ck_assert_ptr_nonnull(strstr(t, "\nabsent /abs/out.a\nabsent @WAFCACHE_BASEDIR@/lib.a\n"
+                                    "odir @WAFCACHE_BASEDIR@\nodir @WAFCACHE_BASEDIR@/obj\n"
+                                    "output /abs/out.a\nend\n"));
+    ck_assert_int_eq(wc_manifest_parse(t, len, &back), 0);
+    ck_assert_uint_eq(back.sets[0].places[WC_MF_ABSENT].n, 2);
+    ck_assert_uint_eq(back.sets[0].places[WC_MF_ODIR].n, 2);
+    ck_assert_str_eq(back.sets[0].places[WC_MF_ODIR].v[1], "@WAFCACHE_BASEDIR@/obj");
+    expect_same_format(&back, t, len);
+    free(t);
+    wc_manifest_free(&back);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+START_TEST(output_places_garbage_refused)
+{
+    const char *set = HEAD "set " HEX " 0 0 0\n";
+    const char *tails[] = {"absent relative\nend\n",
+                           "odir relative/dir\nend\n",
+                           "absent /b\nabsent /a\nend\n",       /* not sorted */
+                           "odir /a\nodir /a\nend\n",           /* repeated */
+                           "odir /a\nabsent /b\nend\n",         /* absent lines come first */
+                           "absent @WAFCACHE_BASEDIR@x\nend\n", /* token glued to a name */
+                           "absent /a\\q\nend\n",               /* bad escape */
+                           "absent\nend\n",                     /* no path */
+                           "odir /a\nprobe /b\nend\n",          /* a probe after the places */
+                           "output /a\nodir /b\nend\n",         /* output lines come last */
+                           "output a\nend\n",
+                           NULL};
+    char text[512];
+    for (size_t i = 0; tails[i]; i++) {
+        snprintf(text, sizeof text, "%s%s", set, tails[i]);
+        ck_assert_msg(parses(text) == -EINVAL, "accepted garbage #%zu: %s", i, tails[i]);
+    }
+    snprintf(text, sizeof text, "%sabsent /a\nabsent /b\nodir /\nodir /a\noutput /a/x\nend\n", set);
+    ck_assert_int_eq(parses(text), 0);
+}
+END_TEST
+
+/* They are part of the result key, and a lookup checks them: an output directory that is gone
+ * or an output that exists now makes the set fail; a directory stamp does not answer for
+ * them. */
+START_TEST(output_places_in_key_and_lookup)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    write_text("x.c", "int x;\n");
+    char *obj = path_in("obj"), *lib = path_in("obj/lib.a");
+    ck_assert_int_eq(mkdir(obj, 0755), 0);
+    const char *in[] = {"x.c", NULL};
+    struct wc_mf_set s, plain;
+    make_set(&s, in, NULL);
+    make_set(&plain, in, NULL);
+    add_place(&s, WC_MF_ABSENT, lib);
+    add_place(&s, WC_MF_ODIR, obj);
+    wc_hash k_places, k_plain, res;
+    wc_result_key(&m.k1.key, &s, NULL, &k_places);
+    wc_result_key(&m.k1.key, &plain, NULL, &k_plain);
+    ck_assert(!wc_hash_equal(&k_places, &k_plain));
+    wc_mf_set_free(&plain);
+    wc_manifest_add(&m, &s);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), 0);
+    ck_assert(wc_hash_equal(&res, &k_places));
+    write_text("obj/lib.a", "!<arch>\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
+    ck_assert_int_eq(unlink(lib), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), 0);
+    ck_assert_int_eq(rmdir(obj), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
+    write_text("obj", "a file, not a directory\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
+    free(obj);
+    free(lib);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+/* An output may exist as a regular file (it is replaced), never as a symbolic link (the
+ * command writes through it) or a directory. */
+START_TEST(output_place_refuses_links)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    write_text("x.c", "int x;\n");
+    char *out = path_in("x.o"), *target = path_in("elsewhere.o");
+    const char *in[] = {"x.c", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, NULL);
+    add_place(&s, WC_MF_OUTPUT, out);
+    wc_manifest_add(&m, &s);
+    wc_hash res;
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), 0);
+    write_text("x.o", "old object\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), 0);
+    ck_assert_int_eq(unlink(out), 0);
+    ck_assert_int_eq(symlink(target, out), 0); /* dangling: still a link */
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
+    write_text("elsewhere.o", "old object\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
+    ck_assert_int_eq(unlink(out), 0);
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
+    free(out);
+    free(target);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+/* A path with ".." takes the base-dir token only when its normal form stays under the base
+ * dir; either way it is kept as the kernel resolves it. */
+START_TEST(dotdot_paths_stored)
+{
+    char *inside = path_in("inc/../common.h"), *outside = path_in("../elsewhere/x.h");
+    char *up = path_in("sub/..");
+    char *a = wc_mf_path_store(&bd, inside), *b = wc_mf_path_store(&bd, outside);
+    char *c = wc_mf_path_store(&bd, up);
+    ck_assert_str_eq(a, "@WAFCACHE_BASEDIR@/inc/../common.h");
+    ck_assert_str_eq(b, outside);
+    ck_assert_str_eq(c, "@WAFCACHE_BASEDIR@/sub/..");
+    char *ra = wc_mf_path_resolve(&bd, a);
+    ck_assert_str_eq(ra, inside);
+    free(inside), free(outside), free(up), free(a), free(b), free(c), free(ra);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("manifest");
@@ -862,6 +1016,11 @@ int main(void)
     tcase_add_test(tc, bad_dir_stamps_refused);
     tcase_add_test(tc, date_dependent_lookup_uses_today);
     tcase_add_test(tc, paths_only_first_basedir_stripped);
+    tcase_add_test(tc, output_places_round_trip);
+    tcase_add_test(tc, output_places_garbage_refused);
+    tcase_add_test(tc, output_places_in_key_and_lookup);
+    tcase_add_test(tc, output_place_refuses_links);
+    tcase_add_test(tc, dotdot_paths_stored);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -439,7 +439,7 @@ struct flag_case {
 static const struct flag_case flag_cases[] = {
     {"int x;\n", 0},
     {"const char *d = __DATE__;\n", WC_CONTENT_DATE},
-    {"const char *d = __TIMESTAMP__;\n", WC_CONTENT_DATE},
+    {"const char *d = __TIMESTAMP__;\n", WC_CONTENT_TIMESTAMP},
     {"const char *t = __TIME__;\n", WC_CONTENT_TIME},
     {"__DATE__ __TIME__", WC_CONTENT_DATE | WC_CONTENT_TIME},
     {"__TIME__", WC_CONTENT_TIME},
@@ -452,7 +452,7 @@ static const struct flag_case flag_cases[] = {
     {"__TIME", 0},
     {"__DATE_", 0},
     {"int MY__DATE__; int __TIMESTAMPS__;", 0},
-    {"__TIMESTAMP__ only", WC_CONTENT_DATE},
+    {"__TIMESTAMP__ only", WC_CONTENT_TIMESTAMP},
 };
 
 START_TEST(flags_detected)
@@ -468,6 +468,19 @@ START_TEST(flags_detected)
                       flags, flag_cases[i].flags);
     }
     wc_memo_close(m);
+}
+END_TEST
+
+/* The same scanner on bytes in memory (a command's arguments), "-DSTAMP=__TIME__" included. */
+START_TEST(flags_of_strings)
+{
+    for (size_t i = 0; i < sizeof(flag_cases) / sizeof(flag_cases[0]); i++) {
+        const char *t = flag_cases[i].text;
+        ck_assert_msg(wc_content_flags(t, strlen(t)) == flag_cases[i].flags, "\"%s\"", t);
+    }
+    ck_assert_uint_eq(wc_content_flags("-DSTAMP=__TIME__", 16), WC_CONTENT_TIME);
+    ck_assert_uint_eq(wc_content_flags("-DSTAMP=__TIME__", 15), 0);
+    ck_assert_uint_eq(wc_content_flags("-DS=__TIMESTAMP__", 17), WC_CONTENT_TIMESTAMP);
 }
 END_TEST
 
@@ -495,7 +508,7 @@ START_TEST(flags_across_chunks)
     /* Split at every point of the name, including at its edges. */
     for (size_t cut = 0; cut <= 14; cut++) {
         ck_assert_uint_eq(flags_at(total, k64 - cut, "__TIME__"), WC_CONTENT_TIME);
-        ck_assert_uint_eq(flags_at(total, k64 - cut, "__TIMESTAMP__"), WC_CONTENT_DATE);
+        ck_assert_uint_eq(flags_at(total, k64 - cut, "__TIMESTAMP__"), WC_CONTENT_TIMESTAMP);
         ck_assert_uint_eq(flags_at(total, k64 - cut, "x__TIME__"), 0);
         ck_assert_uint_eq(flags_at(total, k64 - cut, "__TIME__x"), 0);
     }
@@ -625,6 +638,7 @@ int main(void)
     tcase_add_test(tc, errors);
     tcase_add_test(tc, flipped_record_not_trusted);
     tcase_add_test(tc, flags_detected);
+    tcase_add_test(tc, flags_of_strings);
     tcase_add_test(tc, flags_across_chunks);
     tcase_add_test(tc, concurrent_writers);
     tcase_add_test(tc, slot_count_mismatch_rebuilds);
