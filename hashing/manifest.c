@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define MF_MAGIC "wafcache-manifest 1"
+#define MF_MAGIC "wafcache-manifest 2"
 
 /* ---- a growing text buffer ---------------------------------------------------------------- */
 
@@ -99,8 +99,6 @@ static void format_key1(struct buf *b, const wc_key1 *k)
         buf_item(b, "cpu", k->cpu);
     for (size_t i = 0; i < k->argc; i++)
         buf_item(b, "arg", k->argv[i]);
-    for (size_t i = 0; i < k->n_env; i++)
-        buf_item(b, "env", k->env[i]);
 }
 
 /* " <dev> <ino> <size> <mtime_ns> <ctime_ns>" */
@@ -118,6 +116,20 @@ static void format_outplaces(struct buf *b, const struct wc_mf_set *s)
     for (int k = 0; k < WC_MF_PLACES; k++)
         for (size_t i = 0; i < s->places[k].n; i++)
             buf_item(b, place_tags[k], s->places[k].v[i]);
+}
+
+/* "env NAME=value" / "envu NAME": the name never holds '=', the value may. */
+static void format_env(struct buf *b, const struct wc_mf_set *s)
+{
+    for (size_t i = 0; i < s->n_env; i++) {
+        buf_str(b, s->env[i].value ? "env " : "envu ");
+        buf_esc(b, s->env[i].name);
+        if (s->env[i].value) {
+            buf_str(b, "=");
+            buf_esc(b, s->env[i].value);
+        }
+        buf_str(b, "\n");
+    }
 }
 
 static void format_set(struct buf *b, const struct wc_mf_set *s)
@@ -144,6 +156,7 @@ static void format_set(struct buf *b, const struct wc_mf_set *s)
         format_stamp(line + 4, sizeof line - 4, &s->dirs[i].stamp);
         buf_item(b, line, s->dirs[i].path);
     }
+    format_env(b, s);
     format_outplaces(b, s);
 }
 
@@ -408,11 +421,7 @@ static int parse_key1(struct cursor *c, wc_key1 *k)
         return err;
     if ((err = parse_list(c, "arg", &k->argv, &k->argc, &more)) < 0)
         return err;
-    if (!more || k->argc == 0)
-        return -EINVAL;
-    if ((err = parse_list(c, "env", &k->env, &k->n_env, &more)) < 0)
-        return err;
-    return more ? 0 : -EINVAL;
+    return more && k->argc > 0 ? 0 : -EINVAL;
 }
 
 static int parse_set_header(struct cursor *c, struct wc_mf_set *s, size_t *ni, size_t *np)
@@ -529,6 +538,65 @@ static int parse_dirs(struct cursor *c, struct wc_mf_set *s)
     return 0;
 }
 
+/* One "env"/"envu" line into e: 1, 0 when the next line is neither (the cursor stays), or
+ * -errno. A name is non-empty and holds no '='. */
+static int parse_env_line(struct cursor *c, struct wc_mf_env *e)
+{
+    struct cursor save = *c;
+    const char *rest;
+    size_t n;
+    int err = 0, unset;
+    if (!next_line(c)) {
+        *c = save;
+        return 0;
+    }
+    unset = tagged(c, "envu", &rest, &n);
+    if (!unset && !tagged(c, "env", &rest, &n)) {
+        *c = save;
+        return 0;
+    }
+    if (!(e->name = unescape(rest, n, &err)))
+        return err;
+    char *eq = strchr(e->name, '=');
+    if (!unset && eq) {
+        if (!(e->value = strdup(eq + 1)))
+            return -ENOMEM;
+        *eq = '\0';
+    } else if (!unset || eq) {
+        return -EINVAL;
+    }
+    return e->name[0] ? 1 : -EINVAL;
+}
+
+/* The optional variables, sorted by name and unique (the lookup relies on neither, but a
+ * manifest that is not canonical was not written by us). */
+static int parse_env(struct cursor *c, struct wc_mf_set *s)
+{
+    size_t cap = 0;
+    for (;;) {
+        if (s->n_env == cap) {
+            if (cap == WC_MANIFEST_MAX_ENV)
+                return -EINVAL;
+            size_t nc = cap ? cap * 2 : 16;
+            struct wc_mf_env *p = realloc(s->env, nc * sizeof *p);
+            if (!p)
+                return -ENOMEM;
+            s->env = p;
+            cap = nc;
+        }
+        struct wc_mf_env *e = &s->env[s->n_env];
+        memset(e, 0, sizeof *e);
+        int rc = parse_env_line(c, e);
+        if (rc == 0)
+            return 0;
+        s->n_env++; /* freed with the set even when half parsed */
+        if (rc < 0)
+            return rc;
+        if (s->n_env > 1 && strcmp(s->env[s->n_env - 2].name, e->name) >= 0)
+            return -EINVAL;
+    }
+}
+
 /* The optional "<tag> <path>" lines of one kind of place: valid paths, strictly sorted (the
  * canonical order: a repeat or a disorder is garbage, as the result key would not be the one
  * recorded). */
@@ -580,6 +648,8 @@ static int parse_set(struct cursor *c, struct wc_mf_set *s)
         }
     if ((err = parse_dirs(c, s)) < 0)
         return err;
+    if ((err = parse_env(c, s)) < 0)
+        return err;
     for (int k = 0; k < WC_MF_PLACES; k++)
         if ((err = parse_place(c, place_tags[k], &s->places[k].v, &s->places[k].n)) < 0)
             return err;
@@ -628,6 +698,10 @@ void wc_mf_set_free(struct wc_mf_set *s)
         free(s->probes[i]);
     for (size_t i = 0; s->dirs && i < s->n_dirs; i++)
         free(s->dirs[i].path);
+    for (size_t i = 0; s->env && i < s->n_env; i++) {
+        free(s->env[i].name);
+        free(s->env[i].value);
+    }
     for (int k = 0; k < WC_MF_PLACES; k++) {
         for (size_t i = 0; i < s->places[k].n; i++)
             free(s->places[k].v[i]);
@@ -636,6 +710,7 @@ void wc_mf_set_free(struct wc_mf_set *s)
     free(s->inputs);
     free(s->probes);
     free(s->dirs);
+    free(s->env);
     memset(s, 0, sizeof *s);
 }
 
@@ -696,6 +771,31 @@ void wc_mf_set_canonical(struct wc_mf_set *s)
         sort_unique(s->places[k].v, &s->places[k].n);
 }
 
+static int cmp_env(const void *a, const void *b)
+{
+    const struct wc_mf_env *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    /* Stable for equal names: the first added stays first. */
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+void wc_mf_set_env_canonical(struct wc_mf_set *s)
+{
+    if (s->n_env < 2)
+        return;
+    qsort(s->env, s->n_env, sizeof *s->env, cmp_env);
+    size_t k = 1;
+    for (size_t i = 1; i < s->n_env; i++) {
+        if (strcmp(s->env[i].name, s->env[k - 1].name) == 0) {
+            free(s->env[i].name);
+            free(s->env[i].value);
+        } else {
+            s->env[k++] = s->env[i];
+        }
+    }
+    s->n_env = k;
+}
+
 void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *date, wc_hash *out)
 {
     wc_sig g;
@@ -711,6 +811,11 @@ void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *d
     wc_sig_add_u64(&g, s->n_probes);
     for (size_t i = 0; i < s->n_probes; i++)
         wc_sig_add_str(&g, s->probes[i]);
+    wc_sig_add_u64(&g, s->n_env);
+    for (size_t i = 0; i < s->n_env; i++) {
+        wc_sig_add_str(&g, s->env[i].name);
+        wc_sig_add_str(&g, s->env[i].value);
+    }
     for (int k = 0; k < WC_MF_PLACES; k++) {
         wc_sig_add_u64(&g, s->places[k].n);
         for (size_t i = 0; i < s->places[k].n; i++)
@@ -737,6 +842,22 @@ void wc_today(char buf[11])
         strcpy(buf, "0000-00-00");
 }
 
+static int same_opt_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static int same_env(const struct wc_mf_set *a, const struct wc_mf_set *b)
+{
+    if (a->n_env != b->n_env)
+        return 0;
+    for (size_t i = 0; i < a->n_env; i++)
+        if (strcmp(a->env[i].name, b->env[i].name) != 0 ||
+            !same_opt_str(a->env[i].value, b->env[i].value))
+            return 0;
+    return 1;
+}
+
 static int same_places(const struct wc_mf_set *a, const struct wc_mf_set *b)
 {
     for (int k = 0; k < WC_MF_PLACES; k++) {
@@ -761,7 +882,7 @@ static int same_set(const struct wc_mf_set *a, const struct wc_mf_set *b)
     for (size_t i = 0; i < a->n_probes; i++)
         if (strcmp(a->probes[i], b->probes[i]) != 0)
             return 0;
-    return 1;
+    return same_env(a, b);
 }
 
 void wc_manifest_add(wc_manifest *m, struct wc_mf_set *s)
@@ -807,14 +928,11 @@ int wc_manifest_set_key1(wc_manifest *m, const wc_key1 *k)
 {
     wc_key1 c = *k;
     c.argv = dup_vec(k->argv, k->argc);
-    c.env = dup_vec(k->env, k->n_env);
     int a = dup_opt(&c.cwd, k->cwd), b = dup_opt(&c.abs_cwd, k->abs_cwd);
     int d = dup_opt(&c.debug_dir, k->debug_dir), e = dup_opt(&c.cpu, k->cpu);
-    if (!c.argv || !c.env || a || b || d || e) {
+    if (!c.argv || a || b || d || e) {
         if (!c.argv)
             c.argc = 0;
-        if (!c.env)
-            c.n_env = 0;
         wc_key1_free(&c);
         return -ENOMEM;
     }
@@ -1045,8 +1163,28 @@ static int places_hold(const struct wc_mf_set *s, const wc_basedirs *bd)
     return 1;
 }
 
-static int set_holds(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *memo)
+const char *wc_env_value(char *const *envp, const char *name)
 {
+    size_t n = strlen(name);
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (strncmp(envp[i], name, n) == 0 && envp[i][n] == '=')
+            return envp[i] + n + 1;
+    return NULL;
+}
+
+/* Whether variable e has its recorded value (or is still unset) in envp. */
+static int env_holds(const struct wc_mf_env *e, char *const *envp)
+{
+    return same_opt_str(e->value, wc_env_value(envp, e->name));
+}
+
+static int set_holds(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *memo,
+                     char *const *envp)
+{
+    /* The variables first: no system call. */
+    for (size_t i = 0; i < s->n_env; i++)
+        if (!env_holds(&s->env[i], envp))
+            return 0;
     if (!places_hold(s, bd) || !probes_hold(s, bd))
         return 0;
     for (size_t i = 0; i < s->n_inputs; i++)
@@ -1055,11 +1193,11 @@ static int set_holds(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *
     return 1;
 }
 
-int wc_manifest_lookup(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo, const char *date,
-                       wc_hash *result)
+int wc_manifest_lookup(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo,
+                       char *const *envp, const char *date, wc_hash *result)
 {
     for (size_t i = 0; i < m->n_sets; i++) {
-        if (!set_holds(&m->sets[i], bd, memo))
+        if (!set_holds(&m->sets[i], bd, memo, envp))
             continue;
         wc_result_key(&m->k1.key, &m->sets[i], date, result);
         return (int)i;
@@ -1194,42 +1332,6 @@ static size_t argv_diff(const wc_key1 *was, const wc_key1 *now, wc_explain_fn sa
     return d.said;
 }
 
-static size_t name_len(const char *var)
-{
-    return strcspn(var, "=");
-}
-
-/* Compare "NAME=value" by name only. */
-static int cmp_name(const char *a, const char *b)
-{
-    size_t la = name_len(a), lb = name_len(b);
-    int c = strncmp(a, b, la < lb ? la : lb);
-    return c ? c : (la > lb) - (la < lb);
-}
-
-/* Both lists are sorted by name (wc_key1_build sorts them). */
-static size_t env_diff(const wc_key1 *was, const wc_key1 *now, wc_explain_fn say, void *ctx)
-{
-    size_t i = 0, j = 0, said = 0;
-    while (i < was->n_env || j < now->n_env) {
-        const char *a = i < was->n_env ? was->env[i] : NULL;
-        const char *b = j < now->n_env ? now->env[j] : NULL;
-        int c = !a ? 1 : !b ? -1 : cmp_name(a, b);
-        if (c < 0)
-            sayf(say, ctx, "environment: %.*s is unset (recorded: \"%s\")", (int)name_len(a), a,
-                 a + name_len(a) + (a[name_len(a)] == '='));
-        else if (c > 0)
-            sayf(say, ctx, "environment: %s (recorded: unset)", b);
-        else if (strcmp(a, b) != 0)
-            sayf(say, ctx, "environment: %s (recorded: \"%s\")", b,
-                 a + name_len(a) + (a[name_len(a)] == '='));
-        said += c != 0 || strcmp(a, b) != 0;
-        i += c <= 0;
-        j += c >= 0;
-    }
-    return said;
-}
-
 static int str_differs(const char *a, const char *b)
 {
     return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
@@ -1259,7 +1361,6 @@ size_t wc_key1_diff(const wc_key1 *was, const wc_key1 *now, wc_explain_fn say, v
         sayf(say, ctx, "program %s: its content differs from the recorded one (a new version?)",
              now->argc ? now->argv[0] : "");
     said += argv_diff(was, now, say, ctx);
-    said += env_diff(was, now, say, ctx);
     said += place_diff(was, now, say, ctx);
     if (was->stderr_tty != now->stderr_tty && ++said)
         sayf(say, ctx, "stderr is %sa terminal (recorded: %sa terminal)",
@@ -1289,9 +1390,12 @@ static const char *input_state(const struct wc_mf_input *in, const wc_basedirs *
 }
 
 /* How many things keep set s from matching now. */
-static size_t set_differences(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *memo)
+static size_t set_differences(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *memo,
+                              char *const *envp)
 {
     size_t n = 0;
+    for (size_t i = 0; i < s->n_env; i++)
+        n += !env_holds(&s->env[i], envp);
     for (size_t i = 0; i < s->n_probes; i++)
         n += !probe_holds(s->probes[i], bd);
     for (size_t i = 0; i < s->n_inputs; i++)
@@ -1331,9 +1435,26 @@ static void tell_places(const struct wc_mf_set *s, const wc_basedirs *bd, const 
         }
 }
 
-static void tell_set(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *memo,
-                     const char *cwd, wc_explain_fn say, void *ctx)
+static void tell_env(const struct wc_mf_env *e, char *const *envp, wc_explain_fn say, void *ctx)
 {
+    const char *now = wc_env_value(envp, e->name);
+    char was[1024];
+    if (e->value)
+        snprintf(was, sizeof was, "\"%s\"", e->value);
+    else
+        snprintf(was, sizeof was, "unset");
+    if (now)
+        sayf(say, ctx, "  environment: %s=\"%s\" (recorded: %s)", e->name, now, was);
+    else
+        sayf(say, ctx, "  environment: %s is unset (recorded: %s)", e->name, was);
+}
+
+static void tell_set(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *memo,
+                     char *const *envp, const char *cwd, wc_explain_fn say, void *ctx)
+{
+    for (size_t i = 0; i < s->n_env; i++)
+        if (!env_holds(&s->env[i], envp))
+            tell_env(&s->env[i], envp, say, ctx);
     for (size_t i = 0; i < s->n_inputs; i++) {
         const char *st = input_state(&s->inputs[i], bd, memo);
         if (!st)
@@ -1352,12 +1473,12 @@ static void tell_set(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *
     tell_places(s, bd, cwd, say, ctx);
 }
 
-int wc_manifest_explain(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo, const char *cwd,
-                        wc_explain_fn say, void *ctx)
+int wc_manifest_explain(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo,
+                        char *const *envp, const char *cwd, wc_explain_fn say, void *ctx)
 {
     size_t best = 0, best_n = (size_t)-1;
     for (size_t i = 0; i < m->n_sets; i++) {
-        size_t n = set_differences(&m->sets[i], bd, memo);
+        size_t n = set_differences(&m->sets[i], bd, memo, envp);
         if (n == 0)
             return (int)i;
         if (n < best_n) {
@@ -1371,6 +1492,6 @@ int wc_manifest_explain(const wc_manifest *m, const wc_basedirs *bd, wc_memo *me
     }
     sayf(say, ctx, "closest of %zu recorded input sets: %zu difference%s", m->n_sets, best_n,
          best_n == 1 ? "" : "s");
-    tell_set(&m->sets[best], bd, memo, cwd, say, ctx);
+    tell_set(&m->sets[best], bd, memo, envp, cwd, say, ctx);
     return -1;
 }

@@ -2,8 +2,8 @@
  * ingredients (for --explain) and the input sets seen before for that key, most recent first;
  * the first set whose inputs and probes still hold names the result entry.
  *
- * Text format, version 1 (one item a line; strings escaped: "\\\\", "\\n", "\\t", "\\r"):
- *   wafcache-manifest 1
+ * Text format, version 2 (one item a line; strings escaped: "\\\\", "\\n", "\\t", "\\r"):
+ *   wafcache-manifest 2
  *   key1 <hex>
  *   program <hex>
  *   cwd <str>
@@ -12,13 +12,14 @@
  *   tty <0|1> <columns>
  *   cpu <str>                      optional
  *   arg <str>                      argc times, in order
- *   env <str>                      n_env times
  *   set <result hex> <date 0|1> <n inputs> <n probes>
  *   in <hex> <path>                n inputs times, sorted by path; or, stamped (memo.h),
  *   ins <hex> <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
  *   probe <path>                   n probes times, sorted
  *   pdir <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
  *                                  optional, at most n probes times, sorted
+ *   env <NAME>=<value>             a variable the command read, with the value it had
+ *   envu <NAME>                    ... that was unset; both optional, sorted by name, unique
  *   absent <path>                  optional, sorted: a file the command created after trying
  *                                  to read it; it must still be missing
  *   odir <path>                    optional, sorted: a directory an output is written into;
@@ -69,6 +70,14 @@ struct wc_mf_paths {
     char **v;
 };
 
+/* An environment variable the command read and inherited (preload/collect.c). */
+struct wc_mf_env {
+    char *name;
+    char *value; /* NULL: unset */
+};
+
+#define WC_MANIFEST_MAX_ENV 65536
+
 struct wc_mf_set {
     wc_hash result; /* the result key computed when the set was recorded */
     int date;       /* an input uses __DATE__/__TIMESTAMP__ and SOURCE_DATE_EPOCH was unset */
@@ -82,6 +91,8 @@ struct wc_mf_set {
      * as the real command would. Never answered by a directory stamp (the outputs were
      * created in those directories before the stamps were taken). */
     struct wc_mf_paths places[WC_MF_PLACES];
+    size_t n_env;
+    struct wc_mf_env *env; /* sorted by name, unique (wc_mf_set_env_canonical) */
 };
 
 typedef struct wc_manifest {
@@ -106,9 +117,11 @@ void wc_manifest_add(wc_manifest *m, struct wc_mf_set *s);
 /* Sort a set's inputs, probes, absent outputs and output directories by path and drop
  * repeats: the canonical order that the result key and the manifest use. */
 void wc_mf_set_canonical(struct wc_mf_set *s);
+/* Sort a set's variables by name; of two with one name the first added stays. */
+void wc_mf_set_env_canonical(struct wc_mf_set *s);
 void wc_mf_set_free(struct wc_mf_set *s);
 
-/* The result key: key1, the set's inputs and probes (canonical order), and date
+/* The result key: key1, the set's inputs, probes and variables (canonical order), and date
  * ("YYYY-MM-DD", or NULL for today) when the set depends on the date. */
 void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *date, wc_hash *out);
 
@@ -128,11 +141,15 @@ char *wc_mf_path_store(const wc_basedirs *bd, const char *abs);
 /* The inverse. malloc'd. */
 char *wc_mf_path_resolve(const wc_basedirs *bd, const char *stored);
 
-/* Walk the sets: for each, every input must hash (memo) to its recorded hash and every probe
- * must still be missing. Returns the index of the first set that matches, with its result key
- * (recomputed with date when the set depends on it) in *result, or -1. */
-int wc_manifest_lookup(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo, const char *date,
-                       wc_hash *result);
+/* Walk the sets: for each, every recorded variable must have its value (or be unset) in envp,
+ * every input must hash (memo) to its recorded hash and every probe must still be missing.
+ * Returns the index of the first set that matches, with its result key (recomputed with date
+ * when the set depends on it) in *result, or -1. */
+int wc_manifest_lookup(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo,
+                       char *const *envp, const char *date, wc_hash *result);
+
+/* NAME's value in envp ("NAME=value" strings), or NULL. */
+const char *wc_env_value(char *const *envp, const char *name);
 
 /* ---- wafcache --explain / WAFCACHE_EXPLAIN -------------------------------------------------- */
 
@@ -147,15 +164,15 @@ typedef void (*wc_explain_fn)(void *ctx, const char *line);
 void wc_explain_id(const wc_key1 *k, wc_hash *out);
 
 /* Tell every difference between key1's ingredients as recorded (was) and now: program
- * content, arguments (changed, added, removed), environment variables, working directory,
- * terminal, CPU. Returns how many lines were said. */
+ * content, arguments (changed, added, removed), working directory, terminal, CPU. (The
+ * environment is in the input sets.) Returns how many lines were said. */
 size_t wc_key1_diff(const wc_key1 *was, const wc_key1 *now, wc_explain_fn say, void *ctx);
 
 /* Walk m's input sets as a lookup does, and tell about the closest one (fewest differences,
- * the most recent on a tie): which inputs changed or vanished, which probed paths now exist.
- * Paths are shown relative to cwd when given. Returns the index of a set that matches (then
- * nothing is said), or -1. */
-int wc_manifest_explain(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo, const char *cwd,
-                        wc_explain_fn say, void *ctx);
+ * the most recent on a tie): which variables differ from envp, which inputs changed or
+ * vanished, which probed paths now exist. Paths are shown relative to cwd when given. Returns
+ * the index of a set that matches (then nothing is said), or -1. */
+int wc_manifest_explain(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo,
+                        char *const *envp, const char *cwd, wc_explain_fn say, void *ctx);
 
 #endif

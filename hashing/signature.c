@@ -378,81 +378,9 @@ static int wants_native(char *const *argv)
     return 0;
 }
 
-/* ---- the environment ---------------------------------------------------------------------- */
-
-/* Variables that change what a compiler, linker or archiver writes, or the bytes of the
- * diagnostics we replay. Never MAKEFLAGS, MFLAGS (jobserver fds), LD_PRELOAD, TMPDIR or
- * WAFCACHE_*: they change from run to run and not the outputs. */
-static const char *const env_names[] = {"CPATH",
-                                        "C_INCLUDE_PATH",
-                                        "CPLUS_INCLUDE_PATH",
-                                        "OBJC_INCLUDE_PATH",
-                                        "OBJCPLUS_INCLUDE_PATH",
-                                        "LIBRARY_PATH",
-                                        "GCC_EXEC_PREFIX",
-                                        "COMPILER_PATH",
-                                        "SOURCE_DATE_EPOCH",
-                                        "GCC_COLORS",
-                                        "GCC_URLS",
-                                        "TERM_URLS",
-                                        "GCC_EXTRA_DIAGNOSTIC_OUTPUT",
-                                        "TERM",
-                                        "COLUMNS",
-                                        "LANG",
-                                        "LANGUAGE",
-                                        "LC_ALL",
-                                        "LC_CTYPE",
-                                        "LC_MESSAGES",
-                                        "DEPENDENCIES_OUTPUT",
-                                        "SUNPRO_DEPENDENCIES",
-                                        "LD_RUN_PATH",
-                                        "GCC_COMPARE_DEBUG",
-                                        "ZERO_AR_DATE",
-                                        NULL};
-
-static const char *const env_prefixes[] = {"CCC_", NULL};
-
-static int env_relevant(const char *kv)
-{
-    const char *eq = strchr(kv, '=');
-    if (!eq)
-        return 0;
-    size_t n = (size_t)(eq - kv);
-    for (size_t i = 0; env_names[i]; i++)
-        if (strlen(env_names[i]) == n && strncmp(kv, env_names[i], n) == 0)
-            return 1;
-    for (size_t i = 0; env_prefixes[i]; i++)
-        if (starts_with(kv, env_prefixes[i]))
-            return 1;
-    return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Values are kept as they are: a base dir in CPATH or DEPENDENCIES_OUTPUT is not rewritten in
- * the command, so it may reach the outputs (__FILE__, .d files), and stripping it would let
- * another checkout take them. */
-static int collect_env(wc_key1 *k, char *const *envp)
-{
-    size_t n = 0;
-    for (size_t i = 0; envp && envp[i]; i++)
-        n += env_relevant(envp[i]);
-    k->env = calloc(n + 1, sizeof *k->env);
-    if (!k->env)
-        return -ENOMEM;
-    for (size_t i = 0; envp && envp[i]; i++) {
-        if (!env_relevant(envp[i]))
-            continue;
-        if (!(k->env[k->n_env] = strdup(envp[i])))
-            return -ENOMEM;
-        k->n_env++;
-    }
-    qsort(k->env, k->n_env, sizeof *k->env, cmp_str);
-    return 0;
-}
+/* The environment is not part of key1: the variables a command reads are observed and kept
+ * in its input sets (preload/collect.c, manifest.h), so that a variable no process of the
+ * command reads cannot make it miss, and one that a wrapper script reads cannot be missed. */
 
 /* ---- the CPU ------------------------------------------------------------------------------ */
 
@@ -598,8 +526,6 @@ int wc_key1_build(wc_key1 *k, const struct wc_key1_params *p)
     int rc = fill_argv(k, &q);
     if (rc == 0)
         rc = fill_dirs(k, &q);
-    if (rc == 0)
-        rc = collect_env(k, q.envp);
     if (rc == 0 && wants_native(q.argv) && !(k->cpu = read_cpu_identity(q.cpuinfo)))
         rc = -ENOMEM;
     if (rc == 0)
@@ -620,9 +546,6 @@ void wc_key1_hash(const wc_key1 *k, wc_hash *out)
     wc_sig_add_str(&s, k->cwd);
     wc_sig_add_str(&s, k->abs_cwd);
     wc_sig_add_str(&s, k->debug_dir);
-    wc_sig_add_u64(&s, k->n_env);
-    for (size_t i = 0; i < k->n_env; i++)
-        wc_sig_add_str(&s, k->env[i]);
     wc_sig_add_u64(&s, (uint64_t)k->stderr_tty);
     wc_sig_add_u64(&s, k->tty_columns);
     wc_sig_add_str(&s, k->cpu);
@@ -641,7 +564,6 @@ static void free_vec(char **v, size_t n)
 void wc_key1_free(wc_key1 *k)
 {
     free_vec(k->argv, k->argc);
-    free_vec(k->env, k->n_env);
     free(k->cwd);
     free(k->abs_cwd);
     free(k->debug_dir);

@@ -10,7 +10,7 @@
 #include "hashing/hash.h"
 
 /* Bumped whenever the meaning of key1 or of the result key changes. */
-#define WC_SIGNATURE_VERSION 1
+#define WC_SIGNATURE_VERSION 2
 
 /* How a program's arguments are understood by the rewrite. */
 enum wc_tool {
@@ -44,7 +44,6 @@ struct wc_key1_params {
     char *const *argv;     /* after wc_argv_rewrite */
     const char *cwd;       /* physical (getcwd), absolute */
     const char *pwd;       /* $PWD when it names cwd (gcc writes it as -g's comp_dir), or NULL */
-    char *const *envp;     /* the command's environment */
     const wc_basedirs *bd; /* may have n == 0 */
     wc_hash program;       /* content hash of the resolved program */
     int stderr_tty;        /* isatty(2) */
@@ -61,8 +60,6 @@ typedef struct wc_key1 {
     char *cwd;       /* relative to the base dir (WC_BASEDIR_TOKEN form), or absolute */
     char *abs_cwd;   /* the absolute cwd when outputs may depend on it, else NULL */
     char *debug_dir; /* -g's compile directory after prefix maps, else NULL */
-    size_t n_env;
-    char **env; /* "NAME=value", the subset that changes outputs, sorted */
     int stderr_tty;
     unsigned tty_columns;
     char *cpu;   /* host CPU identity when an argument says =native, else NULL */

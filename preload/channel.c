@@ -38,6 +38,8 @@ struct parser {
     struct proc *procs;
     size_t nprocs, capprocs;
     struct table pids;
+    struct table envs; /* over obs->env */
+    size_t capenv;
     char *scratch; /* unescaped arguments of the current line */
 };
 
@@ -76,6 +78,22 @@ static uint64_t path_key(const struct parser *ps, size_t i)
 static uint64_t pid_key(const struct parser *ps, size_t i)
 {
     return hash_bytes(&ps->procs[i].pid, sizeof(long));
+}
+
+/* name '=' value, or name alone for unset: '=' never occurs in a name. */
+static uint64_t env_hash(const char *name, const char *value)
+{
+    uint64_t h = hash_bytes(name, strlen(name));
+    if (value) {
+        h = (h ^ '=') * 1099511628211ull;
+        h ^= hash_bytes(value, strlen(value));
+    }
+    return h;
+}
+
+static uint64_t env_key(const struct parser *ps, size_t i)
+{
+    return env_hash(ps->obs->env[i].name, ps->obs->env[i].value);
 }
 
 static int table_grow(struct parser *ps, struct table *t, size_t count, key_hash_fn key)
@@ -157,6 +175,85 @@ static long path_index(struct parser *ps, const char *path)
     ps->ents[obs->n].written = 0;
     ps->paths.slots[slot] = obs->n + 1;
     return (long)obs->n++;
+}
+
+/* ---- environment reads ---- */
+
+static int same_value(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static int find_env(const struct parser *ps, const char *name, const char *value, size_t *slot)
+{
+    size_t s = (size_t)env_hash(name, value) & (ps->envs.cap - 1);
+
+    for (; ps->envs.slots[s]; s = (s + 1) & (ps->envs.cap - 1)) {
+        const struct wc_env_read *e = &ps->obs->env[ps->envs.slots[s] - 1];
+        if (strcmp(e->name, name) == 0 && same_value(e->value, value))
+            return 1;
+    }
+    *slot = s;
+    return 0;
+}
+
+/* Record (name, value) once, in first-seen order. 0 or -ENOMEM. */
+static int add_env(struct parser *ps, const char *name, const char *value)
+{
+    struct wc_observation *obs = ps->obs;
+    size_t slot = 0;
+
+    if (table_grow(ps, &ps->envs, obs->n_env, env_key) < 0)
+        return -ENOMEM;
+    if (find_env(ps, name, value, &slot))
+        return 0;
+    if (obs->n_env == ps->capenv) {
+        size_t ncap = ps->capenv ? ps->capenv * 2 : 32;
+        struct wc_env_read *ne = realloc(obs->env, ncap * sizeof(*ne));
+        if (!ne)
+            return -ENOMEM;
+        obs->env = ne;
+        ps->capenv = ncap;
+    }
+    struct wc_env_read *e = &obs->env[obs->n_env];
+    e->name = strdup(name);
+    e->value = value ? strdup(value) : NULL;
+    if (!e->name || (value && !e->value)) {
+        free(e->name);
+        free(e->value);
+        return -ENOMEM;
+    }
+    ps->envs.slots[slot] = obs->n_env + 1;
+    obs->n_env++;
+    return 0;
+}
+
+/* Programs that take their environment whole: a shell expands any variable a script names,
+ * an interpreter hands os.environ, %ENV, ENV, process.env or ENVIRON to the script. A name
+ * may carry a version ("python3.11", "perl5.36.0", "tclsh8.6"). */
+static const char *const whole_env_programs[] = {
+    "sh",   "dash",   "bash",  "zsh", "ksh",    "mksh", "busybox", "python", "perl", "ruby",
+    "node", "nodejs", "tclsh", "lua", "luajit", "php",  "awk",     "gawk",   "mawk", NULL};
+
+static int is_version_suffix(const char *s)
+{
+    for (; *s; s++)
+        if (!(*s >= '0' && *s <= '9') && *s != '.')
+            return 0;
+    return 1;
+}
+
+static int takes_whole_env(const char *exe)
+{
+    const char *base = strrchr(exe, '/');
+
+    base = base ? base + 1 : exe;
+    for (size_t i = 0; whole_env_programs[i]; i++) {
+        size_t n = strlen(whole_env_programs[i]);
+        if (strncmp(base, whole_env_programs[i], n) == 0 && is_version_suffix(base + n))
+            return 1;
+    }
+    return 0;
 }
 
 /* ---- processes ---- */
@@ -343,6 +440,21 @@ static int parse_path(struct parser *ps, const char *s, size_t n, char kind)
     return apply(ps, kind, ps->scratch);
 }
 
+/* "NAME=value" or "NAME" (unset). A name is non-empty. */
+static int parse_env(struct parser *ps, const char *s, size_t n)
+{
+    char *eq;
+
+    if (unescape(s, n, ps->scratch) < 0 || ps->scratch[0] == '\0' || ps->scratch[0] == '=') {
+        incomplete(ps, "bad variable in an 'e' event");
+        return 0;
+    }
+    eq = strchr(ps->scratch, '=');
+    if (eq)
+        *eq = '\0';
+    return add_env(ps, ps->scratch, eq ? eq + 1 : NULL);
+}
+
 /* "z": the run read something without content to hash. The first one is the reason. */
 static int parse_nonfile(struct parser *ps, const char *s, size_t n)
 {
@@ -384,7 +496,10 @@ static int parse_hello(struct parser *ps, struct proc *p, const char *s, size_t 
     /* The program itself is an input; an unreadable /proc/self/exe leaves it empty. */
     if (k + 1 == n)
         return 0;
-    return parse_path(ps, s + k + 1, n - k - 1, 'H');
+    int r = parse_path(ps, s + k + 1, n - k - 1, 'H');
+    if (r == 0 && ps->obs->complete && takes_whole_env(ps->scratch))
+        ps->obs->whole_env = 1;
+    return r;
 }
 
 /* An event without argument: B, i. */
@@ -407,6 +522,8 @@ static int parse_event(struct parser *ps, struct proc *p, char kind, const char 
         return parse_rename(ps, arg, n);
     case 'z':
         return parse_nonfile(ps, arg, n);
+    case 'e':
+        return parse_env(ps, arg, n);
     case 'x':
         if (p->open)
             p->exec_in = 1;
@@ -472,6 +589,7 @@ static void parser_free(struct parser *ps)
     free(ps->paths.slots);
     free(ps->procs);
     free(ps->pids.slots);
+    free(ps->envs.slots);
     free(ps->scratch);
 }
 

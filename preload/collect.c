@@ -414,6 +414,172 @@ static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_m
     return 0;
 }
 
+/* ---- the environment: the variables the command read and inherited ---- */
+
+/* Never recorded: the build tool's and the session's bookkeeping and where temporaries go,
+ * which change from run to run and not the outputs (firebuild's fingerprint_skip, MAKE_TERMOUT
+ * and MAKE_TERMERR, is the anchor); LD_PRELOAD, since the libraries a process loads are
+ * inputs as files. PWD: cc1 reads it for -g's compile directory, which key1 holds when it
+ * matters (debug_dir); as a value it would keep two checkouts from sharing anything. */
+static const char *const env_skip[] = {"MAKEFLAGS",
+                                       "MFLAGS",
+                                       "GNUMAKEFLAGS",
+                                       "MAKELEVEL",
+                                       "MAKEOVERRIDES",
+                                       "MAKE_TERMOUT",
+                                       "MAKE_TERMERR",
+                                       "CARGO_MAKEFLAGS",
+                                       "PWD",
+                                       "OLDPWD",
+                                       "SHLVL",
+                                       "_",
+                                       "TMPDIR",
+                                       "TMP",
+                                       "TEMP",
+                                       "LD_PRELOAD",
+                                       "DBUS_SESSION_BUS_ADDRESS",
+                                       "XDG_SESSION_ID",
+                                       "XDG_RUNTIME_DIR",
+                                       "SSH_AUTH_SOCK",
+                                       "SSH_AGENT_PID",
+                                       "SSH_CLIENT",
+                                       "SSH_CONNECTION",
+                                       "SSH_TTY",
+                                       "WINDOWID",
+                                       "INVOCATION_ID",
+                                       "JOURNAL_STREAM",
+                                       NULL};
+
+/* They only shape diagnostics: colours, links, line width, fix-it hints. With nothing
+ * printed they changed no byte we restore or replay, so a silent compile hits whatever the
+ * terminal. (Not LC_MESSAGES or LANGUAGE: translated text reaches files too, ld -Map's
+ * headings and as -a listings.) */
+static const char *const env_diagnostic[] = {
+    "TERM", "COLUMNS", "GCC_COLORS", "GCC_URLS", "TERM_URLS", "GCC_EXTRA_DIAGNOSTIC_OUTPUT", NULL};
+
+/* Read by gcc's driver on every run but used only to build the link's -L list (collect2 and
+ * ld get it from the driver): an input only when something linked. */
+static const char *const env_link_only[] = {"LIBRARY_PATH", "LPATH", NULL};
+
+static int in_list(const char *const *list, const char *name)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(list[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static int is_linker(const char *path)
+{
+    static const char *const linkers[] = {"collect2", "ld",  "ld.bfd", "ld.gold",
+                                          "ld.lld",   "lld", "mold",   NULL};
+    const char *b = base_name(path);
+    size_t n = strlen(b);
+    return in_list(linkers, b) || (n > 3 && strcmp(b + n - 3, "-ld") == 0);
+}
+
+static int ran_linker(const struct wc_observation *obs)
+{
+    for (size_t i = 0; i < obs->n; i++)
+        if ((obs->paths[i].flags & WC_EV_EXEC) && is_linker(obs->paths[i].path))
+            return 1;
+    return 0;
+}
+
+static int env_counts(const struct wc_collect *x, const char *name, int linked)
+{
+    if (strncmp(name, "WAFCACHE_", 9) == 0 || in_list(env_skip, name))
+        return 0;
+    if (!x->printed && in_list(env_diagnostic, name))
+        return 0;
+    return linked || !in_list(env_link_only, name);
+}
+
+static int add_env(struct wc_mf_set *set, size_t *cap, const char *name, size_t name_len,
+                   const char *value)
+{
+    if (set->n_env == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        struct wc_mf_env *p = realloc(set->env, nc * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        set->env = p;
+        *cap = nc;
+    }
+    struct wc_mf_env *e = &set->env[set->n_env];
+    e->name = strndup(name, name_len);
+    e->value = value ? strdup(value) : NULL;
+    if (!e->name || (value && !e->value)) {
+        free(e->name);
+        free(e->value);
+        return -ENOMEM;
+    }
+    set->n_env++;
+    return 0;
+}
+
+static int same_value(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* A variable a process read is an input when the value it saw is the one the command
+ * inherited (unset and unset included); a value the command's own processes set (gcc's
+ * driver sets COLLECT_GCC_OPTIONS for its children) is derived from what they read. Values
+ * are kept as they are, base dir and all: a base dir in CPATH or DEPENDENCIES_OUTPUT is not
+ * rewritten in the command and reaches the outputs (.d files, __FILE__), so stripping it
+ * would let another checkout take them. */
+static int take_env_reads(struct wc_collect *x, const struct wc_observation *obs,
+                          struct wc_mf_set *set, size_t *cap, int linked)
+{
+    for (size_t i = 0; i < obs->n_env; i++) {
+        const struct wc_env_read *e = &obs->env[i];
+        const char *now = wc_env_value(x->envp, e->name);
+        if (!env_counts(x, e->name, linked) || !same_value(e->value, now))
+            continue;
+        if (add_env(set, cap, e->name, strlen(e->name), now) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* A shell or an interpreter ran: any variable may have been expanded. */
+static int take_whole_env(struct wc_collect *x, struct wc_mf_set *set, size_t *cap, int linked)
+{
+    for (size_t i = 0; x->envp && x->envp[i]; i++) {
+        const char *kv = x->envp[i], *eq = strchr(kv, '=');
+        if (!eq || eq == kv)
+            continue;
+        char name[256];
+        size_t n = (size_t)(eq - kv);
+        if (n >= sizeof name)
+            return not_cached(x, "environment variable name too long");
+        memcpy(name, kv, n);
+        name[n] = '\0';
+        if (env_counts(x, name, linked) && add_env(set, cap, kv, n, eq + 1) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int take_env(struct wc_collect *x, const struct wc_observation *obs, struct wc_mf_set *set)
+{
+    size_t cap = 0;
+    int linked = ran_linker(obs);
+    int rc = take_env_reads(x, obs, set, &cap, linked);
+    if (rc == 0 && obs->whole_env)
+        rc = take_whole_env(x, set, &cap, linked);
+    if (rc == 0)
+        wc_mf_set_env_canonical(set);
+    return rc;
+}
+
 int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc_mf_set *set,
                struct wc_entry_meta *meta)
 {
@@ -440,6 +606,9 @@ int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc
         return not_cached(x, "no output file");
     if (meta->n_outputs > WC_META_MAX_OUTPUTS)
         return not_cached(x, "too many outputs");
+    rc = take_env(x, obs, set);
+    if (rc != 0)
+        return rc;
     wc_mf_set_canonical(set);
     return wc_mf_set_stamp_dirs(set, x->primary);
 }

@@ -162,6 +162,7 @@ void wc_resolve_real(void)
 {
     for (size_t i = 0; i < sizeof(wc_syms) / sizeof(wc_syms[0]); i++)
         *wc_syms[i].slot = dlsym(RTLD_NEXT, wc_syms[i].name);
+    wc_env_resolve();
     wc_real.resolved = 1;
 }
 
@@ -234,7 +235,7 @@ static void snapshot_env(void)
 
 static void read_programs(void)
 {
-    const char *p = getenv("WAFCACHE_PROGRAMS");
+    const char *p = wc_env_get("WAFCACHE_PROGRAMS");
 
     /* As in core/config.c, a variable set to "" counts as unset. */
     if (!p || !*p || strlen(p) >= sizeof(programs_copy))
@@ -243,31 +244,37 @@ static void read_programs(void)
     wc_state.programs = programs_copy;
 }
 
-__attribute__((constructor)) static void wc_init(void)
+static void wc_init_mode(void)
 {
     const char *obs;
 
     if (!wc_real.resolved)
         wc_resolve_real();
-    if (wc_switch_on(getenv("WAFCACHE_DISABLE")) || getauxval(AT_SECURE))
+    if (wc_switch_on(wc_env_get("WAFCACHE_DISABLE")) || getauxval(AT_SECURE))
         return;
     if (find_library() < 0 || is_runner_process())
         return;
-    wc_state.hardlink = wc_switch_on(getenv("WAFCACHE_HARDLINK"));
-    obs = getenv(WC_ENV_OBSERVE);
+    wc_state.hardlink = wc_switch_on(wc_env_get("WAFCACHE_HARDLINK"));
+    obs = wc_env_get(WC_ENV_OBSERVE);
     if (obs && *obs) {
         wc_state.mode = WC_MODE_OBSERVE;
         wc_observe_init(obs);
     } else {
         /* No WAFCACHE_TOPDIR yet: the build's first process (wc_session_init sets it). */
-        if (!getenv(WC_ENV_TOPDIR) && wc_toplevel_config_bad())
+        if (!wc_env_get(WC_ENV_TOPDIR) && wc_toplevel_config_bad())
             return;
         read_programs();
-        wc_state.passive = getenv(WC_ENV_PASSIVE) != NULL;
+        wc_state.passive = wc_env_get(WC_ENV_PASSIVE) != NULL;
         wc_session_init();
         wc_state.mode = WC_MODE_INTERCEPT;
     }
     snapshot_env();
+}
+
+__attribute__((constructor)) static void wc_init(void)
+{
+    wc_init_mode();
+    wc_env_ctor_done();
 }
 
 __attribute__((destructor)) static void wc_fini(void)
@@ -422,9 +429,12 @@ static int path_search_goes_on(int err)
  * regular file. In observe mode the candidates found missing are reported. 1 when found. */
 static int path_search(const char *file, char *buf, size_t cap, int report)
 {
-    const char *p = getenv("PATH");
+    const char *p = wc_env_get("PATH");
     size_t flen = strlen(file);
 
+    /* The walk is the command reading PATH: another PATH can select another program. */
+    if (report && !strchr(file, '/'))
+        wc_ev_env("PATH", p);
     if (strchr(file, '/')) {
         if (flen >= cap)
             return 0;

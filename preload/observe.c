@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -318,6 +319,102 @@ void wc_ev_spawned(pid_t child, const char *path)
 
     if (observing() && child > 0)
         emit_paths(child, 's', AT_FDCWD, path, AT_FDCWD, NULL);
+    errno = saved;
+}
+
+/* ---- environment reads ---- */
+
+/* Longest name=value reported; a longer one makes an 'E' (not cached), never a truncation. */
+#define WC_ENV_MAX (2 * PATH_MAX)
+/* Pairs already reported by this process: a hot getenv loop costs one line, not thousands.
+ * Open addressing on a hash; 0 is empty; when full, pairs are simply reported again. */
+#define WC_ENV_SEEN 512
+static uint64_t env_seen[WC_ENV_SEEN];
+
+static uint64_t env_hash(const char *name, const char *value)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    for (const char *s = name; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    /* '=' never occurs in a name: it separates, and an unset value hashes differently. */
+    h = (h ^ (value ? '=' : 0)) * 1099511628211ull;
+    for (const char *s = value ? value : ""; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+/* 1 when h was recorded before; records it otherwise. Only under the buffer lock. */
+static int env_seen_before(uint64_t h)
+{
+    size_t s = (size_t)h & (WC_ENV_SEEN - 1);
+
+    for (size_t k = 0; k < WC_ENV_SEEN; k++, s = (s + 1) & (WC_ENV_SEEN - 1)) {
+        if (env_seen[s] == h)
+            return 1;
+        if (env_seen[s] == 0) {
+            env_seen[s] = h;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* "<pid> e NAME[=value]\n" into out, which holds 32 + 2 * (name and value lengths). */
+static size_t format_env(char *out, pid_t pid, const char *name, const char *value)
+{
+    size_t n = put_uint(out, (unsigned long)pid);
+
+    out[n++] = ' ';
+    out[n++] = 'e';
+    out[n++] = ' ';
+    n += put_escaped(out + n, name);
+    if (value) {
+        out[n++] = '=';
+        n += put_escaped(out + n, value);
+    }
+    out[n++] = '\n';
+    return n;
+}
+
+static void emit_env(pid_t pid, const char *name, const char *value, size_t len)
+{
+    char line[32 + 2 * len];
+    size_t n = format_env(line, pid, name, value);
+
+    /* Deduplicated by the owner only: a vfork child must not write the parent's table. */
+    if (take_buffer(pid)) {
+        if (!env_seen_before(env_hash(name, value)))
+            append_locked(line, n);
+        release_buffer();
+        return;
+    }
+    emit_direct(pid, line, n);
+}
+
+void wc_ev_env_lost(void)
+{
+    int saved = errno;
+
+    if (observing())
+        emit_unresolvable();
+    errno = saved;
+}
+
+void wc_ev_env(const char *name, const char *value)
+{
+    int saved = errno;
+    size_t len;
+
+    if (!observing() || !name || !*name || strchr(name, '=')) {
+        errno = saved;
+        return;
+    }
+    len = strlen(name) + (value ? strlen(value) + 1 : 0);
+    if (len > WC_ENV_MAX)
+        emit_unresolvable();
+    else
+        emit_env(getpid(), name, value, len);
     errno = saved;
 }
 

@@ -152,6 +152,19 @@ WC_HIDDEN void wc_ev_exit(void);
 /* Copy-on-write for WAFCACHE_HARDLINK (SPEC §5), before an open for writing. */
 WC_HIDDEN void wc_cow_before_open(int dirfd, const char *path, int flags);
 
+/* "e NAME=value" (value NULL: "e NAME", unset), once per process and pair. */
+WC_HIDDEN void wc_ev_env(const char *name, const char *value);
+
+/* env.c: the environment wrappers. */
+WC_HIDDEN void wc_env_resolve(void);
+/* The constructor is done: the reads made before it are reported (OBSERVE) or forgotten. */
+WC_HIDDEN void wc_env_ctor_done(void);
+/* Some read could not be reported: an 'E' event (the run is not cached). */
+WC_HIDDEN void wc_ev_env_lost(void);
+/* The library's own lookups (its settings, the PATH of an execvp): never reported, safe
+ * before the constructor and in a vfork child. */
+WC_HIDDEN const char *wc_env_get(const char *name);
+
 /* session.c: the top-level process. */
 WC_HIDDEN void wc_session_init(void);
 WC_HIDDEN void wc_session_fini(void);

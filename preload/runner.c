@@ -322,8 +322,8 @@ static void compute_key1(struct runner *r)
     struct winsize ws;
     int tty = isatty(2);
     unsigned cols = tty && ioctl(2, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
-    struct wc_key1_params p = {r->argv, r->cwd, logical_pwd(), environ,         &r->bd,
-                               prog,    tty,    cols,          r->cfg.hash_dir, NULL};
+    struct wc_key1_params p = {r->argv, r->cwd, logical_pwd(),   &r->bd, prog,
+                               tty,     cols,   r->cfg.hash_dir, NULL};
     if (wc_key1_build(&r->k1, &p) < 0)
         fallback(r, "out of memory");
     wc_hash_to_hex(&r->k1.key, r->key1);
@@ -494,7 +494,7 @@ static int lookup_remote(struct runner *r, wc_hash *res)
     if (rc == 0 && (rc = wc_manifest_parse(buf, len, &m)) == 0) {
         rc = -ENOENT;
         if (wc_hash_from_hex(r->key1, &want) == 0 && wc_hash_equal(&m.k1.key, &want) &&
-            wc_manifest_lookup(&m, &r->primary, r->memo, NULL, res) >= 0)
+            wc_manifest_lookup(&m, &r->primary, r->memo, environ, NULL, res) >= 0)
             rc = 0;
         wc_manifest_free(&m);
     }
@@ -522,15 +522,17 @@ static void lookup(struct runner *r)
         return;
     }
     wc_hash res;
-    int i = wc_manifest_lookup(&m, &r->primary, r->memo, NULL, &res);
+    int i = wc_manifest_lookup(&m, &r->primary, r->memo, environ, NULL, &res);
     if (i < 0 && lookup_remote(r, &res) == 0)
         i = 0;
     if (i < 0) {
         wc_log(&r->cfg, "key1=%s: no input set of the manifest matches", r->key1);
         if (explaining(r)) {
-            explain(r, "miss: key1 %s is known, but no recorded input set matches the files now",
+            explain(r,
+                    "miss: key1 %s is known, but no recorded input set matches the files and "
+                    "environment now",
                     r->key1);
-            wc_manifest_explain(&m, &r->primary, r->memo, r->cwd, explain_say, r);
+            wc_manifest_explain(&m, &r->primary, r->memo, environ, r->cwd, explain_say, r);
         }
         wc_manifest_free(&m);
         return;
@@ -809,7 +811,9 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
                            .argv = r->argv,
                            .archiver = r->archiver,
                            .pre = r->pre,
-                           .n_pre = r->n_pre};
+                           .n_pre = r->n_pre,
+                           .envp = environ,
+                           .printed = c->out_len + c->err_len > 0};
     struct wc_mf_set set;
     memset(&set, 0, sizeof set);
     rc = obs.processes == 0 ? 1 : wc_collect(&x, &obs, &set, meta);

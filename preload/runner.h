@@ -86,7 +86,9 @@ struct wc_collect {
     int archiver;          /* the program updates an existing archive (ar): see collect.c */
     const struct wc_prehash *pre; /* from wc_prehash_operands */
     size_t n_pre;
-    char why[256]; /* why the run is not cached */
+    char why[256];     /* why the run is not cached */
+    char *const *envp; /* the runner's environment, which the command inherited */
+    int printed;       /* the command wrote on its stdout or stderr */
 };
 
 /* From a complete observation: the input set (inputs with their hashes, probes; canonical)

@@ -27,7 +27,7 @@ static void set_topdir(void)
 {
     char cwd[PATH_MAX];
 
-    if (!getenv(WC_ENV_TOPDIR) && getcwd(cwd, sizeof(cwd)))
+    if (!wc_env_get(WC_ENV_TOPDIR) && getcwd(cwd, sizeof(cwd)))
         setenv(WC_ENV_TOPDIR, cwd, 0);
 }
 
@@ -46,7 +46,7 @@ static void adopt_session(const char *value)
 
 static void create_session(void)
 {
-    const char *tmpdir = getenv("TMPDIR");
+    const char *tmpdir = wc_env_get("TMPDIR");
     char value[PATH_MAX + 32];
     int fd;
 
@@ -74,8 +74,8 @@ static int switch_on(const char *v)
  * build uploads in the background and waits for it. */
 static void uploads_init(void)
 {
-    const char *value = getenv(WC_ENV_UPLOADS), *path = wc_session_path(value);
-    const char *tmpdir = getenv("TMPDIR");
+    const char *value = wc_env_get(WC_ENV_UPLOADS), *path = wc_session_path(value);
+    const char *tmpdir = wc_env_get("TMPDIR");
     char env[PATH_MAX + 32];
 
     if (value) {
@@ -86,7 +86,8 @@ static void uploads_init(void)
         }
         return;
     }
-    if (!switch_on(getenv("WAFCACHE_ASYNC_WORKERS")) || switch_on(getenv("WAFCACHE_ASYNC_NOWAIT")))
+    if (!switch_on(wc_env_get("WAFCACHE_ASYNC_WORKERS")) ||
+        switch_on(wc_env_get("WAFCACHE_ASYNC_NOWAIT")))
         return;
     if (!tmpdir || tmpdir[0] != '/')
         tmpdir = "/tmp";
@@ -139,8 +140,8 @@ static void uploads_wait(void)
 
 void wc_session_init(void)
 {
-    const char *value = getenv(WC_ENV_SESSION);
-    const char *stats = getenv("WAFCACHE_STATS");
+    const char *value = wc_env_get(WC_ENV_SESSION);
+    const char *stats = wc_env_get("WAFCACHE_STATS");
 
     set_topdir();
     uploads_init();

@@ -256,6 +256,49 @@ grep -q ' i$' chan.i2 || fail "observe: a grandchild's stdin read not reported"
 observe chan.fd3 sh -c 'cat /dev/fd/3 > /dev/null' 3< src/data.txt
 grep -qx "[0-9]* r $T/src/data.txt" chan.fd3 || fail "observe: /dev/fd/3 not resolved to its file"
 
+# Environment reads: getenv, secure_getenv, setlocale(LC_ALL, ""), once per pair and process;
+# a read made by a needed library's constructor (which runs before ours) too; the library's
+# own settings never; execvp's PATH walk is a read of PATH.
+cat > envreader.c <<'C'
+#include <locale.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(void)
+{
+    for (int i = 0; i < 1000; i++)
+        getenv("WC_HOT");
+    secure_getenv("WC_SECURE");
+    setlocale(LC_ALL, "");
+    setenv("WC_HOT", "derived", 1);
+    getenv("WC_HOT");
+    execlp("true", "true", (char *)0);
+    return 1;
+}
+C
+cat > early.c <<'C'
+#include <stdlib.h>
+static const char *v;
+__attribute__((constructor)) static void early(void) { v = getenv("WC_EARLY"); }
+const char *early_value(void) { return v; }
+C
+printf 'const char *early_value(void);
+int main(void) { return !early_value(); }
+' > emain.c
+gcc -o envreader envreader.c || fail "cannot build envreader"
+gcc -shared -fPIC -o libearly.so early.c && gcc -o emain emain.c -L. -learly -Wl,-rpath,"$T" ||
+    fail "cannot build emain"
+WC_HOT='a b' observe chan.env ./envreader
+expect_eq "getenv reported once per value" "$(grep -c ' e WC_HOT=a b$' chan.env)" 1
+grep -qx "[0-9]* e WC_HOT=derived" chan.env || fail "observe: a changed value not reported"
+grep -qx "[0-9]* e WC_SECURE" chan.env || fail "observe: secure_getenv of an unset variable"
+for v in LC_ALL LC_CTYPE LC_MESSAGES LANG LANGUAGE; do
+    grep -q "^[0-9]* e $v\(=\|$\)" chan.env || fail "observe: setlocale did not report $v"
+done
+grep -q "^[0-9]* e PATH=" chan.env || fail "observe: execlp's PATH walk not reported"
+if grep -q " e WAFCACHE_" chan.env; then fail "observe: the library's own settings reported"; fi
+WC_EARLY=1 observe chan.early ./emain || fail "observe: emain lost its variable"
+grep -qx "[0-9]* e WC_EARLY=1" chan.early || fail "observe: a constructor's read not reported"
+
 # ---- WAFCACHE_HARDLINK: a shared inode is copied before it is written ----
 
 echo old > hl.a

@@ -288,6 +288,68 @@ START_TEST(nonfile_refused)
 }
 END_TEST
 
+static const struct wc_env_read *env_of(const char *name, size_t nth)
+{
+    for (size_t i = 0; i < obs.n_env; i++)
+        if (strcmp(obs.env[i].name, name) == 0 && nth-- == 0)
+            return &obs.env[i];
+    return NULL;
+}
+
+START_TEST(env_reads_deduplicated)
+{
+    parse("10 H 1 /usr/lib/gcc/cc1\n10 e PATH=/usr/bin\n10 e CPATH\n10 e PATH=/usr/bin\n"
+          "11 H 10 /usr/bin/as\n11 e PATH=/usr/bin\n11 e CPATH=/x\n11 e V=a=b\\nc\n"
+          "11 e EMPTY=\n11 B\n10 B\n");
+    ck_assert_msg(obs.complete, "%s", obs.reason);
+    ck_assert_uint_eq(obs.n_env, 5);
+    ck_assert_str_eq(obs.env[0].name, "PATH"); /* first-seen order */
+    ck_assert_str_eq(obs.env[0].value, "/usr/bin");
+    ck_assert_ptr_null(env_of("CPATH", 0)->value);
+    ck_assert_str_eq(env_of("CPATH", 1)->value, "/x");
+    ck_assert_str_eq(env_of("V", 0)->value, "a=b\nc");
+    ck_assert_str_eq(env_of("EMPTY", 0)->value, "");
+    ck_assert_int_eq(obs.whole_env, 0);
+    ck_assert_uint_eq(obs.n, 2); /* variables are not paths */
+}
+END_TEST
+
+START_TEST(env_bad_names)
+{
+    const char *bad[] = {"10 H 1 /bin/x\n10 e =v\n10 B\n", "10 H 1 /bin/x\n10 e \n10 B\n",
+                         "10 H 1 /bin/x\n10 e A\\q\n10 B\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        parse(bad[i]);
+        ck_assert_msg(!obs.complete, "accepted #%zu", i);
+        wc_observation_free(&obs);
+    }
+}
+END_TEST
+
+/* A shell or interpreter takes the environment whole; a compiler does not. */
+START_TEST(env_whole_for_shells_and_interpreters)
+{
+    const char *whole[] = {
+        "/bin/sh",          "/usr/bin/bash",     "/usr/bin/python3.11", "/usr/bin/perl5.36.0",
+        "/usr/bin/busybox", "/usr/bin/tclsh8.6", "/usr/bin/node"};
+    const char *not_whole[] = {"/usr/bin/gcc",           "/usr/bin/shasum", "/usr/bin/bashbug",
+                               "/usr/bin/python-config", "/usr/bin/ld",     "/usr/bin/ar"};
+    char text[256];
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+        snprintf(text, sizeof text, "10 H 1 /usr/bin/gcc\n11 H 10 %s\n11 B\n10 B\n", whole[i]);
+        parse(text);
+        ck_assert_msg(obs.whole_env, "%s", whole[i]);
+        wc_observation_free(&obs);
+    }
+    for (size_t i = 0; i < sizeof not_whole / sizeof not_whole[0]; i++) {
+        snprintf(text, sizeof text, "10 H 1 %s\n10 B\n", not_whole[i]);
+        parse(text);
+        ck_assert_msg(!obs.whole_env, "%s", not_whole[i]);
+        wc_observation_free(&obs);
+    }
+}
+END_TEST
+
 START_TEST(libraries)
 {
     parse("10 H 1 /bin/x\n10 l /lib/libc.so.6\n10 B\n");
@@ -466,6 +528,9 @@ int main(void)
     tcase_add_test(tc, read_missing);
     tcase_add_test(tc, dotdot_kept);
     tcase_add_test(tc, nonfile_refused);
+    tcase_add_test(tc, env_reads_deduplicated);
+    tcase_add_test(tc, env_bad_names);
+    tcase_add_test(tc, env_whole_for_shells_and_interpreters);
     tcase_add_test(tc, libraries);
     tcase_add_test(tc, escapes);
     tcase_add_test(tc, exe_with_space);

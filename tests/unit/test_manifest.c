@@ -56,11 +56,8 @@ static void key1_fill(wc_key1 *k)
 {
     memset(k, 0, sizeof *k);
     static char *argv[] = {"@WAFCACHE_BASEDIR@/tools/gcc", "-c", "x\ny\tz\\w", "-o", "x.o", NULL};
-    static char *env[] = {"LANG=C", NULL};
     k->argc = 5;
     k->argv = argv;
-    k->n_env = 1;
-    k->env = env;
     k->cwd = "@WAFCACHE_BASEDIR@/build";
     k->program.lo = 42;
     k->key.hi = 99;
@@ -119,6 +116,14 @@ static void expect_same_format(const wc_manifest *back, const char *t, size_t le
     free(t2);
 }
 
+static void add_env(struct wc_mf_set *s, const char *name, const char *value)
+{
+    s->env = realloc(s->env, (s->n_env + 1) * sizeof *s->env);
+    s->env[s->n_env].name = strdup(name);
+    s->env[s->n_env].value = value ? strdup(value) : NULL;
+    s->n_env++;
+}
+
 START_TEST(round_trip)
 {
     wc_manifest m, back;
@@ -138,6 +143,10 @@ START_TEST(round_trip)
     s.result.lo = 5;
     wc_manifest_add(&m, &s);
     make_set(&s, NULL, pr1);
+    add_env(&s, "CPATH", "/inc\nwith=equals\tand tab");
+    add_env(&s, "AAA", NULL);
+    add_env(&s, "ZZZ", "");
+    wc_mf_set_env_canonical(&s);
     wc_manifest_add(&m, &s);
 
     size_t len;
@@ -153,9 +162,15 @@ START_TEST(round_trip)
     ck_assert_str_eq(back.k1.cpu, m.k1.cpu);
     ck_assert_int_eq(back.k1.stderr_tty, 1);
     ck_assert_uint_eq(back.k1.tty_columns, 132);
-    ck_assert_uint_eq(back.k1.n_env, 1);
     ck_assert_uint_eq(back.n_sets, 2);
     ck_assert_uint_eq(back.sets[0].n_inputs, 0);
+    ck_assert_uint_eq(back.sets[0].n_env, 3);
+    ck_assert_str_eq(back.sets[0].env[0].name, "AAA");
+    ck_assert_ptr_null(back.sets[0].env[0].value);
+    ck_assert_str_eq(back.sets[0].env[1].name, "CPATH");
+    ck_assert_str_eq(back.sets[0].env[1].value, "/inc\nwith=equals\tand tab");
+    ck_assert_str_eq(back.sets[0].env[2].value, "");
+    ck_assert_uint_eq(back.sets[1].n_env, 0);
     ck_assert_uint_eq(back.sets[1].n_inputs, 2);
     ck_assert_uint_eq(back.sets[1].n_probes, 2);
     ck_assert_int_eq(back.sets[1].date, 1);
@@ -179,21 +194,30 @@ static int parses(const char *text)
 }
 
 #define HEAD                                                                                       \
-    "wafcache-manifest 1\nkey1 0123456789abcdef0123456789abcdef\n"                                 \
+    "wafcache-manifest 2\nkey1 0123456789abcdef0123456789abcdef\n"                                 \
     "program 0123456789abcdef0123456789abcdef\ncwd .\ntty 0 0\narg gcc\n"
 #define HEX "0123456789abcdef0123456789abcdef"
 
 START_TEST(minimal_and_garbage)
 {
     ck_assert_int_eq(parses(HEAD "end\n"), 0);
+    ck_assert_int_eq(parses(HEAD "set " HEX " 0 0 0\nenv A=\nenv B==x\nenvu C\nend\n"), 0);
     ck_assert_int_eq(
         parses(HEAD "set " HEX " 0 1 1\nin " HEX " /a\nprobe @WAFCACHE_BASEDIR@/b\nend\n"), 0);
     const char *bad[] = {
         "",
         "end\n",
-        "wafcache-manifest 2\n" HEAD "end\n",
-        HEAD,       /* no end */
-        HEAD "end", /* no final newline */
+        "wafcache-manifest 1\n" HEAD "end\n",
+        HEAD "set " HEX " 0 0 0\nenv CPATH\nend\n",        /* env without a value */
+        HEAD "set " HEX " 0 0 0\nenvu CPATH=x\nend\n",     /* unset with a value */
+        HEAD "set " HEX " 0 0 0\nenv =x\nend\n",           /* empty name */
+        HEAD "set " HEX " 0 0 0\nenvu \nend\n",            /* empty name */
+        HEAD "set " HEX " 0 0 0\nenv B=1\nenv A=1\nend\n", /* not sorted */
+        HEAD "set " HEX " 0 0 0\nenv A=1\nenvu A\nend\n",  /* not unique */
+        HEAD "set " HEX " 0 0 0\nenv A=\\q\nend\n",        /* bad escape */
+        HEAD "env A=1\nend\n",                             /* outside a set */
+        HEAD,                                              /* no end */
+        HEAD "end",                                        /* no final newline */
         HEAD "end\nmore\n",
         HEAD "end\n\n",
         HEAD "set " HEX " 0 1 0\nend\n",                /* fewer inputs than said */
@@ -212,9 +236,9 @@ START_TEST(minimal_and_garbage)
         HEAD "set " HEX " 0 0 0 \nend\n",
         HEAD "set " HEX " 0 1 0\nin " HEX "/a\nend\n",
         HEAD "set zzzz456789abcdef0123456789abcdef 0 0 0\nend\n",
-        "wafcache-manifest 1\nkey1 " HEX "\nprogram " HEX "\ncwd .\ntty 0 0\nend\n", /* no argv */
-        "wafcache-manifest 1\nkey1 " HEX "\nprogram " HEX "\ntty 0 0\narg gcc\nend\n",
-        "wafcache-manifest 1\nkey1 " HEX "\nprogram " HEX "\ncwd .\ntty 3 0\narg gcc\nend\n",
+        "wafcache-manifest 2\nkey1 " HEX "\nprogram " HEX "\ncwd .\ntty 0 0\nend\n", /* no argv */
+        "wafcache-manifest 2\nkey1 " HEX "\nprogram " HEX "\ntty 0 0\narg gcc\nend\n",
+        "wafcache-manifest 2\nkey1 " HEX "\nprogram " HEX "\ncwd .\ntty 3 0\narg gcc\nend\n",
         NULL};
     for (size_t i = 0; bad[i]; i++)
         ck_assert_msg(parses(bad[i]) == -EINVAL, "accepted garbage #%zu", i);
@@ -281,31 +305,31 @@ START_TEST(lookup_with_real_files)
     wc_manifest_add(&m, &s);
 
     wc_hash res;
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
     ck_assert(wc_hash_equal(&res, &expect));
 
     /* A changed input: no match. */
     write_text("a.h", "int a2;\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), -1);
     write_text("a.h", "int a;\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
 
     /* A removed input: no match. */
     char *a = path_in("a.h");
     ck_assert_int_eq(unlink(a), 0);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), -1);
     write_text("a.h", "int a;\n");
     free(a);
 
     /* A header created where the compiler looked first: no match. */
     char *inc = path_in("inc");
     ck_assert_int_eq(mkdir(inc, 0700), 0);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
     write_text("inc/a.h", "int other;\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), -1);
     rm_rf(inc);
     free(inc);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
     wc_manifest_free(&m);
 }
 END_TEST
@@ -335,34 +359,34 @@ START_TEST(probes_under_missing_directories)
     make_set(&s, in, pr);
     wc_manifest_add(&m, &s);
     wc_hash res;
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
 
     /* The second file of a group appears (its directory with it). */
     write_deep("i2/f.h", "int f;\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), -1);
     char *i2 = path_in("i2");
     rm_rf(i2);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
 
     /* The directory exists, empty: the group is checked file by file and still holds. */
     ck_assert_int_eq(mkdir(i2, 0700), 0);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
     rm_rf(i2);
     free(i2);
 
     /* A nested group after its parent's files, then a file of the parent group again. */
     write_deep("i1/bits/sub/c.h", "int c;\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), -1);
     char *i1 = path_in("i1");
     rm_rf(i1);
     write_deep("i1/d.h", "int d;\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), -1);
     rm_rf(i1);
     free(i1);
 
     /* The "directory" is a regular file: every probe under it is still missing (ENOTDIR). */
     write_text("plain", "not a directory\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
     wc_manifest_free(&m);
 }
 END_TEST
@@ -384,8 +408,8 @@ START_TEST(lookup_after_moving_the_checkout)
     wc_basedirs b2;
     ck_assert_int_eq(wc_basedirs_parse(&b2, moved, "/nonexistent-home"), 0);
     wc_hash res;
-    ck_assert_int_eq(wc_manifest_lookup(&m, &b2, NULL, "d", &res), 0);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "d", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &b2, NULL, NULL, "d", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "d", &res), -1);
     ck_assert_int_eq(rename(moved, dir), 0);
     wc_basedirs_free(&b2);
     wc_manifest_free(&m);
@@ -412,11 +436,11 @@ START_TEST(most_recent_first_bounded)
     ck_assert_uint_eq(m.sets[0].result.lo, 19);
     ck_assert_uint_eq(m.sets[WC_MANIFEST_MAX_SETS - 1].result.lo, 20 - WC_MANIFEST_MAX_SETS);
     wc_hash res;
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "d", &res), 0); /* v19 */
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "d", &res), 0); /* v19 */
     write_text("v.h", "v10");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "d", &res), 9);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "d", &res), 9);
     write_text("v.h", "v1"); /* dropped: the oldest */
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "d", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "d", &res), -1);
 
     /* The same set again moves to the front, without a duplicate. */
     write_text("v.h", "v10");
@@ -428,7 +452,7 @@ START_TEST(most_recent_first_bounded)
     ck_assert_uint_eq(m.sets[0].result.lo, 1000);
     for (size_t i = 1; i < m.n_sets; i++)
         ck_assert_uint_ne(m.sets[i].result.lo, 10);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "d", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "d", &res), 0);
     wc_manifest_free(&m);
 }
 END_TEST
@@ -466,6 +490,64 @@ START_TEST(result_key)
     wc_mf_set_free(&s1);
     wc_mf_set_free(&s2);
     wc_mf_set_free(&s3);
+}
+END_TEST
+
+/* A set matches only when every recorded variable has its value, or is still unset. */
+START_TEST(lookup_on_the_environment)
+{
+    wc_manifest m;
+    wc_hash res;
+    manifest_init(&m);
+    write_text("a.h", "a");
+    const char *in[] = {"a.h", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, NULL);
+    add_env(&s, "PATH", "/usr/bin");
+    add_env(&s, "CPATH", NULL);
+    wc_mf_set_env_canonical(&s);
+    wc_manifest_add(&m, &s);
+    char *same[] = {"TERM=dumb", "PATH=/usr/bin", "UNRELATED=1", NULL};
+    char *path[] = {"PATH=/opt/bin:/usr/bin", NULL};
+    char *cpath[] = {"PATH=/usr/bin", "CPATH=/inc", NULL};
+    char *empty[] = {"PATH=/usr/bin", "CPATH=", NULL};
+    char *none[] = {NULL};
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, same, "d", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, path, "d", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, cpath, "d", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, empty, "d", &res), -1); /* set != unset */
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, none, "d", &res), -1);
+    /* A second set recorded under the other PATH: each environment finds its own. */
+    make_set(&s, in, NULL);
+    add_env(&s, "PATH", "/opt/bin:/usr/bin");
+    s.result.lo = 77;
+    wc_manifest_add(&m, &s);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, path, "d", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, same, "d", &res), 1);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+START_TEST(result_key_holds_the_environment)
+{
+    write_text("a.h", "a");
+    const char *in[] = {"a.h", NULL};
+    wc_hash key1 = {1, 2}, r1, r2, r3, r4;
+    struct wc_mf_set s;
+    make_set(&s, in, NULL);
+    wc_result_key(&key1, &s, "d", &r1);
+    add_env(&s, "CPATH", NULL);
+    wc_result_key(&key1, &s, "d", &r2);
+    ck_assert(!wc_hash_equal(&r1, &r2));
+    free(s.env[0].value);
+    s.env[0].value = strdup("");
+    wc_result_key(&key1, &s, "d", &r3);
+    ck_assert(!wc_hash_equal(&r2, &r3)); /* unset is not empty */
+    free(s.env[0].value);
+    s.env[0].value = strdup("/x");
+    wc_result_key(&key1, &s, "d", &r4);
+    ck_assert(!wc_hash_equal(&r3, &r4));
+    wc_mf_set_free(&s);
 }
 END_TEST
 
@@ -552,13 +634,13 @@ START_TEST(stamp_spares_the_hash_until_the_file_changes)
     s.inputs[0].hash.lo ^= 1;
     wc_manifest_add(&m, &s);
     wc_hash res;
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
     /* Same bytes written again: a new ctime (a clock tick later: what the racy rule of
      * wc_stamp_of guarantees in real use), so the stamp no longer matches, and the (wrong)
      * hash is compared: no match. */
     usleep(20000);
     write_text("a.h", "int a;\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), -1);
     wc_manifest_free(&m);
 
     /* With the right hash and a stale stamp, the content still matches. */
@@ -567,7 +649,7 @@ START_TEST(stamp_spares_the_hash_until_the_file_changes)
     stamp_input(&s, 0);
     s.inputs[0].stamp.ino ^= 1;
     wc_manifest_add(&m, &s);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
     wc_manifest_free(&m);
 }
 END_TEST
@@ -603,18 +685,18 @@ START_TEST(dir_stamp_answers_for_its_probes)
     free(t);
 
     wc_hash res;
-    ck_assert_int_eq(wc_manifest_lookup(&back, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&back, &bd, NULL, NULL, "2024-01-01", &res), 0);
     /* Only the stamp can say this (b.h exists): proof that the stamp is what answered. A real
      * creation changes the directory's ctime, which nobody can set back. */
     char *b = path_in("inc/b.h");
     usleep(20000); /* a clock tick after the stamp: what the racy rule ensures in real use */
     write_text("inc/b.h", "int b;\n");
     stamp_now(inc, &back.sets[0].dirs[0].stamp);
-    ck_assert_int_eq(wc_manifest_lookup(&back, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&back, &bd, NULL, NULL, "2024-01-01", &res), 0);
     /* The stamp as recorded (before b.h): the directory changed, b.h is seen. */
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), -1);
     ck_assert_int_eq(unlink(b), 0);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
     free(b);
     free(inc);
     wc_manifest_free(&back);
@@ -712,9 +794,9 @@ START_TEST(date_dependent_lookup_uses_today)
     wc_result_key(&m.k1.key, &s, "2024-01-01", &day1);
     wc_result_key(&m.k1.key, &s, "2024-01-02", &day2);
     wc_manifest_add(&m, &s);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-01", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
     ck_assert(wc_hash_equal(&res, &day1));
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, "2024-01-02", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-02", &res), 0);
     ck_assert(wc_hash_equal(&res, &day2));
     char today[11];
     wc_today(today);
@@ -846,16 +928,16 @@ START_TEST(output_places_in_key_and_lookup)
     ck_assert(!wc_hash_equal(&k_places, &k_plain));
     wc_mf_set_free(&plain);
     wc_manifest_add(&m, &s);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), 0);
     ck_assert(wc_hash_equal(&res, &k_places));
     write_text("obj/lib.a", "!<arch>\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
     ck_assert_int_eq(unlink(lib), 0);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), 0);
     ck_assert_int_eq(rmdir(obj), 0);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
     write_text("obj", "a file, not a directory\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
     free(obj);
     free(lib);
     wc_manifest_free(&m);
@@ -876,17 +958,17 @@ START_TEST(output_place_refuses_links)
     add_place(&s, WC_MF_OUTPUT, out);
     wc_manifest_add(&m, &s);
     wc_hash res;
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), 0);
     write_text("x.o", "old object\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), 0);
     ck_assert_int_eq(unlink(out), 0);
     ck_assert_int_eq(symlink(target, out), 0); /* dangling: still a link */
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
     write_text("elsewhere.o", "old object\n");
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
     ck_assert_int_eq(unlink(out), 0);
     ck_assert_int_eq(mkdir(out, 0755), 0);
-    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, NULL, &res), -1);
     free(out);
     free(target);
     wc_manifest_free(&m);
@@ -924,6 +1006,8 @@ int main(void)
     tcase_add_test(tc, lookup_after_moving_the_checkout);
     tcase_add_test(tc, most_recent_first_bounded);
     tcase_add_test(tc, result_key);
+    tcase_add_test(tc, lookup_on_the_environment);
+    tcase_add_test(tc, result_key_holds_the_environment);
     tcase_add_test(tc, stamps_round_trip_and_stay_out_of_the_key);
     tcase_add_test(tc, stamp_spares_the_hash_until_the_file_changes);
     tcase_add_test(tc, no_stamp_for_a_fresh_file);
