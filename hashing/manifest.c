@@ -109,6 +109,15 @@ static void format_stamp(char *line, size_t n, const struct wc_stamp *st)
              (long long)st->ctime_ns);
 }
 
+static const char *const place_tags[WC_MF_PLACES] = {"absent", "odir", "output"};
+
+static void format_outplaces(struct buf *b, const struct wc_mf_set *s)
+{
+    for (int k = 0; k < WC_MF_PLACES; k++)
+        for (size_t i = 0; i < s->places[k].n; i++)
+            buf_item(b, place_tags[k], s->places[k].v[i]);
+}
+
 /* "env NAME=value" / "envu NAME": the name never holds '=', the value may. */
 static void format_env(struct buf *b, const struct wc_mf_set *s)
 {
@@ -121,15 +130,6 @@ static void format_env(struct buf *b, const struct wc_mf_set *s)
         }
         buf_str(b, "\n");
     }
-}
-
-static const char *const place_tags[WC_MF_PLACES] = {"absent", "odir", "output"};
-
-static void format_outplaces(struct buf *b, const struct wc_mf_set *s)
-{
-    for (int k = 0; k < WC_MF_PLACES; k++)
-        for (size_t i = 0; i < s->places[k].n; i++)
-            buf_item(b, place_tags[k], s->places[k].v[i]);
 }
 
 static void format_set(struct buf *b, const struct wc_mf_set *s)
@@ -156,8 +156,8 @@ static void format_set(struct buf *b, const struct wc_mf_set *s)
         format_stamp(line + 4, sizeof line - 4, &s->dirs[i].stamp);
         buf_item(b, line, s->dirs[i].path);
     }
-    format_outplaces(b, s);
     format_env(b, s);
+    format_outplaces(b, s);
 }
 
 char *wc_manifest_format(const wc_manifest *m, size_t *len)
@@ -648,10 +648,12 @@ static int parse_set(struct cursor *c, struct wc_mf_set *s)
         }
     if ((err = parse_dirs(c, s)) < 0)
         return err;
+    if ((err = parse_env(c, s)) < 0)
+        return err;
     for (int k = 0; k < WC_MF_PLACES; k++)
         if ((err = parse_place(c, place_tags[k], &s->places[k].v, &s->places[k].n)) < 0)
             return err;
-    return parse_env(c, s);
+    return 0;
 }
 
 static int parse_all(struct cursor *c, wc_manifest *m)
@@ -809,15 +811,15 @@ void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *d
     wc_sig_add_u64(&g, s->n_probes);
     for (size_t i = 0; i < s->n_probes; i++)
         wc_sig_add_str(&g, s->probes[i]);
-    for (int k = 0; k < WC_MF_PLACES; k++) {
-        wc_sig_add_u64(&g, s->places[k].n);
-        for (size_t i = 0; i < s->places[k].n; i++)
-            wc_sig_add_str(&g, s->places[k].v[i]);
-    }
     wc_sig_add_u64(&g, s->n_env);
     for (size_t i = 0; i < s->n_env; i++) {
         wc_sig_add_str(&g, s->env[i].name);
         wc_sig_add_str(&g, s->env[i].value);
+    }
+    for (int k = 0; k < WC_MF_PLACES; k++) {
+        wc_sig_add_u64(&g, s->places[k].n);
+        for (size_t i = 0; i < s->places[k].n; i++)
+            wc_sig_add_str(&g, s->places[k].v[i]);
     }
     /* Today is looked up only for the rare set that needs it: localtime reads the zone file,
      * five system calls on every hit otherwise. */

@@ -18,14 +18,14 @@
  *   probe <path>                   n probes times, sorted
  *   pdir <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
  *                                  optional, at most n probes times, sorted
+ *   env <NAME>=<value>             a variable the command read, with the value it had
+ *   envu <NAME>                    ... that was unset; both optional, sorted by name, unique
  *   absent <path>                  optional, sorted: a file the command created after trying
  *                                  to read it; it must still be missing
  *   odir <path>                    optional, sorted: a directory an output is written into;
  *                                  it must exist (without it the command fails)
  *   output <path>                  optional, sorted: an output; it must be missing or a
  *                                  regular file (the command would write through a link)
- *   env <NAME>=<value>             a variable the command read, with the value it had
- *   envu <NAME>                    ... that was unset; both optional, sorted by name, unique
  *   end
  * A path is absolute, or WC_BASEDIR_TOKEN followed by "/..." for one under the first base dir.
  * It may come from a store someone else controls: the parser bounds every size and refuses

@@ -814,7 +814,6 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
                            .n_pre = r->n_pre,
                            .envp = environ,
                            .printed = c->out_len + c->err_len > 0};
-
     struct wc_mf_set set;
     memset(&set, 0, sizeof set);
     rc = obs.processes == 0 ? 1 : wc_collect(&x, &obs, &set, meta);

@@ -23,7 +23,8 @@
 #   header_deleted  include2/extra.h removed: the compile FAILS (twice, like the reference), no hit
 #   march_native    -march=native caches and hits on this machine
 # MUST HIT:
-#   header_touch    touch a header without changing it -> 26 of 26 hit, same outputs
+#   header_touch    touch a header without changing it -> 25 of 26 hit (ar finds libwc.a there: an
+#                   input), same outputs; touched again -> 26 of 26 hit
 #   tree_moved      rename the project directory -> 26 of 26 hit, same outputs
 #   out_of_tree_moved  mkdir build && cd build && make -f ../Makefile, then the tree is renamed
 #                   -> 26 of 26 hit, same outputs
@@ -273,8 +274,16 @@ case_header_touch() {
     sleep 1
     touch include/common.h
     cached "after touching include/common.h"
-    expect_all_hits "header touched, content unchanged (make recompiles everything)" "$NCMDS"
+    # issue 12: ar finds libwc.a there, an input the recording (made after `make clean`) did
+    # not have; it misses once, stored with the archive's content as an input.
+    expect_stats "$NCMDS" $((NCMDS - 1)) 1 "header touched, content unchanged (make recompiles everything; ar updates the existing libwc.a)"
     compare_trees "$T/touch.before" . "header touched"
+    sleep 1
+    touch include/common.h
+    cached "after touching include/common.h again"
+    expect_all_hits "header touched again (libwc.a's content is the recorded one)" "$NCMDS"
+    compare_trees "$T/touch.before" . "header touched again"
+    against_reference "header touched, libwc.a updated in place"
 }
 
 case_tree_moved() {
@@ -310,6 +319,420 @@ case_out_of_tree_moved() {
 }
 
 
+# ---- issue 12, runner side ------------------------------------------------------------------
+# Each case puts one command in a state of the world, runs it with the shared cache, and compares
+# how it ends with the same command run in the same state with an empty cache (SPEC §4's
+# reference): exit status, stdout, stderr (without the stats line), and for every file in $WATCH
+# its kind, mode and bytes. Most run the command directly (`wafcache CMD`: the runner itself);
+# the make cases use against_reference. Expected counts are those of the cached run.
+#   ar_update          ar r into an existing archive: the archive is an input (miss, then hit),
+#                      the recording made without it never serves it (class 1)
+#   ar_quick_append    ar q onto an existing archive (class 1)
+#   ld_r_existing      ld -r over a stale output: ld replaces it, so the recording still hits
+#   dotdot_symlink     -Iinc with inc a link, "../common.h" from there: the real one is an input
+#   outdir_missing     -o obj/x.o with obj/ gone: fails as gcc does (class 4a)
+#   depfile_symlink    -MF through a symbolic link: not cached, the link's target updated (4b)
+#   tmp_output         -MF into /tmp outside the tree: not cached rather than served without it
+#   umask_077          make under umask 077: same bytes and modes as the reference (4d)
+#   timestamp_touch    __TIMESTAMP__, SOURCE_DATE_EPOCH set: never cached (class 6)
+#   time_in_args       -DSTAMP=__TIME__ / __DATE__ on the command line count as file contents
+#   pch_time           a .gch whose header defines STAMP as __TIME__: no stale hit (class 6)
+#   procsub_include    -include <(...) from bash: ran for real each time (class 3)
+#   fifo_include       -include of a FIFO: ran for real each time (class 3)
+#   stdin_include      -include /dev/stdin: ran for real each time (class 3)
+
+# state_of FILE...: one line each: absent, a directory, a symbolic link and its target, or a
+# regular file with its mode and checksum.
+state_of() {
+    local _f
+    for _f in "$@"; do
+        if [ -L "$_f" ]; then
+            echo "$_f: link to $(readlink "$_f")"
+        elif [ -d "$_f" ]; then
+            echo "$_f: directory $(stat -c %a "$_f")"
+        elif [ -f "$_f" ]; then
+            echo "$_f: file $(stat -c %a "$_f") $(cksum < "$_f")"
+        else
+            echo "$_f: absent"
+        fi
+    done
+}
+
+# capture FILE: how the last wc_run ended.
+capture() {
+    {
+        echo "exit status $WC_STATUS"
+        echo "-- stdout"
+        cat "$WC_OUT"
+        echo "-- stderr"
+        stderr_without_stats "$WC_ERR"
+        echo "-- files"
+        state_of $WATCH
+    } > "$1"
+}
+
+# in_state PREP: the case's directory $D (the same path every time: messages name it), empty,
+# then set up by the function PREP; cd into it.
+in_state() {
+    D=$T/cases/$CASE/d
+    cd "$T"
+    rm -rf "$D"
+    mkdir -p "$D"
+    cd "$D"
+    WAFCACHE_BASEDIR=$D
+    export WAFCACHE_BASEDIR
+    "$1"
+}
+
+# log_stats FROM: STAT_* from the debug log's lines after line FROM (a runner called directly
+# is no build: it prints no stats line).
+log_stats() {
+    local _new
+    _new=$T/log.new
+    tail -n +"$(($1 + 1))" "$WAFCACHE_LOG" > "$_new"
+    STAT_HITS=$(grep -c ' hit key1=' "$_new" || true)
+    STAT_REQ=$((STAT_HITS + $(grep -c ' miss key1=' "$_new" || true)))
+    STAT_WRITES=$(grep -c ' result=[0-9a-f]*: stored (' "$_new" || true)
+    STAT_RATIO=$(awk -v h="$STAT_HITS" -v r="$STAT_REQ" 'BEGIN { printf "%.2f", r ? h * 100 / r : 0 }')
+    STAT_LINE="(from the log: $STAT_REQ requests, $STAT_HITS hits, $STAT_WRITES writes)"
+}
+
+# run_cmd CMD...: `wafcache CMD` (the runner itself), or CMD under the library when it is a
+# shell; standard input from $STDIN_FROM.
+run_cmd() {
+    local _from
+    touch "$WAFCACHE_LOG"
+    _from=$(wc -l < "$WAFCACHE_LOG")
+    if [ "$1" = bash ]; then
+        wc_run "$@" < "${STDIN_FROM:-/dev/null}"
+    else
+        WC_LAUNCH=cli
+        wc_run "$@" < "${STDIN_FROM:-/dev/null}"
+        WC_LAUNCH=preload
+    fi
+    log_stats "$_from"
+}
+
+# direct PREP CMD...: in the state PREP makes, CMD with the shared cache.
+direct() {
+    local _prep
+    _prep=$1
+    shift
+    in_state "$_prep"
+    WAFCACHE=$SHARED
+    run_cmd "$@"
+}
+
+# direct_vs_reference DESC PREP CMD...: direct, then the same with an empty cache in the same
+# state: both must end the same. STAT_* are left as the cached run's.
+direct_vs_reference() {
+    local _d _prep _req _hits _writes _line _ratio
+    _d=$1
+    _prep=$2
+    shift
+    direct "$@"
+    capture "$T/direct.got"
+    need_stats "$_d"
+    _req=$STAT_REQ _hits=$STAT_HITS _writes=$STAT_WRITES _line=$STAT_LINE _ratio=$STAT_RATIO
+    shift
+    REFN=$((REFN + 1))
+    in_state "$_prep"
+    WAFCACHE=$T/refcache.$REFN
+    rm -rf "$WAFCACHE"
+    run_cmd "$@"
+    capture "$T/direct.ref"
+    rm -rf "$WAFCACHE"
+    WAFCACHE=$SHARED
+    if ! cmp -s "$T/direct.got" "$T/direct.ref"; then
+        diff "$T/direct.ref" "$T/direct.got" | head -n 30 >&2
+        fail "$_d: the cached run ended differently from the empty-cache reference (< reference, > cached)"
+    fi
+    STAT_REQ=$_req STAT_HITS=$_hits STAT_WRITES=$_writes STAT_LINE=$_line STAT_RATIO=$_ratio
+}
+
+# Two objects, made without wafcache (gcc's output depends only on source and flags).
+prep_objects() {
+    printf 'int a(void) { return 1; }\n' > a.c
+    printf 'int b(void) { return 2; }\n' > b.c
+    gcc -c a.c b.c
+}
+
+prep_ar_existing() {
+    prep_objects
+    ar r lib.a b.o 2>/dev/null
+}
+
+case_ar_update() {
+    CASE=ar_update
+    WATCH="lib.a"
+    # `ar r` (no c) says "creating lib.a" when the archive is absent: replayed only then.
+    direct_vs_reference "ar r, archive absent" prep_objects ar r lib.a a.o
+    expect_stats 1 0 1 "ar r, archive absent (first run)"
+    grep -q "creating lib.a" "$T/direct.got" || fail "ar r, archive absent: no 'creating lib.a' message"
+    direct_vs_reference "ar r into an archive holding b.o" prep_ar_existing ar r lib.a a.o
+    expect_stats 1 0 1 "ar r into an existing archive (its content is an input: miss, stored)"
+    ! grep -q "creating" "$T/direct.got" || fail "ar r into an existing archive: 'creating' replayed"
+    direct_vs_reference "ar r into an archive holding b.o, again" prep_ar_existing ar r lib.a a.o
+    expect_stats 1 1 0 "ar r into the same existing archive again (must hit)"
+    direct_vs_reference "ar r, archive absent, again" prep_objects ar r lib.a a.o
+    expect_stats 1 1 0 "ar r, archive absent again (must hit)"
+}
+
+prep_ar_quick() {
+    prep_objects
+    ar q lib.a a.o 2>/dev/null
+}
+
+case_ar_quick_append() {
+    CASE=ar_quick_append
+    WATCH="lib.a"
+    direct_vs_reference "ar qc, archive absent" prep_objects ar qc lib.a a.o
+    expect_stats 1 0 1 "ar qc, archive absent"
+    direct_vs_reference "ar qc onto an archive holding a.o" prep_ar_quick ar qc lib.a a.o
+    expect_stats 1 0 1 "ar qc onto an existing archive (miss: two a.o members)"
+    direct_vs_reference "ar qc onto an archive holding a.o, again" prep_ar_quick ar qc lib.a a.o
+    expect_stats 1 1 0 "ar qc onto the same existing archive again"
+}
+
+prep_part_stale() {
+    prep_objects
+    echo stale > part.o
+}
+
+# ld unlinks its output before writing it: a stale one is no input, and the hit rate of
+# incremental links must not suffer.
+case_ld_r_existing() {
+    CASE=ld_r_existing
+    WATCH="part.o"
+    direct_vs_reference "ld -r, output absent" prep_objects ld -r -o part.o a.o b.o
+    expect_stats 1 0 1 "ld -r, output absent"
+    direct_vs_reference "ld -r over a stale output" prep_part_stale ld -r -o part.o a.o b.o
+    expect_stats 1 1 0 "ld -r over a stale output (ld replaces it: must hit)"
+}
+
+# inc -> real/inc; real/inc/h.h includes "../common.h", which the kernel finds in real/, not
+# beside inc: the decoy ./common.h is never read.
+prep_dotdot() {
+    mkdir -p real/inc
+    printf '#include "../common.h"\n' > real/inc/h.h
+    printf '#define V 1\n' > real/common.h
+    printf '#define V 100\n' > common.h
+    ln -s real/inc inc
+    printf '#include "h.h"\nint v = V;\n' > x.c
+}
+
+prep_dotdot_edited() {
+    prep_dotdot
+    printf '#define V 2\n' > real/common.h
+}
+
+prep_dotdot_decoy() {
+    prep_dotdot
+    printf '#define V 101\n' > common.h
+}
+
+case_dotdot_symlink() {
+    CASE=dotdot_symlink
+    WATCH="x.o"
+    direct_vs_reference "include through a link, ../common.h" prep_dotdot gcc -c -Iinc x.c -o x.o
+    expect_stats 1 0 1 "include through a link (first run)"
+    direct_vs_reference "the real common.h edited" prep_dotdot_edited gcc -c -Iinc x.c -o x.o
+    expect_stats 1 0 1 "real/common.h edited (must miss)"
+    direct_vs_reference "the decoy common.h edited" prep_dotdot_decoy gcc -c -Iinc x.c -o x.o
+    expect_stats 1 1 0 "the unread ./common.h edited (must hit)"
+}
+
+prep_x() {
+    printf 'int x(void) { return 42; }\n' > x.c
+}
+
+prep_x_obj() {
+    prep_x
+    mkdir obj
+}
+
+case_outdir_missing() {
+    CASE=outdir_missing
+    WATCH="obj obj/x.o"
+    direct_vs_reference "-o obj/x.o" prep_x_obj gcc -c x.c -o obj/x.o
+    expect_stats 1 0 1 "-o obj/x.o (first run)"
+    direct_vs_reference "-o obj/x.o with obj/ missing" prep_x gcc -c x.c -o obj/x.o
+    [ "$(sed -n 1p "$T/direct.got")" != "exit status 0" ] ||
+        fail "-o obj/x.o with obj/ missing: exit status 0 (gcc fails)"
+    expect_stats 1 0 0 "-o obj/x.o with obj/ missing (must run, and fail)"
+    direct_vs_reference "-o obj/x.o, obj/ back" prep_x_obj gcc -c x.c -o obj/x.o
+    expect_stats 1 1 0 "-o obj/x.o, obj/ there again (must hit)"
+}
+
+prep_dep_link() {
+    prep_x
+    mkdir real
+    echo stale > real/x.d
+    ln -s real/x.d x.d
+}
+
+case_depfile_symlink() {
+    CASE=depfile_symlink
+    WATCH="x.o x.d real/x.d"
+    direct_vs_reference "-MF x.d" prep_x gcc -c x.c -o x.o -MMD -MF x.d
+    expect_stats 1 0 1 "-MF x.d (first run)"
+    direct_vs_reference "-MF x.d, x.d a link to real/x.d" prep_dep_link gcc -c x.c -o x.o -MMD -MF x.d
+    expect_stats 1 0 0 "-MF through a symbolic link (must run, not stored)"
+}
+
+prep_x_outside() {
+    prep_x
+    rm -rf "$T/outside"
+    mkdir "$T/outside"
+}
+
+case_tmp_output() {
+    CASE=tmp_output
+    WATCH="x.o $T/outside/x.d"
+    direct_vs_reference "-MF in /tmp outside the tree" prep_x_outside gcc -c x.c -o x.o -MMD -MF "$T/outside/x.d"
+    expect_stats 1 0 0 "-MF in /tmp outside the tree (not stored)"
+    direct_vs_reference "-MF in /tmp outside the tree, again" prep_x_outside gcc -c x.c -o x.o -MMD -MF "$T/outside/x.d"
+    expect_stats 1 0 0 "-MF in /tmp outside the tree, again (never served without x.d)"
+}
+
+# modes_of: each output's mode, by path.
+modes_of() {
+    list_outputs . | while read -r _f; do echo "$(stat -c %a "$_f") $_f"; done
+}
+
+case_umask_077() {
+    fresh_tree umask_077
+    prebuild
+    umask 077
+    clean_cached "under umask 077"
+    expect_all_hits "under umask 077 (the inputs are the same)" "$NCMDS"
+    modes_of > "$T/umask.got"
+    against_reference "umask 077"
+    modes_of > "$T/umask.ref"
+    if ! cmp -s "$T/umask.got" "$T/umask.ref"; then
+        diff "$T/umask.ref" "$T/umask.got" | head -n 10 >&2
+        fail "umask 077: the restored outputs' modes differ from the reference's (< reference, > cached)"
+    fi
+}
+
+prep_ts() {
+    printf 'const char *s = __TIMESTAMP__;\n' > x.c
+    touch -d '2020-01-02 03:04:05' x.c
+}
+
+prep_ts_touched() {
+    prep_ts
+    touch -d '2021-06-07 08:09:10' x.c
+}
+
+case_timestamp_touch() {
+    CASE=timestamp_touch
+    WATCH="x.o"
+    SOURCE_DATE_EPOCH=1000000000
+    export SOURCE_DATE_EPOCH
+    direct_vs_reference "__TIMESTAMP__" prep_ts gcc -c x.c -o x.o
+    expect_stats 1 0 0 "__TIMESTAMP__ with SOURCE_DATE_EPOCH (not stored)"
+    direct_vs_reference "__TIMESTAMP__, source touched" prep_ts_touched gcc -c x.c -o x.o
+    expect_stats 1 0 0 "__TIMESTAMP__, source touched (must run)"
+}
+
+prep_stamp() {
+    printf 'const char *s = STAMP;\n' > x.c
+    touch -d '2020-01-02 03:04:05' x.c
+}
+
+case_time_in_args() {
+    CASE=time_in_args
+    WATCH="x.o"
+    direct prep_stamp gcc -c x.c -o x.o -DSTAMP=__TIME__
+    expect_stats 1 0 0 "-DSTAMP=__TIME__ without SOURCE_DATE_EPOCH (not stored)"
+    direct prep_stamp gcc -c x.c -o x.o -DSTAMP=__TIME__
+    expect_stats 1 0 0 "-DSTAMP=__TIME__ without SOURCE_DATE_EPOCH, again (must run)"
+    direct_vs_reference "-DSTAMP=__DATE__" prep_stamp gcc -c x.c -o x.o -DSTAMP=__DATE__
+    expect_stats 1 0 1 "-DSTAMP=__DATE__ (stored, today's date in the key)"
+    direct_vs_reference "-DSTAMP=__DATE__, again" prep_stamp gcc -c x.c -o x.o -DSTAMP=__DATE__
+    expect_stats 1 1 0 "-DSTAMP=__DATE__ the same day"
+    direct_vs_reference "-DSTAMP=__TIMESTAMP__" prep_stamp gcc -c x.c -o x.o -DSTAMP=__TIMESTAMP__
+    expect_stats 1 0 0 "-DSTAMP=__TIMESTAMP__ (never stored)"
+    SOURCE_DATE_EPOCH=1000000000
+    export SOURCE_DATE_EPOCH
+    direct_vs_reference "-DSTAMP=__TIME__ with SOURCE_DATE_EPOCH" prep_stamp gcc -c x.c -o x.o -DSTAMP=__TIME__
+    expect_stats 1 0 1 "-DSTAMP=__TIME__ with SOURCE_DATE_EPOCH (stored)"
+    direct_vs_reference "-DSTAMP=__TIME__ with SOURCE_DATE_EPOCH, again" prep_stamp gcc -c x.c -o x.o -DSTAMP=__TIME__
+    expect_stats 1 1 0 "-DSTAMP=__TIME__ with the same SOURCE_DATE_EPOCH"
+}
+
+# A precompiled header whose header defines STAMP as __TIME__, made once without wafcache (two
+# builds of one .gch differ in their bytes).
+prep_pch() {
+    printf '#define STAMP __TIME__\n' > h.h
+    [ -f "$T/h.h.gch" ] || gcc -x c-header h.h -o "$T/h.h.gch"
+    cp "$T/h.h.gch" h.h.gch
+    printf '#include "h.h"\nconst char *s = STAMP;\n' > x.c
+}
+
+case_pch_time() {
+    CASE=pch_time
+    WATCH="x.o"
+    direct prep_pch gcc -c x.c -o x.o -Winvalid-pch
+    expect_stats 1 0 0 "a .gch defining STAMP as __TIME__, without SOURCE_DATE_EPOCH (not stored)"
+    grep -q 'h\.h\.gch' "$WAFCACHE_LOG" || fail "pch_time: the compile did not use h.h.gch (nothing in the log names it)"
+    direct prep_pch gcc -c x.c -o x.o -Winvalid-pch
+    expect_stats 1 0 0 "the same, again (must run: no stale __TIME__)"
+    SOURCE_DATE_EPOCH=1000000000
+    export SOURCE_DATE_EPOCH
+    direct_vs_reference "a .gch with SOURCE_DATE_EPOCH" prep_pch gcc -c x.c -o x.o -Winvalid-pch
+    expect_stats 1 0 1 "a .gch with SOURCE_DATE_EPOCH (stored)"
+    direct_vs_reference "a .gch with SOURCE_DATE_EPOCH, again" prep_pch gcc -c x.c -o x.o -Winvalid-pch
+    expect_stats 1 1 0 "a .gch with the same SOURCE_DATE_EPOCH"
+}
+
+prep_v() {
+    printf 'int v = V;\n' > x.c
+}
+
+case_procsub_include() {
+    CASE=procsub_include
+    WATCH="x.o"
+    need_tools bash
+    direct_vs_reference "-include <(echo V 1)" prep_v bash -c 'gcc -c x.c -o x.o -include <(echo "#define V 1")'
+    expect_stats 1 0 0 "-include <(...) (not stored)"
+    direct_vs_reference "-include <(echo V 2)" prep_v bash -c 'gcc -c x.c -o x.o -include <(echo "#define V 2")'
+    expect_stats 1 0 0 "-include <(...) with another content (must run)"
+}
+
+prep_fifo() {
+    prep_v
+    mkfifo v.h
+    # The writer waits for gcc to open the FIFO; bounded, and holding none of our output.
+    timeout 60 sh -c 'printf "#define V %s\n" "$0" > v.h' "$FIFO_V" </dev/null >/dev/null 2>&1 &
+}
+
+case_fifo_include() {
+    CASE=fifo_include
+    WATCH="x.o"
+    FIFO_V=1
+    direct_vs_reference "-include a FIFO" prep_fifo gcc -c x.c -o x.o -include v.h
+    expect_stats 1 0 0 "-include a FIFO (not stored)"
+    FIFO_V=2
+    direct_vs_reference "-include a FIFO, another content" prep_fifo gcc -c x.c -o x.o -include v.h
+    expect_stats 1 0 0 "-include a FIFO with another content (must run)"
+}
+
+case_stdin_include() {
+    CASE=stdin_include
+    WATCH="x.o"
+    printf '#define V 1\n' > "$T/v1.h"
+    printf '#define V 2\n' > "$T/v2.h"
+    STDIN_FROM=$T/v1.h
+    direct_vs_reference "-include /dev/stdin" prep_v gcc -c x.c -o x.o -include /dev/stdin
+    expect_stats 1 0 0 "-include /dev/stdin (not stored)"
+    STDIN_FROM=$T/v2.h
+    direct_vs_reference "-include /dev/stdin, another content" prep_v gcc -c x.c -o x.o -include /dev/stdin
+    expect_stats 1 0 0 "-include /dev/stdin with another content (must run)"
+}
+
+
 run_case baseline
 if [ -n "$failed" ]; then
     echo "FAIL: $WC_TEST: the baseline (cold build, then 100 % hits) failed: the other cases need it" >&2
@@ -317,7 +740,10 @@ if [ -n "$failed" ]; then
 fi
 for c in ${WC_CASES:-header_edit header_shadow header_shadow_settled define_change include_order cpath compiler_swap \
     date_sde response_file lib_relink header_deleted march_native header_touch tree_moved \
-    out_of_tree_moved}; do
+    out_of_tree_moved \
+    ar_update ar_quick_append ld_r_existing dotdot_symlink outdir_missing \
+    depfile_symlink tmp_output umask_077 timestamp_touch time_in_args pch_time procsub_include \
+    fifo_include stdin_include}; do
     run_case "$c"
 done
 finish
