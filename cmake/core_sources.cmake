@@ -9,6 +9,7 @@ set(WC_CORE_SOURCES
   hashing/basedir.c
   hashing/signature.c
   hashing/atfile.c
+  hashing/replay.c
   hashing/manifest.c
   store/dir.c
   store/trim.c

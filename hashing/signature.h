@@ -10,7 +10,7 @@
 #include "hashing/hash.h"
 
 /* Bumped whenever the meaning of key1 or of the result key changes. */
-#define WC_SIGNATURE_VERSION 1
+#define WC_SIGNATURE_VERSION 2 /* 2: @files expanded; streams marked (replay.h) */
 
 /* How a program's arguments are understood by the rewrite. */
 enum wc_tool {

@@ -22,6 +22,7 @@
 
 #include "core/util.h"
 #include "hashing/atfile.h"
+#include "hashing/replay.h"
 #include "hashing/signature.h"
 #include "store/dir.h"
 #include "store/open.h"
@@ -483,6 +484,32 @@ __attribute__((noreturn)) static void hit(struct runner *r, const char *result,
     exit(0);
 }
 
+/* The base dir that recorded stdout and stderr are marked with (replay.h): the one entry
+ * paths are relative to, when there is one. */
+static const char *replay_dir(const struct runner *r)
+{
+    return r->bd.n > 0 ? r->root : NULL;
+}
+
+/* The recorded streams with this checkout's base dir in place of the recording one. 0, or
+ * -EINVAL when a stream names a base dir and this command has none: the hit is refused. */
+static int unmark_streams(const struct runner *r, char **out, size_t *out_len, char **err,
+                          size_t *err_len)
+{
+    char *o = NULL, *e = NULL;
+    size_t ol = 0, el = 0;
+    int rc = wc_replay_unmark(*out ? *out : "", *out_len, replay_dir(r), &o, &ol);
+    if (rc == 0)
+        rc = wc_replay_unmark(*err ? *err : "", *err_len, replay_dir(r), &e, &el);
+    free(*out);
+    free(*err);
+    *out = o, *out_len = ol;
+    *err = e, *err_len = el;
+    if (rc < 0)
+        free(o), free(e), *out = *err = NULL;
+    return rc;
+}
+
 /* Restores the entry and exits (a hit), or returns on a miss. */
 static void try_fetch(struct runner *r, const char *result)
 {
@@ -493,6 +520,11 @@ static void try_fetch(struct runner *r, const char *result)
     struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd};
     int rc =
         wc_entry_fetch(r->store, result, r->root, &decl, &meta, &out, &out_len, &err, &err_len);
+    if (rc == 0 && unmark_streams(r, &out, &out_len, &err, &err_len) < 0) {
+        wc_log(&r->cfg, "entry %s names a base dir and this command has none: not served", result);
+        explain(r, "the matching entry %s names a base dir in its output: not served here", result);
+        return;
+    }
     if (rc == 0)
         hit(r, result, &meta, out, out_len, err, err_len);
     if (rc == -EBADMSG) {
@@ -906,6 +938,25 @@ static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
     return 0;
 }
 
+/* The recorded streams with the base dir marked (replay.h), in place. 0 or -ENOMEM. */
+static int mark_streams(const struct runner *r, struct wc_child *c)
+{
+    char *o = NULL, *e = NULL;
+    size_t ol = 0, el = 0;
+    int rc = wc_replay_mark(c->out ? c->out : "", c->out_len, replay_dir(r), &o, &ol);
+    if (rc == 0)
+        rc = wc_replay_mark(c->err ? c->err : "", c->err_len, replay_dir(r), &e, &el);
+    if (rc < 0) {
+        free(o);
+        return rc;
+    }
+    free(c->out);
+    free(c->err);
+    c->out = o, c->out_len = ol;
+    c->err = e, c->err_len = el;
+    return 0;
+}
+
 /* Why this run may not be stored, or NULL. */
 static const char *disqualified(const struct wc_child *c)
 {
@@ -958,6 +1009,8 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
         snprintf(why, why_len, "%s", rc < 0 ? "out of memory" : x.why);
     else if (r->cfg.no_push)
         snprintf(why, why_len, "WAFCACHE_NO_PUSH is set");
+    else if (mark_streams(r, c) < 0)
+        snprintf(why, why_len, "out of memory");
     else
         count = push(r, c, &set, meta) == 0 ? "qw" : "qe";
     wc_mf_set_free(&set);
