@@ -714,6 +714,7 @@ static void prepare_exec(struct runner *r)
         wc_argv_free(v);
         fallback(r, "cannot write a response file for a long command line");
     }
+    wc_log(&r->cfg, "command line too long for exec: passed through %s", r->argfile);
     r->exec_argv = v;
 }
 
