@@ -8,6 +8,8 @@ set(WC_CORE_SOURCES
   hashing/memo.c
   hashing/basedir.c
   hashing/signature.c
+  hashing/atfile.c
+  hashing/replay.c
   hashing/manifest.c
   store/dir.c
   store/trim.c

@@ -4,46 +4,48 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "preload/programs.h"
 
 /* ---- what the arguments mean ------------------------------------------------------------ */
 
-/* Options whose separate value is a path, and which gcc and clang also take joined
+/* Rewriting a path must not change what the command does (issue 12, class 8). gcc's and ld's
+ * manuals sort path arguments into three kinds, each handled by one rule (rewrite_path):
+ *
+ * - PATH: taken from the working directory whatever its spelling; any relative form works.
+ * - SEARCHED: a name the tool may look up along a search list when it is not found as
+ *   written: -fplugin=NAME without a '/' is a plugin of gcc's own plugin directory;
+ *   -include/-imacros continue along the #include "..." chain when the file is not in the
+ *   working directory; ld tries a -T script in every -L directory when ./script is missing.
+ *   Rewritten only to a file that exists now (the working directory then finds it first)
+ *   and always with a '/' ("./p.so", never a bare "p.so").
+ * - KEPT: never rewritten. -specs= is looked up along gcc's startfile prefixes (the -B
+ *   directories first) *before* the working directory, whatever its spelling; -B and
+ *   -iprefix are string prefixes ("-B/usr/bin/arm-" names arm-as); -iwithprefix[before] and
+ *   -imultilib are relative to a prefix or to gcc's own directories, not to the cwd; clang's
+ *   -resource-dir and --gcc-toolchain name a toolchain. -fprofile-use=, -fprofile-generate=
+ *   and -fauto-profile= are in none of the lists, so they stay as written as well: the
+ *   directory given to -fprofile-generate is compiled into the program.
+ *
+ * Separate forms ("-I" "/x") are in the lists below; gcc and clang also take them joined
  * ("-I/x", "-isystem/x"). */
-static const char *const path_opts[] = {"-I",
-                                        "-isystem",
-                                        "-iquote",
-                                        "-idirafter",
-                                        "-include",
-                                        "-imacros",
-                                        "-iprefix",
-                                        "-iwithprefix",
-                                        "-iwithprefixbefore",
-                                        "-isysroot",
-                                        "-iframework",
-                                        "-L",
-                                        "-o",
-                                        "-MF",
-                                        "-B",
-                                        "-F",
-                                        "-T",
-                                        "-include-pch",
-                                        "-imultilib",
-                                        "--sysroot",
-                                        "-dumpdir",
-                                        "-aux-info",
-                                        "-MJ",
-                                        "-serialize-diagnostics",
-                                        "--gcc-toolchain",
-                                        "-resource-dir",
-                                        NULL};
+static const char *const path_opts[] = {
+    "-I",        "-isystem",    "-iquote",      "-idirafter",
+    "-isysroot", "-iframework", "-L",           "-o",
+    "-MF",       "-F",          "-include-pch", "--sysroot",
+    "-dumpdir",  "-aux-info",   "-MJ",          "-serialize-diagnostics",
+    NULL};
+static const char *const searched_opts[] = {"-include", "-imacros", "-T", NULL};
+static const char *const kept_opts[] = {
+    "-B",         "-iprefix",      "-iwithprefix",    "-iwithprefixbefore",
+    "-imultilib", "-resource-dir", "--gcc-toolchain", "--specs",
+    NULL};
 
-/* Joined "=" forms of path options. */
-static const char *const path_eq_opts[] = {
-    "--sysroot=", "-specs=",      "--specs=",       "--gcc-toolchain=",
-    "-fplugin=",  "-iplugindir=", "-resource-dir=", NULL};
+/* Joined "=" forms. */
+static const char *const path_eq_opts[] = {"--sysroot=", "-iplugindir=", NULL};
+static const char *const searched_eq_opts[] = {"-fplugin=", NULL};
 
 /* Options whose separate value is not a path, or is one that must stay as written (an rpath
  * ends up in the binary). Their value is copied untouched. */
@@ -85,21 +87,33 @@ static int in_list(const char *const *list, const char *s)
     return 0;
 }
 
-/* Length of the path option that s starts with, joined to its value, or 0. */
-static size_t joined_path_opt(const char *s)
+enum path_kind { PATH_NONE, PATH_PLAIN, PATH_SEARCHED };
+
+/* The longest option of list that s starts with, joined to an absolute value ("-I/x") or,
+ * for "=" forms, to any value; its length, or 0. */
+static size_t joined_in(const char *const *list, const char *s, int eq)
 {
     size_t best = 0;
-    for (size_t i = 0; path_opts[i]; i++) {
-        size_t n = strlen(path_opts[i]);
-        if (n > best && strncmp(s, path_opts[i], n) == 0 && s[n] == '/')
-            best = n;
-    }
-    for (size_t i = 0; path_eq_opts[i]; i++) {
-        size_t n = strlen(path_eq_opts[i]);
-        if (n > best && strncmp(s, path_eq_opts[i], n) == 0)
+    for (size_t i = 0; list[i]; i++) {
+        size_t n = strlen(list[i]);
+        if (n > best && strncmp(s, list[i], n) == 0 && (eq || s[n] == '/'))
             best = n;
     }
     return best;
+}
+
+/* Length of the path option that s starts with, joined to its value, or 0; *kind says
+ * which rule its value follows. The longest match wins ("-include-pch/x" is not
+ * "-include"). */
+static size_t joined_path_opt(const char *s, enum path_kind *kind)
+{
+    size_t plain = joined_in(path_opts, s, 0), plain_eq = joined_in(path_eq_opts, s, 1);
+    size_t searched = joined_in(searched_opts, s, 0),
+           searched_eq = joined_in(searched_eq_opts, s, 1);
+    size_t p = plain > plain_eq ? plain : plain_eq,
+           q = searched > searched_eq ? searched : searched_eq;
+    *kind = p == 0 && q == 0 ? PATH_NONE : p >= q ? PATH_PLAIN : PATH_SEARCHED;
+    return p >= q ? p : q;
 }
 
 enum wc_tool wc_tool_of(const char *basename)
@@ -142,8 +156,28 @@ static char *concat(const char *prefix, size_t n, const char *tail)
     return s;
 }
 
+/* A SEARCHED path (see the lists above): relative only to a file that exists, so that the
+ * working directory finds it before any search list does, and never a bare name. */
+static char *relative_searched(const char *p, const char *cwd, const wc_basedirs *bd)
+{
+    if (p[0] != '/' || access(p, F_OK) != 0)
+        return strdup(p);
+    char *rel = relative_if_under(p, cwd, bd);
+    if (!rel || strchr(rel, '/'))
+        return rel;
+    char *s = concat("./", 2, rel);
+    free(rel);
+    return s;
+}
+
+static char *rewrite_path(const char *p, enum path_kind kind, const char *cwd,
+                          const wc_basedirs *bd)
+{
+    return kind == PATH_SEARCHED ? relative_searched(p, cwd, bd) : relative_if_under(p, cwd, bd);
+}
+
 /* Rewrite one argument of a compiler driver; *next tells what the following one is. */
-enum next_kind { NEXT_ANY, NEXT_PATH, NEXT_VALUE };
+enum next_kind { NEXT_ANY, NEXT_PATH, NEXT_SEARCHED, NEXT_VALUE };
 
 static char *rewrite_cc_arg(const char *a, const char *cwd, const wc_basedirs *bd,
                             enum next_kind *next)
@@ -152,20 +186,23 @@ static char *rewrite_cc_arg(const char *a, const char *cwd, const wc_basedirs *b
     *next = NEXT_ANY;
     if (cur == NEXT_VALUE)
         return strdup(a);
+    if (cur == NEXT_SEARCHED)
+        return relative_searched(a, cwd, bd);
     if (cur == NEXT_PATH || a[0] != '-')
         return relative_if_under(a, cwd, bd);
-    if (in_list(value_opts, a)) {
+    if (in_list(value_opts, a) || in_list(kept_opts, a)) {
         *next = NEXT_VALUE;
         return strdup(a);
     }
-    if (in_list(path_opts, a)) {
-        *next = NEXT_PATH;
+    if (in_list(path_opts, a) || in_list(searched_opts, a)) {
+        *next = in_list(path_opts, a) ? NEXT_PATH : NEXT_SEARCHED;
         return strdup(a);
     }
-    size_t n = joined_path_opt(a);
+    enum path_kind kind;
+    size_t n = joined_path_opt(a, &kind);
     if (n == 0)
         return strdup(a);
-    char *rel = relative_if_under(a + n, cwd, bd);
+    char *rel = rewrite_path(a + n, kind, cwd, bd);
     if (!rel)
         return NULL;
     char *s = concat(a, n, rel);
@@ -287,11 +324,13 @@ static int arg_escapes(const char *a, const char *cwd, const wc_basedirs *bd, in
 {
     /* Every path option this argument could start with: "-isystem../x" is "-i" + "system../x"
      * for nobody, but trying each prefix costs nothing and misses none. */
-    for (size_t i = 0; a[0] == '-' && path_opts[i]; i++) {
-        size_t n = strlen(path_opts[i]);
-        if (strncmp(a, path_opts[i], n) == 0 && a[n] && escapes_basedirs(a + n, cwd, bd, oom))
-            return 1;
-    }
+    const char *const *lists[] = {path_opts, searched_opts, kept_opts};
+    for (size_t l = 0; a[0] == '-' && l < 3; l++)
+        for (size_t i = 0; lists[l][i]; i++) {
+            size_t n = strlen(lists[l][i]);
+            if (strncmp(a, lists[l][i], n) == 0 && a[n] && escapes_basedirs(a + n, cwd, bd, oom))
+                return 1;
+        }
     if (escapes_basedirs(a, cwd, bd, oom))
         return 1;
     for (const char *p = a; *p; p++) {

@@ -394,6 +394,8 @@ static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_m
 {
     if (is_system(e->path) || (is_observer(e->path) && !(e->flags & WC_EV_WRITE)))
         return 0;
+    if (x->ignore && strcmp(e->path, x->ignore) == 0)
+        return 0;
     /* Written by the command and gone at its end: a temporary (gcc's driver writes the
      * expansion of an @file to /tmp for cc1 to read). The order of a read and a write seen
      * in two processes says nothing, each process's events being buffered on its own. */

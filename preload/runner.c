@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "hashing/atfile.h"
+#include "hashing/replay.h"
 #include "hashing/signature.h"
 #include "store/dir.h"
 #include "store/open.h"
@@ -32,7 +34,9 @@ extern char **environ;
 struct runner {
     const char *path; /* what the build asked to execute */
     char **orig_argv; /* the build's argv */
-    char **argv;      /* after the base-dir rewrite: what the real command gets */
+    char **argv;      /* @files expanded, then the base-dir rewrite: what is analysed and run */
+    char **exec_argv; /* what exec gets: argv, or argv[0] and a response file when too long */
+    char *argfile;    /* that response file (ours, removed after the run), or NULL */
     struct wc_config cfg;
     int cfg_loaded;
     char *prog; /* path resolved through symbolic links */
@@ -107,6 +111,44 @@ static void explain_say(void *ctx, const char *line)
     explain(ctx, "  %s", line);
 }
 
+/* ---- what exec takes ---------------------------------------------------------------------- */
+
+/* The kernel's limit on one argument or environment string (MAX_ARG_STRLEN, 32 pages). */
+#define WC_MAX_ARG_STRLEN (32 * 4096)
+
+/* Bytes exec counts for a vector: each string with its NUL, and its pointer. */
+static size_t vector_bytes(char *const *v, int *too_long)
+{
+    size_t n = sizeof(char *);
+    for (size_t i = 0; v && v[i]; i++) {
+        size_t len = strlen(v[i]) + 1;
+        *too_long |= len > WC_MAX_ARG_STRLEN;
+        n += len + sizeof(char *);
+    }
+    return n;
+}
+
+/* 1 when exec takes argv with our environment. Half of ARG_MAX is the bound: the child's
+ * environment grows by LD_PRELOAD and the channel, and gcc passes most of its arguments on
+ * to cc1 and collect2 with more of its own; an expanded response file could otherwise make
+ * a command line that works through the file fail with E2BIG. */
+static int exec_fits(char *const *argv)
+{
+    int too_long = 0;
+    long max = sysconf(_SC_ARG_MAX);
+    size_t total = vector_bytes(argv, &too_long) + vector_bytes(environ, &too_long);
+    if (max <= 0)
+        max = 128 * 1024; /* POSIX's least ARG_MAX */
+    return !too_long && total <= (size_t)max / 2;
+}
+
+/* The rewritten argv when exec takes it, else the build's own (a failure inside the cache
+ * must not make the command fail). */
+static char *const *real_argv(const struct runner *r)
+{
+    return r->argv && exec_fits(r->argv) ? r->argv : r->orig_argv;
+}
+
 /* ---- falling back ------------------------------------------------------------------------- */
 
 /* The real command, unobserved: its children (collect2 -> ld) are part of it, not commands
@@ -130,7 +172,7 @@ __attribute__((noreturn)) static void fallback(struct runner *r, const char *why
         tally(r, WC_STAT_ERRORS, 1);
         flush_stats(r);
     }
-    run_real(r->path, r->argv ? r->argv : r->orig_argv);
+    run_real(r->path, real_argv(r));
 }
 
 /* The real command, not cached for a reason that is no error. */
@@ -142,7 +184,7 @@ __attribute__((noreturn)) static void uncached(struct runner *r, const char *why
     wc_log(&r->cfg, "not cached %s: %s", r->path, why);
     tally(r, wc_stat_reason(why), 1);
     flush_stats(r);
-    run_real(r->path, r->argv);
+    run_real(r->path, real_argv(r));
 }
 
 /* ---- setting up --------------------------------------------------------------------------- */
@@ -287,18 +329,63 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+/* The basename under which the runner knows the program: the build's name for it, the
+ * file's name, or where its symbolic links lead, whichever is known. */
+static const char *program_name(const struct runner *r, int (*known)(const char *))
+{
+    const char *names[] = {base_name(r->orig_argv[0]), base_name(r->path), base_name(r->prog)};
+    for (size_t i = 0; i < 3; i++)
+        if (known(names[i]))
+            return names[i];
+    return NULL;
+}
+
+static int is_cc_or_ar(const char *name)
+{
+    return wc_tool_of(name) != WC_TOOL_OTHER;
+}
+
+/* The default programs (gcc, clang, ld, ar) all read @file arguments themselves; a program
+ * added through WAFCACHE_PROGRAMS may not, and its "@x" is then an argument like any other. */
+static int reads_atfiles(const char *name)
+{
+    return wc_program_matches(NULL, name);
+}
+
+/* Response files are part of the command line (issue 12): expanded before anything looks
+ * at the arguments, and the real command gets the expansion, so that the rewrite below
+ * reaches paths inside them and the file itself is no longer an input. A response file
+ * past the bounds of atfile.h leaves the command uncached, run as the build wrote it. */
+static char **expand_argv(struct runner *r)
+{
+    const char *name = program_name(r, reads_atfiles);
+    char **out = NULL;
+    size_t files = 0;
+    if (!name)
+        return wc_argv_rewrite(r->orig_argv, r->cwd, NULL, WC_TOOL_OTHER); /* a copy */
+    int rc = wc_atfile_expand(r->orig_argv, wc_atfile_flags_for(name), &out, &files);
+    if (rc == -ELOOP || rc == -E2BIG)
+        uncached(r, rc == -ELOOP ? "too many response files (@file)"
+                                 : "a response file (@file) is too large");
+    if (rc < 0)
+        fallback(r, "out of memory");
+    if (files > 0)
+        wc_log(&r->cfg, "%zu response files expanded", files);
+    return out;
+}
+
 static void rewrite_argv(struct runner *r)
 {
-    /* The build's name for it, the file's name, or where its symbolic links lead. */
-    enum wc_tool t = wc_tool_of(base_name(r->orig_argv[0]));
-    if (t == WC_TOOL_OTHER)
-        t = wc_tool_of(base_name(r->path));
-    if (t == WC_TOOL_OTHER)
-        t = wc_tool_of(base_name(r->prog));
+    const char *name = program_name(r, is_cc_or_ar);
+    enum wc_tool t = name ? wc_tool_of(name) : WC_TOOL_OTHER;
     r->archiver = t == WC_TOOL_AR ||
                   wc_program_matches("gcc-ar,llvm-ar", base_name(r->orig_argv[0])) ||
                   wc_program_matches("gcc-ar,llvm-ar", base_name(r->prog));
-    r->argv = wc_argv_rewrite(r->orig_argv, r->cwd, &r->bd, t);
+    char **expanded = expand_argv(r);
+    if (!expanded)
+        fallback(r, "out of memory");
+    r->argv = wc_argv_rewrite(expanded, r->cwd, &r->bd, t);
+    wc_argv_free(expanded);
     if (!r->argv)
         fallback(r, "out of memory");
 }
@@ -403,6 +490,32 @@ __attribute__((noreturn)) static void hit(struct runner *r, const char *result,
     exit(0);
 }
 
+/* The base dir that recorded stdout and stderr are marked with (replay.h): the one entry
+ * paths are relative to, when there is one. */
+static const char *replay_dir(const struct runner *r)
+{
+    return r->bd.n > 0 ? r->root : NULL;
+}
+
+/* The recorded streams with this checkout's base dir in place of the recording one. 0, or
+ * -EINVAL when a stream names a base dir and this command has none: the hit is refused. */
+static int unmark_streams(const struct runner *r, char **out, size_t *out_len, char **err,
+                          size_t *err_len)
+{
+    char *o = NULL, *e = NULL;
+    size_t ol = 0, el = 0;
+    int rc = wc_replay_unmark(*out ? *out : "", *out_len, replay_dir(r), &o, &ol);
+    if (rc == 0)
+        rc = wc_replay_unmark(*err ? *err : "", *err_len, replay_dir(r), &e, &el);
+    free(*out);
+    free(*err);
+    *out = o, *out_len = ol;
+    *err = e, *err_len = el;
+    if (rc < 0)
+        free(o), free(e), *out = *err = NULL;
+    return rc;
+}
+
 /* Restores the entry and exits (a hit), or returns on a miss. */
 static void try_fetch(struct runner *r, const char *result)
 {
@@ -413,6 +526,11 @@ static void try_fetch(struct runner *r, const char *result)
     struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd};
     int rc =
         wc_entry_fetch(r->store, result, r->root, &decl, &meta, &out, &out_len, &err, &err_len);
+    if (rc == 0 && unmark_streams(r, &out, &out_len, &err, &err_len) < 0) {
+        wc_log(&r->cfg, "entry %s names a base dir and this command has none: not served", result);
+        explain(r, "the matching entry %s names a base dir in its output: not served here", result);
+        return;
+    }
     if (rc == 0)
         hit(r, result, &meta, out, out_len, err, err_len);
     if (rc == -EBADMSG) {
@@ -546,6 +664,67 @@ static void lookup(struct runner *r)
 }
 
 /* ---- the miss ----------------------------------------------------------------------------- */
+
+/* A response file of ours holding argv[1...] quoted as libiberty reads it (mode 0600, in
+ * TMPDIR or /tmp, spelt as the kernel resolves it so that collect can recognise it). */
+static int write_argfile(struct runner *r)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX];
+    if (!realpath(tmp && tmp[0] == '/' ? tmp : "/tmp", dir))
+        return -errno;
+    if (asprintf(&r->argfile, "%s/wafcache-args-XXXXXX", dir) < 0) {
+        r->argfile = NULL;
+        return -ENOMEM;
+    }
+    int fd = mkostemp(r->argfile, O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd), unlink(r->argfile);
+        free(r->argfile), r->argfile = NULL;
+        return -err;
+    }
+    int rc = 0;
+    for (size_t i = 1; r->argv[i] && rc >= 0; i++) {
+        char *q = wc_atfile_quote(r->argv[i]);
+        rc = q ? fprintf(f, "%s\n", q) : -1;
+        free(q);
+    }
+    if (fclose(f) != 0 || rc < 0) {
+        unlink(r->argfile);
+        free(r->argfile), r->argfile = NULL;
+        return -EIO;
+    }
+    return 0;
+}
+
+static void remove_argfile(struct runner *r)
+{
+    if (r->argfile)
+        unlink(r->argfile);
+}
+
+/* What exec gets: the rewritten argv, or, when the expansion of response files made it too
+ * long for exec, argv[0] and a response file of ours (which every default program reads). */
+static void prepare_exec(struct runner *r)
+{
+    r->exec_argv = r->argv;
+    if (exec_fits(r->argv) || !program_name(r, reads_atfiles))
+        return; /* a program that takes no @file fails with E2BIG and falls back */
+    char **v = calloc(3, sizeof *v);
+    if (!v || write_argfile(r) < 0 || !(v[0] = strdup(r->argv[0])) ||
+        asprintf(&v[1], "@%s", r->argfile) < 0) {
+        if (v)
+            v[1] = NULL;
+        remove_argfile(r);
+        wc_argv_free(v);
+        fallback(r, "cannot write a response file for a long command line");
+    }
+    wc_log(&r->cfg, "command line too long for exec: passed through %s", r->argfile);
+    r->exec_argv = v;
+}
 
 /* The library's directory is ours: libwafcache.so is installed beside wafcache-run. */
 static char *library_path(void)
@@ -768,6 +947,25 @@ static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
     return 0;
 }
 
+/* The recorded streams with the base dir marked (replay.h), in place. 0 or -ENOMEM. */
+static int mark_streams(const struct runner *r, struct wc_child *c)
+{
+    char *o = NULL, *e = NULL;
+    size_t ol = 0, el = 0;
+    int rc = wc_replay_mark(c->out ? c->out : "", c->out_len, replay_dir(r), &o, &ol);
+    if (rc == 0)
+        rc = wc_replay_mark(c->err ? c->err : "", c->err_len, replay_dir(r), &e, &el);
+    if (rc < 0) {
+        free(o);
+        return rc;
+    }
+    free(c->out);
+    free(c->err);
+    c->out = o, c->out_len = ol;
+    c->err = e, c->err_len = el;
+    return 0;
+}
+
 /* Why this run may not be stored, or NULL. */
 static const char *disqualified(const struct wc_child *c)
 {
@@ -806,6 +1004,7 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
                            .bd = &r->bd,
                            .primary = &r->primary,
                            .memo = r->memo,
+                           .ignore = r->argfile,
                            .start_ns = c->start_ns,
                            .source_date_epoch = getenv("SOURCE_DATE_EPOCH") != NULL,
                            .argv = r->argv,
@@ -825,6 +1024,8 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
         snprintf(why, why_len, "%s", rc < 0 ? "out of memory" : x.why);
     else if (r->cfg.no_push)
         snprintf(why, why_len, "WAFCACHE_NO_PUSH is set");
+    else if (mark_streams(r, c) < 0)
+        snprintf(why, why_len, "out of memory");
     else
         count = push(r, c, &set, meta) == 0 ? "qw" : "qe";
     wc_mf_set_free(&set);
@@ -861,9 +1062,15 @@ __attribute__((noreturn)) static void miss(struct runner *r)
         fallback(r, "out of memory");
     if (r->archiver && wc_prehash_operands(r->cwd, r->argv, r->memo, &r->pre, &r->n_pre) < 0)
         fallback(r, "out of memory");
-    struct wc_child c = {
-        .path = r->path, .argv = r->argv, .envp = env, .stderr_pty = isatty(2), .runner_ns = r->t0};
-    if (wc_child_run(&c) < 0) {
+    prepare_exec(r);
+    struct wc_child c = {.path = r->path,
+                         .argv = r->exec_argv,
+                         .envp = env,
+                         .stderr_pty = isatty(2),
+                         .runner_ns = r->t0};
+    int started = wc_child_run(&c);
+    remove_argfile(r);
+    if (started < 0) {
         close(chan);
         fallback(r, "cannot start the command");
     }

@@ -80,6 +80,7 @@ struct wc_collect {
     const wc_basedirs *bd;      /* every base dir */
     const wc_basedirs *primary; /* the one manifest paths are relative to (root) */
     wc_memo *memo;
+    const char *ignore;    /* the runner's own response file (not the command's input), or NULL */
     int64_t start_ns;      /* when the real command started */
     int source_date_epoch; /* SOURCE_DATE_EPOCH is set */
     char *const *argv;     /* the real command's arguments: scanned for __TIME__ and friends */

@@ -22,6 +22,13 @@
 #                   (the link's argv is the same; only libwc.a's content changed)
 #   header_deleted  include2/extra.h removed: the compile FAILS (twice, like the reference), no hit
 #   march_native    -march=native caches and hits on this machine
+#   (issue 12: response files and rewriting, in their own block below)
+#   rsp_debug_checkouts  -g inside @flags.rsp, a second checkout: its own DW_AT_comp_dir
+#   rsp_outputs     -o and -MF inside an @file (wafcache gcc ...): the second run hits
+#   rsp_native      -march=native in a nested @file: the CPU is in key1; hits on this machine
+#   rsp_too_long    an @file expanding past ARG_MAX/2: run through the runner's own @file
+#   plugin_abs      -fplugin=$PWD/p.so (wafcache gcc ... and make): still finds the plugin
+#   stderr_checkout_path  a hit in another checkout prints that checkout's paths
 # MUST HIT:
 #   header_touch    touch a header without changing it -> 25 of 26 hit (ar finds libwc.a there: an
 #                   input), same outputs; touched again -> 26 of 26 hit
@@ -316,6 +323,178 @@ case_out_of_tree_moved() {
     expect_all_hits "out-of-tree build after moving its tree" "$NCMDS"
     compare_trees "$T/oot.before" . "out-of-tree build moved with its tree"
     expect_program ./prog "out-of-tree build, tree moved"
+}
+
+# ---- issue 12: response files and rewriting ------------------------------------------------
+# What an @file says is part of the command line (class 7), and rewriting absolute paths to
+# relative ones must not change what the command does (class 8). Some cases run make, the
+# others call `wafcache gcc ...` directly, each compared with the same command
+# run with an empty cache.
+
+# direct DESC CMD...: `wafcache CMD...` with the shared cache; must succeed. (wc_run gives it
+# the library, so that it is the top-level process that prints the stats line.)
+direct() {
+    local _d
+    _d=$1
+    shift
+    WAFCACHE=$SHARED
+    wc_build "$_d" "$WC_BIN/wafcache" "$@"
+}
+
+# direct_against_reference DESC CMD...: the outputs in . and the stderr of the last run equal
+# those of CMD run by `wafcache` with an empty cache.
+direct_against_reference() {
+    local _d
+    _d=$1
+    shift
+    snapshot_outputs . "$T/got"
+    stderr_without_stats "$WC_ERR" > "$T/got.err"
+    remove_outputs .
+    REFN=$((REFN + 1))
+    rm -rf "$T/refcache.$REFN"
+    WAFCACHE=$T/refcache.$REFN
+    wc_build "$_d: reference run with an empty cache" "$WC_BIN/wafcache" "$@"
+    expect_cold "$_d: reference run with an empty cache"
+    compare_trees "$T/got" . "$_d: cached run vs empty-cache reference"
+    stderr_without_stats "$WC_ERR" > "$T/ref.err"
+    cmp -s "$T/got.err" "$T/ref.err" ||
+        fail "$_d: stderr differs from the empty-cache reference: '$(cat "$T/got.err")' vs '$(cat "$T/ref.err")'"
+    rm -rf "$T/refcache.$REFN"
+    WAFCACHE=$SHARED
+}
+
+# comp_dir OBJECT: the DW_AT_comp_dir gcc wrote into OBJECT.
+comp_dir() {
+    readelf --debug-dump=info "$1" | sed -n 's/.*DW_AT_comp_dir.*: //p' | head -n 1
+}
+
+# -g inside a response file, two checkouts at different paths: the second must get its own
+# DW_AT_comp_dir, not the first one's (the -g was invisible to key1 before).
+case_rsp_debug_checkouts() {
+    fresh_tree rsp_debug_a
+    echo '-g' > flags.rsp
+    EXPECT_PRE_HITS=0 prebuild RSP=@flags.rsp
+    [ "$(comp_dir obj/c01.o)" = "$P" ] || fail "checkout A: comp_dir '$(comp_dir obj/c01.o)', expected '$P'"
+    _first=$P
+    fresh_tree rsp_debug_b_at_a_longer_path
+    echo '-g' > flags.rsp
+    cached "checkout B with -g in flags.rsp" RSP=@flags.rsp
+    [ "$(comp_dir obj/c01.o)" = "$P" ] ||
+        fail "checkout B was served comp_dir '$(comp_dir obj/c01.o)' (checkout A is $_first), expected '$P'"
+    against_reference "-g inside a response file, second checkout" RSP=@flags.rsp
+}
+
+# -o and -MF inside a response file: the entry's outputs are the ones the @file declares, so
+# the second run hits (before, every entry was rejected as naming undeclared outputs).
+case_rsp_outputs() {
+    fresh_tree rsp_outputs
+    mkdir obj
+    printf -- '-o obj/c01.o\n-MD -MF "obj/c01.d"\n' > out.rsp
+    set -- gcc -O2 -Iinclude -Iinclude2 -c src/c01.c @out.rsp
+    direct "-o and -MF inside out.rsp, cold" "$@"
+    expect_cold "-o and -MF inside out.rsp, cold" 1
+    rm -f obj/c01.o obj/c01.d
+    direct "-o and -MF inside out.rsp, again" "$@"
+    expect_all_hits "-o and -MF inside a response file" 1
+    [ -f obj/c01.o ] && [ -f obj/c01.d ] || fail "-o and -MF inside a response file: outputs not restored"
+    direct_against_reference "-o and -MF inside a response file" "$@"
+}
+
+# -march=native inside a (nested) response file: key1 holds the CPU, as for a bare argument.
+case_rsp_native() {
+    fresh_tree rsp_native
+    # -DRSP_NATIVE: a command line of its own (march_native's would otherwise be the same,
+    # once expanded, and its manifests would answer).
+    echo '-march=native -DRSP_NATIVE=1' > native.rsp
+    echo '@native.rsp' > flags.rsp
+    EXPECT_PRE_HITS=0 prebuild RSP=@flags.rsp
+    _m=$(grep -l '^arg -DRSP_NATIVE=1$' "$SHARED"/*/*/manifest | head -n 1)
+    [ -n "$_m" ] || fail "no manifest holds the arguments of the nested response file"
+    grep -q '^arg -march=native$' "$_m" || fail "$_m: -march=native from the response file is not in key1"
+    grep -q '^cpu ' "$_m" || fail "$_m: -march=native from a response file, and no CPU identity in key1"
+    clean_cached "-march=native in a response file, again" RSP=@flags.rsp
+    expect_all_hits "-march=native in a response file, same machine" "$NCMDS"
+    against_reference "-march=native in a response file" RSP=@flags.rsp
+}
+
+# A command line that the expansion makes too long for exec (> ARG_MAX/2): the runner passes it
+# through a response file of its own, which is no input of the command (so the second run hits)
+# and is gone afterwards.
+case_rsp_too_long() {
+    fresh_tree rsp_too_long
+    TMPDIR=$T/tmp.too_long
+    export TMPDIR
+    mkdir -p "$TMPDIR" in
+    # Inputs named so that remove_outputs (*.o, *.a) leaves them for the reference run.
+    plain "compile c01" gcc -O2 -Iinclude -c src/c01.c -o in/x.obj
+    printf 'unsigned c01(unsigned);\nint main(void) { return (int)c01(0u) & 0; }\n' > m.c
+    plain "compile m.c" gcc -c m.c -o in/m.obj
+    plain "archive" ar rcs in/x.lib in/x.obj
+    # 12000 mentions of one archive (ld takes them all, quickly), 99 bytes each.
+    awk 'BEGIN { p = "in/x.lib"; for (i = 0; i < 45; i++) p = "./" p;
+                 for (i = 0; i < 12000; i++) printf "%s ", p; print "" }' > libs.rsp
+    WAFCACHE_LOG=$T/too_long.log
+    export WAFCACHE_LOG
+    set -- gcc -o prog in/m.obj @libs.rsp
+    direct "1.2 MB of arguments in libs.rsp" "$@"
+    expect_cold "1.2 MB of arguments in libs.rsp" 1
+    grep -q "command line too long for exec: passed through $TMPDIR/" "$WAFCACHE_LOG" ||
+        fail "the expanded command line did not go through the runner's response file"
+    rm -f prog
+    direct "1.2 MB of arguments, again" "$@"
+    expect_all_hits "1.2 MB of arguments in a response file" 1
+    ! ls "$TMPDIR"/wafcache-args-* >/dev/null 2>&1 || fail "the runner's response file was left in $TMPDIR"
+    direct_against_reference "1.2 MB of arguments in a response file" "$@"
+    unset WAFCACHE_LOG TMPDIR
+}
+
+# -fplugin=$PWD/p.so: a bare "p.so" would be a plugin of gcc's own directory (the command
+# failed with the cache where it passed without); rewritten, it keeps its "./".
+case_plugin_abs() {
+    _pd=$(gcc -print-file-name=plugin)
+    [ -f "$_pd/include/gcc-plugin.h" ] ||
+        fail "no gcc plugin headers in $_pd (install gcc-12-plugin-dev: tools/setup-deps --test)"
+    fresh_tree plugin_abs
+    printf '%s\n' '#include "gcc-plugin.h"' 'int plugin_is_GPL_compatible;' \
+        'int plugin_init(struct plugin_name_args *i, struct plugin_gcc_version *v)' \
+        '{ (void)i; (void)v; return 0; }' > wcplug.c
+    plain "build the plugin" g++ -shared -fPIC -fno-rtti -O0 -I"$_pd/include" wcplug.c -o wcplug.so
+    mkdir obj
+    set -- gcc -fplugin="$PWD/wcplug.so" -O2 -Iinclude -Iinclude2 -c "$PWD/src/c01.c" -o obj/c01.o
+    direct "-fplugin=\$PWD/wcplug.so" "$@"
+    expect_cold "-fplugin=\$PWD/wcplug.so" 1
+    rm -f obj/c01.o
+    direct "-fplugin=\$PWD/wcplug.so, again" "$@"
+    expect_all_hits "-fplugin with an absolute path" 1
+    direct_against_reference "-fplugin with an absolute path" "$@"
+    rm -f obj/c01.o
+    EXPECT_PRE_HITS=0 prebuild "CFLAGS=-O2 -Wall -fplugin=$PWD/wcplug.so"
+    expect_program ./prog "make with -fplugin=\$PWD/wcplug.so"
+    against_reference "make with -fplugin" "CFLAGS=-O2 -Wall -fplugin=$PWD/wcplug.so"
+}
+
+# A message naming the recording checkout's absolute path (a compiler wrapper of the project
+# printing its own path, as a toolchain kept in the tree prints its headers' paths), replayed
+# by a hit in another checkout, names that checkout.
+case_stderr_checkout_path() {
+    fresh_tree stderr_a
+    mkdir -p tools obj
+    printf '%s\n' '#!/bin/sh' 'echo "$0: warning: compiled by the project wrapper" >&2' \
+        'exec gcc "$@"' > tools/gcc
+    chmod +x tools/gcc
+    direct "wrapper in checkout A" "$P/tools/gcc" -O2 -Iinclude -Iinclude2 -c src/c01.c -o obj/c01.o
+    expect_cold "wrapper in checkout A" 1
+    grep -q "^$P/tools/gcc: warning" "$WC_ERR" || fail "checkout A: the wrapper's warning is missing"
+    cp tools/gcc "$T/wrapper"
+    fresh_tree stderr_b_elsewhere
+    mkdir -p tools obj
+    cp "$T/wrapper" tools/gcc
+    set -- "$P/tools/gcc" -O2 -Iinclude -Iinclude2 -c src/c01.c -o obj/c01.o
+    direct "wrapper in checkout B" "$@"
+    expect_all_hits "the same command in checkout B" 1
+    grep -q "^$P/tools/gcc: warning" "$WC_ERR" ||
+        fail "checkout B: the replayed warning does not name checkout B: $(stderr_without_stats "$WC_ERR")"
+    direct_against_reference "a message naming the checkout" "$@"
 }
 
 
@@ -743,7 +922,8 @@ for c in ${WC_CASES:-header_edit header_shadow header_shadow_settled define_chan
     out_of_tree_moved \
     ar_update ar_quick_append ld_r_existing dotdot_symlink outdir_missing \
     depfile_symlink tmp_output umask_077 timestamp_touch time_in_args pch_time procsub_include \
-    fifo_include stdin_include}; do
+    fifo_include stdin_include \
+    rsp_debug_checkouts rsp_outputs rsp_native rsp_too_long plugin_abs stderr_checkout_path}; do
     run_case "$c"
 done
 finish

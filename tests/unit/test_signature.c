@@ -1,6 +1,7 @@
 /* key1 and the base-dir rewrite: each ingredient changes key1, a checkout at another
  * absolute path does not, and what the rewrite cannot make relative stays in the key. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -395,6 +396,76 @@ START_TEST(debug_dir_follows_pwd_and_prefix_maps)
 }
 END_TEST
 
+/* Issue 12, class 8: a rewritten path must find what the absolute one found. Real files in
+ * a temporary base dir, since a SEARCHED path is rewritten only when it exists. */
+START_TEST(rewrite_keeps_what_searches_find)
+{
+    char base[] = "/tmp/wc-test-sig-XXXXXX", cwd[64], cmd[512];
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    snprintf(cwd, sizeof cwd, "%s/build", base);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s %s/plug && cd %s && touch p.so x.ld pre.h ../plug/q.so",
+             cwd, base, cwd);
+    ck_assert_int_eq(system(cmd), 0);
+    const char *const t[] = {"gcc",
+                             "-fplugin=@/build/p.so",
+                             "-fplugin=@/plug/q.so",
+                             "-T",
+                             "@/build/x.ld",
+                             "-T@/build/x.ld",
+                             "-include",
+                             "@/build/pre.h",
+                             "-imacros@/build/pre.h",
+                             "-include",
+                             "@/build/missing.h",
+                             "-fplugin=@/build/missing.so",
+                             "-specs=@/build/my.specs",
+                             "--specs=@/build/my.specs",
+                             "--specs",
+                             "@/build/my.specs",
+                             "-B@/tools/",
+                             "-B",
+                             "@/tools",
+                             "-iprefix",
+                             "@/pfx",
+                             "-iwithprefix",
+                             "@/inc",
+                             "-imultilib",
+                             "@/ml",
+                             "-fprofile-use=@/prof",
+                             "-iplugindir=@/plug",
+                             "-include-pch",
+                             "@/build/pre.h.pch",
+                             NULL};
+    char **v = make_argv(base, cwd, t);
+    char keep[40][160];
+    for (size_t i = 0; t[i]; i++) {
+        const char *at = strchr(t[i], '@');
+        snprintf(keep[i], sizeof keep[i], "%.*s%s%s", (int)(at ? at - t[i] : (long)strlen(t[i])),
+                 t[i], at ? base : "", at ? at + 1 : "");
+    }
+    const char *want[] = {"gcc",          "-fplugin=./p.so", "-fplugin=../plug/q.so",
+                          "-T",           "./x.ld",          "-T./x.ld",
+                          "-include",     "./pre.h",         "-imacros./pre.h",
+                          "-include",     keep[10],          keep[11],
+                          keep[12],       keep[13],          "--specs",
+                          keep[15],       keep[16],          "-B",
+                          keep[18],       "-iprefix",        keep[20],
+                          "-iwithprefix", keep[22],          "-imultilib",
+                          keep[24],       keep[25],          "-iplugindir=../plug",
+                          "-include-pch", "pre.h.pch",       NULL};
+    for (size_t i = 0; want[i]; i++)
+        ck_assert_str_eq(v[i], want[i]);
+    ck_assert_ptr_null(v[29]);
+    wc_argv_free(v);
+    /* A relative -B that leaves the base dir still puts the absolute cwd in key1. */
+    const char *const esc[] = {"gcc", "-B../../outside/", "-c", "x.c", NULL};
+    strcpy(cwd_b, BASE_B "/build");
+    ck_assert(!same_in_both(esc, NULL, 0));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("signature");
@@ -402,6 +473,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, rewrite_under_basedir);
     tcase_add_test(tc, rewrite_only_inside_basedir_and_for_known_tools);
+    tcase_add_test(tc, rewrite_keeps_what_searches_find);
     tcase_add_test(tc, tool_kinds);
     tcase_add_test(tc, stdio_dash);
     tcase_add_test(tc, info_queries);
