@@ -416,6 +416,9 @@ static void try_fetch(struct runner *r, const char *result)
         wc_verbose(&r->cfg, "error corrupt cache entry %s removed", result);
         wc_log(&r->cfg, "corrupt entry %s removed", result);
         explain(r, "the matching entry %s was corrupt and has been removed", result);
+    } else if (rc == -ENOTDIR) {
+        /* The real command decides what a missing output directory means (gcc fails). */
+        explain(r, "an output directory of entry %s is missing or a symbolic link", result);
     } else if (rc != -ENOENT) {
         char why[700];
         rc_text(r, rc, why, sizeof why);

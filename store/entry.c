@@ -510,41 +510,94 @@ static int corrupt_if_store_error(int rc)
     return rc;
 }
 
-static int make_parent(const char *dest)
+/* The mode the real command gives a file it creates: gcc, as and ar open theirs with 0666,
+ * ld makes its output executable with 0777, and the kernel takes the umask away from both.
+ * So a restored file gets (executable ? 0777 : 0666) & ~umask, the umask being the one in
+ * force now: never the recorded bits as such (recorded under another umask, or set-user-ID,
+ * set-group-ID and sticky bits planted in a store). */
+mode_t wc_restored_mode(unsigned recorded)
 {
-    const char *slash = strrchr(dest, '/');
-    char *dir;
-    int rc;
+    mode_t mask = umask(0);
 
-    if (!slash || slash == dest)
+    umask(mask); /* the runner is single-threaded while it restores */
+    return ((recorded & 0111) ? 0777 : 0666) & ~mask;
+}
+
+/* The directory an output goes into must exist already (a restore never creates one: the
+ * real gcc fails with "cannot open output file" when it is missing), and no directory of
+ * the path below base may be a symbolic link (a hostile entry's output must not land
+ * elsewhere through one). -ENOTDIR otherwise: the command runs for real. */
+static int parent_usable(const char *base, const char *dest)
+{
+    size_t blen = base ? strlen(base) : 0, from, len;
+    const char *last = strrchr(dest, '/');
+    struct stat st;
+    char *dir;
+    int rc = 0;
+
+    if (!last || last == dest)
         return 0;
-    dir = strndup(dest, (size_t)(slash - dest));
+    from = blen > 1 && strncmp(dest, base, blen) == 0 && dest[blen] == '/' ? blen : 0;
+    dir = strndup(dest, (size_t)(last - dest));
     if (!dir)
         return -ENOMEM;
-    rc = wc_mkdir_p(dir, 0777);
+    len = strlen(dir);
+    if (from == len && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        rc = -ENOTDIR;
+    for (size_t k = from + 1; k <= len && rc == 0; k++) {
+        char c = dir[k];
+        if (c != '/' && c != '\0')
+            continue;
+        dir[k] = '\0';
+        if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = -ENOTDIR;
+        dir[k] = c;
+    }
     free(dir);
     return rc;
 }
 
-/* Checks what landed at tmp against the metadata, then gives it its mode and a fresh mtime
- * (a restored output must look newer than its inputs to make). */
-static int verify_landed(const char *tmp, const struct wc_output *o)
+/* A hard link into the store keeps the store file's mode, and chmod would change the cached
+ * file itself: when that mode is not the one wanted, the link is replaced by a private copy. */
+static int detach_link(const char *tmp, mode_t mode)
+{
+    char copy[PATH_MAX];
+    int rc = wc_tmp_name(copy, sizeof(copy), tmp);
+
+    if (rc == 0)
+        rc = wc_copy_file(tmp, copy, mode);
+    if (rc == 0 && rename(copy, tmp) != 0) {
+        rc = -errno;
+        unlink(copy);
+    }
+    return rc;
+}
+
+/* Checks what landed at tmp against the metadata (through a descriptor: a symbolic link
+ * there is corrupt, never followed), then gives it its mode and a fresh mtime (a restored
+ * output must look newer than its inputs to make). -EMLINK: a hard link of another mode. */
+static int verify_landed(const char *tmp, const struct wc_output *o, mode_t mode)
 {
     struct stat st;
     wc_hash h;
-    int rc = wc_hash_path(tmp, &h, &st);
+    int fd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
 
-    if (rc < 0)
-        return rc;
-    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != o->size || !wc_hash_equal(&h, &o->hash))
-        return -EBADMSG;
-    /* More than one link: tmp is a hard link into the store, and chmod would change the
-     * cached file itself. Its mode is the one put() kept. */
-    if (st.st_nlink == 1 && chmod(tmp, o->mode) != 0)
-        return -errno;
-    if (utimensat(AT_FDCWD, tmp, NULL, 0) != 0)
-        return -errno;
-    return 0;
+    if (fd < 0)
+        return errno == ELOOP ? -EBADMSG : -errno;
+    if (fstat(fd, &st) != 0)
+        rc = -errno;
+    else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != o->size)
+        rc = -EBADMSG;
+    else if ((rc = wc_hash_fd(fd, &h)) == 0 && !wc_hash_equal(&h, &o->hash))
+        rc = -EBADMSG;
+    if (rc == 0 && st.st_nlink > 1 && (st.st_mode & 07777) != mode)
+        rc = -EMLINK;
+    else if (rc == 0 && st.st_nlink == 1 && fchmod(fd, mode) != 0)
+        rc = -errno;
+    if (rc == 0 && futimens(fd, NULL) != 0)
+        rc = -errno;
+    close(fd);
+    return rc;
 }
 
 static int fetch_output(wc_store *s, const char *key, const char *cwd, size_t i,
@@ -552,12 +605,13 @@ static int fetch_output(wc_store *s, const char *key, const char *cwd, size_t i,
 {
     char name[32], tmp[PATH_MAX];
     char *dest = resolve(cwd, o->path);
+    mode_t mode = wc_restored_mode(o->mode);
     int rc;
 
     if (!dest)
         return -ENOMEM;
     *destp = dest;
-    rc = make_parent(dest);
+    rc = parent_usable(cwd, dest);
     if (rc == 0)
         rc = wc_tmp_name(tmp, sizeof(tmp), dest);
     if (rc < 0)
@@ -572,7 +626,10 @@ static int fetch_output(wc_store *s, const char *key, const char *cwd, size_t i,
         unlink(tmp);
         return -ENOMEM;
     }
-    return verify_landed(tmp, o);
+    rc = verify_landed(tmp, o, mode);
+    if (rc == -EMLINK && (rc = detach_link(tmp, mode)) == 0)
+        rc = verify_landed(tmp, o, mode);
+    return rc;
 }
 
 static int fetch_stream(wc_store *s, const char *key, const char *name, uint64_t size,

@@ -36,6 +36,10 @@ char *wc_meta_format(const struct wc_entry_meta *meta, size_t *len);
 int wc_meta_parse(const char *buf, size_t len, struct wc_entry_meta *meta);
 void wc_meta_free(struct wc_entry_meta *meta);
 
+/* The mode a restore gives an output recorded with mode `recorded`: (any execute bit ?
+ * 0777 : 0666) less the current umask -- what gcc, ld and ar give a file they create. */
+mode_t wc_restored_mode(unsigned recorded);
+
 /* Store an entry: outputs as "0".."n-1" (paths resolved against cwd), stdout and stderr
  * when non-empty, then "meta" last. meta->outputs[i].size/hash/mode are filled from the
  * files. 0 or -errno. */
@@ -46,8 +50,10 @@ int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry
  * beside its destination, check size and hash, set its mode (unless it is a hard link into
  * the store), and rename into place; finally read stdout/stderr and check them. Nothing is
  * renamed into place before every output has been fetched and verified. 0, -ENOENT (no
- * entry, or an entry removed while we read it), -EBADMSG (corrupt: a miss plus an error), or
- * another -errno of our own side (a full disk, a read-only destination). *out and *err are
+ * entry, or an entry removed while we read it), -EBADMSG (corrupt: a miss plus an error),
+ * -ENOTDIR (an output's directory is missing or a symbolic link: a restore never creates or
+ * goes through one, the command runs for real), or another -errno of our own side (a full
+ * disk, a read-only destination). Outputs get wc_restored_mode(). *out and *err are
  * malloc'd (NUL-terminated, "" when empty). On error nothing is restored, no temporary is
  * left, *out and *err are NULL and meta is freed. On success the entry is touched (LRU). The
  * caller decides whether to remove a corrupt entry. */
