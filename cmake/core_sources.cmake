@@ -12,6 +12,7 @@ set(WC_CORE_SOURCES
   store/dir.c
   store/trim.c
   store/entry.c
+  store/declared.c
   store/cmd.c
   store/tier.c
   store/open.c

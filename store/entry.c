@@ -463,39 +463,18 @@ int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry
 
 /* ---- what the command accounts for ---- */
 
-static int in_some_arg(char *const *argv, const char *s, size_t n)
+/* Every output, resolved against root as the restore will resolve it, must be one the
+ * command line declares (store/declared.c). */
+static int all_declared(const struct wc_entry_meta *meta, const char *root,
+                        const struct wc_declared *decl)
 {
-    for (size_t i = 1; argv[0] && argv[i]; i++)
-        if (memmem(argv[i], strlen(argv[i]), s, n))
-            return 1;
-    return 0;
-}
-
-int wc_output_declared(const char *path, char *const *argv, const char *cwd)
-{
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    const char *dot = strrchr(base, '.');
-    size_t stem = dot && dot > base ? (size_t)(dot - base) : strlen(base);
-    size_t dir;
-
-    if (stem == 0 || !argv || !in_some_arg(argv, base, stem))
-        return 0;
-    if (path[0] != '/')
-        return 1;
-    dir = (size_t)(slash - path);
-    if (dir == 0)
-        return 0; /* a file in / */
-    if (cwd && strlen(cwd) == dir && strncmp(cwd, path, dir) == 0)
-        return 1;
-    return in_some_arg(argv, path, dir);
-}
-
-static int all_declared(const struct wc_entry_meta *meta, const struct wc_declared *decl)
-{
-    for (size_t i = 0; decl && i < meta->n_outputs; i++)
-        if (!wc_output_declared(meta->outputs[i].path, decl->argv, decl->cwd))
+    for (size_t i = 0; decl && i < meta->n_outputs; i++) {
+        char *full = resolve(root, meta->outputs[i].path);
+        int ok = full && wc_output_declared(full, decl->argv, decl->cwd);
+        free(full);
+        if (!ok)
             return 0;
+    }
     return 1;
 }
 
@@ -716,7 +695,7 @@ int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct w
     rc = read_meta(s, key, meta);
     if (rc < 0)
         return rc;
-    if (!all_declared(meta, decl)) {
+    if (!all_declared(meta, cwd, decl)) {
         wc_meta_free(meta);
         return -EBADMSG;
     }

@@ -70,13 +70,15 @@ int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct w
                    struct wc_entry_meta *meta, char **out, size_t *out_len, char **err,
                    size_t *err_len);
 
-/* What the command being served declares it writes: its arguments (as run) and its absolute
- * working directory. A store someone else controls could name any file as an output; an
- * output is restored only when the command line accounts for it:
- *   - its name without the last extension ("a" of "a.o", "a.c.o" of "a.c.o.d") occurs in an
- *     argument (gcc -c a.c -> a.o, -MD -> a.d, -o prog, ar rcs libx.a);
- *   - and, for an absolute path, its directory is cwd or occurs in an argument.
- * 1 when path (as the metadata gives it) is accounted for, else 0. */
+/* What the command being served declares it writes (store/declared.c). A store someone
+ * else controls could name any file as an output; an output is restored only when the
+ * command line names it (-o, -MF, -Wp,-MD,f, -aux-info, -MJ, ar's archive, a linker's -o,
+ * -Map, --out-implib, --dependency-file; a.out, or <stem>.o per source under -c, without
+ * -o) or gcc derives it from them (-MD's .d, -gsplit-dwarf's .dwo, --coverage's .gcno,
+ * -fstack-usage's .su, -save-temps' .i/.ii/.s/.o/.bc..., -fdump-*'s numbered dumps), and it
+ * is not an input (an operand) of the same command. path is absolute and normalised (a
+ * ".", ".." or "//" in it is refused); argv's paths are resolved against cwd, absolute.
+ * 1 when declared, else 0. */
 int wc_output_declared(const char *path, char *const *argv, const char *cwd);
 
 #endif
