@@ -338,19 +338,6 @@ static void setup(struct runner *r)
 
 /* ---- the hit ------------------------------------------------------------------------------ */
 
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
 /* The manifest of key1, if the store has one that really is key1's. 0 or -errno. */
 /* The manifest of key1 (hex), if the store has one that really is key1's. 0 or -errno. */
 static int read_manifest_key(struct runner *r, const char *key1, wc_manifest *m)
@@ -376,11 +363,11 @@ static int read_manifest(struct runner *r, wc_manifest *m)
 }
 
 __attribute__((noreturn)) static void hit(struct runner *r, const char *result,
-                                          struct wc_entry_meta *meta, char *out, size_t out_len,
-                                          char *err, size_t err_len)
+                                          struct wc_entry_meta *meta, struct wc_stream *out,
+                                          struct wc_stream *err)
 {
-    write_all(1, out, out_len);
-    write_all(2, err, err_len);
+    wc_stream_replay(out, 1);
+    wc_stream_replay(err, 2);
     /* wc_entry_fetch refreshed the entry itself; the manifest is key1's own. */
     r->store->touch(r->store, r->key1);
     wc_session_count("qh");
@@ -400,14 +387,12 @@ __attribute__((noreturn)) static void hit(struct runner *r, const char *result,
 static void try_fetch(struct runner *r, const char *result)
 {
     struct wc_entry_meta meta;
-    char *out = NULL, *err = NULL;
-    size_t out_len = 0, err_len = 0;
+    struct wc_stream out, err;
     /* A hostile entry must not name a file the command does not write. */
     struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd};
-    int rc =
-        wc_entry_fetch(r->store, result, r->root, &decl, &meta, &out, &out_len, &err, &err_len);
+    int rc = wc_entry_fetch(r->store, result, r->root, &decl, &meta, &out, &err);
     if (rc == 0)
-        hit(r, result, &meta, out, out_len, err, err_len);
+        hit(r, result, &meta, &out, &err);
     if (rc == -EBADMSG) {
         /* Corrupt: never served, counted, and removed so that the next run stores it again. */
         wc_session_count("e");

@@ -611,26 +611,87 @@ static int fetch_output(wc_store *s, const char *key, const char *cwd, size_t i,
     return rc;
 }
 
-static int fetch_stream(wc_store *s, const char *key, const char *name, uint64_t size,
-                        const wc_hash *want, char **buf, size_t *len)
+void wc_stream_free(struct wc_stream *st)
 {
+    free(st->buf);
+    if (st->fd >= 0)
+        close(st->fd);
+    *st = (struct wc_stream){.fd = -1};
+}
+
+int wc_stream_replay(const struct wc_stream *st, int to)
+{
+    if (st->fd < 0)
+        return wc_write_all(to, st->buf, st->len);
+    if (lseek(st->fd, 0, SEEK_SET) != 0)
+        return -errno;
+    /* read/write, never a reflink or copy_file_range: `to` may be a log file that the
+     * build's stdout appends to, which a clone would overwrite as a whole. */
+    for (;;) {
+        char buf[65536];
+        ssize_t n = read(st->fd, buf, sizeof(buf));
+        int rc;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : 0;
+        if ((rc = wc_write_all(to, buf, (size_t)n)) < 0)
+            return rc;
+    }
+}
+
+/* A private, unlinked file holding what the store has for `name`: get() lands it in a
+ * directory of our own (mkdtemp, 0700) so no other user can put anything in the way. */
+static int get_to_tmpfile(wc_store *s, const char *key, const char *name, uint64_t size)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX], file[PATH_MAX + 8];
+    int fd, rc;
+
+    int w = snprintf(dir, sizeof(dir), "%s/wafcache-stream.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+
+    if (w < 0 || (size_t)w >= sizeof(dir))
+        return -ENAMETOOLONG;
+    if (!mkdtemp(dir))
+        return -errno;
+    snprintf(file, sizeof(file), "%s/%s", dir, name);
+    rc = s->get(s, key, name, (size_t)size, file);
+    fd = rc < 0 ? rc : open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd == -1)
+        fd = -errno;
+    unlink(file);
+    rmdir(dir);
+    return rc < 0 ? corrupt_if_store_error(rc) : fd;
+}
+
+/* stdout or stderr: small ones in memory, larger ones (up to what the metadata declares,
+ * never more) streamed through a temporary file, so memory does not follow a hostile size. */
+static int fetch_stream(wc_store *s, const char *key, const char *name, uint64_t size,
+                        const wc_hash *want, struct wc_stream *st)
+{
+    struct stat sb;
     wc_hash h;
     int rc;
 
     if (size == 0) {
-        *buf = calloc(1, 1);
-        *len = 0;
-        if (!*buf)
-            return -ENOMEM;
-    } else if (size > SIZE_MAX / 2) {
-        return -EBADMSG;
-    } else {
-        rc = s->read(s, key, name, (size_t)size, buf, len);
-        if (rc < 0)
-            return corrupt_if_store_error(rc);
+        st->buf = calloc(1, 1);
+        return st->buf ? 0 : -ENOMEM;
     }
-    wc_hash_buffer(*buf, *len, &h);
-    if (*len != size || !wc_hash_equal(&h, want))
+    if (size > WC_STREAM_INLINE_MAX) {
+        st->fd = get_to_tmpfile(s, key, name, size);
+        if (st->fd < 0)
+            return st->fd;
+        if (fstat(st->fd, &sb) != 0 || (uint64_t)sb.st_size != size)
+            return -EBADMSG;
+        rc = wc_hash_fd(st->fd, &h);
+        st->len = (size_t)size;
+        return rc < 0 ? rc : wc_hash_equal(&h, want) ? 0 : -EBADMSG;
+    }
+    rc = s->read(s, key, name, (size_t)size, &st->buf, &st->len);
+    if (rc < 0)
+        return corrupt_if_store_error(rc);
+    wc_hash_buffer(st->buf, st->len, &h);
+    if (st->len != size || !wc_hash_equal(&h, want))
         return -EBADMSG;
     return 0;
 }
@@ -651,17 +712,16 @@ static int install_outputs(size_t n, char **tmps, char **dests)
 }
 
 static int fetch_all(wc_store *s, const char *key, const char *cwd, struct wc_entry_meta *meta,
-                     char **tmps, char **dests, char **out, size_t *out_len, char **err,
-                     size_t *err_len)
+                     char **tmps, char **dests, struct wc_stream *out, struct wc_stream *err)
 {
     int rc = 0;
 
     for (size_t i = 0; i < meta->n_outputs && rc == 0; i++)
         rc = fetch_output(s, key, cwd, i, &meta->outputs[i], &dests[i], &tmps[i]);
     if (rc == 0)
-        rc = fetch_stream(s, key, "stdout", meta->stdout_size, &meta->stdout_hash, out, out_len);
+        rc = fetch_stream(s, key, "stdout", meta->stdout_size, &meta->stdout_hash, out);
     if (rc == 0)
-        rc = fetch_stream(s, key, "stderr", meta->stderr_size, &meta->stderr_hash, err, err_len);
+        rc = fetch_stream(s, key, "stderr", meta->stderr_size, &meta->stderr_hash, err);
     if (rc == 0)
         rc = install_outputs(meta->n_outputs, tmps, dests);
     return rc;
@@ -683,15 +743,13 @@ static int read_meta(wc_store *s, const char *key, struct wc_entry_meta *meta)
 }
 
 int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct wc_declared *decl,
-                   struct wc_entry_meta *meta, char **out, size_t *out_len, char **err,
-                   size_t *err_len)
+                   struct wc_entry_meta *meta, struct wc_stream *out, struct wc_stream *err)
 {
     char **tmps = NULL, **dests = NULL;
     size_t n;
     int rc;
 
-    *out = *err = NULL;
-    *out_len = *err_len = 0;
+    *out = *err = (struct wc_stream){.fd = -1};
     rc = read_meta(s, key, meta);
     if (rc < 0)
         return rc;
@@ -702,8 +760,7 @@ int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct w
     n = meta->n_outputs;
     tmps = calloc(n + 1, sizeof(*tmps));
     dests = calloc(n + 1, sizeof(*dests));
-    rc = tmps && dests ? fetch_all(s, key, cwd, meta, tmps, dests, out, out_len, err, err_len)
-                       : -ENOMEM;
+    rc = tmps && dests ? fetch_all(s, key, cwd, meta, tmps, dests, out, err) : -ENOMEM;
     for (size_t i = 0; tmps && dests && i < n; i++) {
         if (tmps[i])
             unlink(tmps[i]);
@@ -717,10 +774,8 @@ int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct w
     if (rc == -EBADMSG && s->exists(s, key, "meta") == -ENOENT)
         rc = -ENOENT;
     if (rc < 0) {
-        free(*out);
-        free(*err);
-        *out = *err = NULL;
-        *out_len = *err_len = 0;
+        wc_stream_free(out);
+        wc_stream_free(err);
         wc_meta_free(meta);
         return rc;
     }

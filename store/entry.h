@@ -46,17 +46,30 @@ mode_t wc_restored_mode(unsigned recorded);
 int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry_meta *meta,
                   const void *out, size_t out_len, const void *err, size_t err_len);
 
+/* A recorded stdout or stderr as fetched: in memory (buf, NUL-terminated, len bytes), or,
+ * past WC_STREAM_INLINE_MAX bytes, an unlinked temporary file of len bytes (fd >= 0, buf
+ * NULL), so that memory never follows the size an entry declares. */
+struct wc_stream {
+    char *buf;
+    size_t len;
+    int fd;
+};
+#define WC_STREAM_INLINE_MAX (1u << 20)
+/* Writes the whole stream to descriptor to. 0 or -errno. */
+int wc_stream_replay(const struct wc_stream *st, int to);
+void wc_stream_free(struct wc_stream *st);
+
 /* Fetch an entry: read and parse "meta", then for each output get it to a temporary name
  * beside its destination, check size and hash, set its mode (unless it is a hard link into
- * the store), and rename into place; finally read stdout/stderr and check them. Nothing is
+ * the store), and rename into place; finally get stdout/stderr and check them. Nothing is
  * renamed into place before every output has been fetched and verified. 0, -ENOENT (no
  * entry, or an entry removed while we read it), -EBADMSG (corrupt: a miss plus an error),
  * -ENOTDIR (an output's directory is missing or a symbolic link: a restore never creates or
  * goes through one, the command runs for real), or another -errno of our own side (a full
- * disk, a read-only destination). Outputs get wc_restored_mode(). *out and *err are
- * malloc'd (NUL-terminated, "" when empty). On error nothing is restored, no temporary is
- * left, *out and *err are NULL and meta is freed. On success the entry is touched (LRU). The
- * caller decides whether to remove a corrupt entry. */
+ * disk, a read-only destination). Outputs get wc_restored_mode(). On error nothing is
+ * restored, no temporary is left, *out and *err are empty (fd -1, buf NULL) and meta is
+ * freed; on success the caller frees them with wc_stream_free, and the entry is touched
+ * (LRU). The caller decides whether to remove a corrupt entry. */
 /* What the command being served accounts for (see wc_output_declared): its arguments as run
  * and its absolute working directory. */
 struct wc_declared {
@@ -67,8 +80,7 @@ struct wc_declared {
 /* decl, when not NULL, is checked against every output of the metadata first: an entry
  * with an output the command does not account for is corrupt (-EBADMSG), nothing restored. */
 int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct wc_declared *decl,
-                   struct wc_entry_meta *meta, char **out, size_t *out_len, char **err,
-                   size_t *err_len);
+                   struct wc_entry_meta *meta, struct wc_stream *out, struct wc_stream *err);
 
 /* What the command being served declares it writes (store/declared.c). A store someone
  * else controls could name any file as an output; an output is restored only when the

@@ -109,13 +109,12 @@ static void push_with_path(wc_store *s, const char *rel, const char *text, const
 static int fetch(wc_store *s)
 {
     struct wc_entry_meta m;
-    char *out, *err;
-    size_t ol, el;
-    int rc = wc_entry_fetch(s, KEY, tpath("tree"), declared, &m, &out, &ol, &err, &el);
+    struct wc_stream out, err;
+    int rc = wc_entry_fetch(s, KEY, tpath("tree"), declared, &m, &out, &err);
 
     if (rc == 0) {
-        free(out);
-        free(err);
+        wc_stream_free(&out);
+        wc_stream_free(&err);
         wc_meta_free(&m);
     }
     return rc;
