@@ -2,6 +2,7 @@
 # share), relative to the source root. One list for the main build and the fuzz project.
 set(WC_CORE_SOURCES
   core/util.c
+  core/cachedir.c
   core/config.c
   core/stats.c
   hashing/hash.c

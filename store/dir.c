@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/cachedir.h"
 #include "core/util.h"
 
 struct wc_dir_store {
@@ -75,18 +76,25 @@ static int entry_dir(struct wc_dir_store *d, const char *key, char *buf, size_t 
 static int open_subdir(int dfd, const char *name, unsigned mode, int create)
 {
     int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
 
-    if (fd >= 0 || errno != ENOENT || !create)
-        return fd >= 0 ? fd : (errno == ELOOP ? -ENOTDIR : -errno);
-    if (mkdirat(dfd, name, mode) != 0 && errno != EEXIST)
-        return -errno;
-    fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && create) {
+        if (mkdirat(dfd, name, mode) != 0 && errno != EEXIST)
+            return -errno;
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == geteuid() && fchmod(fd, mode) != 0) {
+            int e = -errno;
+            close(fd);
+            return e;
+        }
+    }
     if (fd < 0)
         return errno == ELOOP ? -ENOTDIR : -errno;
-    if (fchmod(fd, mode) != 0) {
-        int e = -errno;
+    /* A directory of the tree that another user owns or may write holds what they put there:
+     * -EPERM, the entry is not used (core/cachedir.h). */
+    if (fstat(fd, &st) != 0 || wc_cache_untrusted(&st, mode) != NULL) {
         close(fd);
-        return e;
+        return -EPERM;
     }
     return fd;
 }
