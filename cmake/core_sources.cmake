@@ -3,6 +3,7 @@
 set(WC_CORE_SOURCES
   core/util.c
   core/cachedir.c
+  core/redact.c
   core/config.c
   core/stats.c
   hashing/hash.c

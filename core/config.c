@@ -6,6 +6,7 @@
  * parsed so that `wafcache -p` and the message stay accurate. */
 #include "core/config.h"
 #include "core/cachedir.h"
+#include "core/redact.h"
 #include "core/util.h"
 #include "preload/programs.h"
 
@@ -338,7 +339,8 @@ static void show_string(const struct wc_config *c, const struct setting *s, char
 {
     const char *v = *(char *const *)cfield(c, s);
 
-    wc_redact_url(v ? v : "(unset)", buf, n);
+    /* WAFCACHE_CMD's curl -u user:password too. */
+    wc_redact_command(v ? v : "(unset)", buf, n);
 }
 
 static void show_basedir(const struct wc_config *c, const struct setting *s, char *buf, size_t n)
@@ -546,26 +548,7 @@ static void check_cache_dirs(struct wc_config *c)
 
 void wc_redact_url(const char *v, char *buf, size_t n)
 {
-    const char *sep = strstr(v, "://"), *start, *end, *at = NULL, *colon;
-
-    if (!sep) {
-        snprintf(buf, n, "%s", v);
-        return;
-    }
-    start = sep + 3;
-    end = start + strcspn(start, "/?#");
-    for (const char *p = start; p < end; p++)
-        if (*p == '@')
-            at = p;
-    if (!at) {
-        snprintf(buf, n, "%s", v);
-        return;
-    }
-    colon = memchr(start, ':', (size_t)(at - start));
-    if (colon)
-        snprintf(buf, n, "%.*s***%s", (int)(colon + 1 - v), v, at);
-    else
-        snprintf(buf, n, "%.*s***%s", (int)(start - v), v, at);
+    wc_redact(v, buf, n);
 }
 
 /* Quote a value for the one-line message: escape quotes, backslashes and control bytes so
@@ -576,8 +559,8 @@ static void quote_value(const char *value, char *buf, size_t n)
     const char *v = redacted;
     size_t o = 0;
 
-    /* Credentials in a URL never reach a message. */
-    wc_redact_url(value, redacted, sizeof(redacted));
+    /* Credentials never reach a message. */
+    wc_redact_command(value, redacted, sizeof(redacted));
 
     for (; *v && o + 8 < n; v++) {
         unsigned char ch = (unsigned char)*v;

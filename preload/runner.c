@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/redact.h"
 #include "core/util.h"
 #include "hashing/signature.h"
 #include "store/dir.h"
@@ -89,13 +90,16 @@ static void explain(struct runner *r, const char *fmt, ...)
     va_end(ap);
     int fd = r->explain_only ? 1 : 2;
     const char *prefix = r->explain_only ? "" : "wafcache: explain: ";
+    char safe[4096];
     if (!r->explained) {
         char *what = wc_describe_argv(r->argv ? r->argv : r->orig_argv);
-        dprintf(fd, "%s%s\n", prefix, what ? what : r->path);
+        wc_redact(what ? what : r->path, safe, sizeof safe);
+        dprintf(fd, "%s%s\n", prefix, safe);
         free(what);
         r->explained = 1;
     }
-    dprintf(fd, "%s  %s\n", prefix, line);
+    wc_redact(line, safe, sizeof safe);
+    dprintf(fd, "%s  %s\n", prefix, safe);
 }
 
 static void explain_say(void *ctx, const char *line)
