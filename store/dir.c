@@ -309,10 +309,16 @@ int wc_dir_remove_entry(const char *dir)
 static int dir_remove(wc_store *s, const char *key)
 {
     char dir[PATH_MAX];
-    int rc = entry_dir(dir_of(s), key, dir, sizeof(dir));
+    int rc = entry_dir(dir_of(s), key, dir, sizeof(dir)), efd;
 
     if (rc < 0)
         return rc;
+    /* The rename below goes by path: <kk> and <key> are checked first to be directories of
+     * ours, not links, so that a removal never renames something elsewhere. */
+    efd = open_entry(dir_of(s), key, 0);
+    if (efd < 0)
+        return efd;
+    close(efd);
     return wc_dir_remove_entry(dir);
 }
 
