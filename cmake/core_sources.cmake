@@ -2,6 +2,8 @@
 # share), relative to the source root. One list for the main build and the fuzz project.
 set(WC_CORE_SOURCES
   core/util.c
+  core/cachedir.c
+  core/redact.c
   core/config.c
   core/stats.c
   hashing/hash.c
@@ -14,6 +16,7 @@ set(WC_CORE_SOURCES
   store/dir.c
   store/trim.c
   store/entry.c
+  store/declared.c
   store/cmd.c
   store/tier.c
   store/open.c

@@ -5,6 +5,8 @@
  * The first bad value becomes c->error and disables the cache; the other settings are still
  * parsed so that `wafcache -p` and the message stay accurate. */
 #include "core/config.h"
+#include "core/cachedir.h"
+#include "core/redact.h"
 #include "core/util.h"
 #include "preload/programs.h"
 
@@ -337,7 +339,8 @@ static void show_string(const struct wc_config *c, const struct setting *s, char
 {
     const char *v = *(char *const *)cfield(c, s);
 
-    wc_redact_url(v ? v : "(unset)", buf, n);
+    /* WAFCACHE_CMD's curl -u user:password too. */
+    wc_redact_command(v ? v : "(unset)", buf, n);
 }
 
 static void show_basedir(const struct wc_config *c, const struct setting *s, char *buf, size_t n)
@@ -449,65 +452,103 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* ~/.cache/wafcache_$USER, or /tmp/wafcache_$USER when ~/.cache does not exist, as the seed.
- * HOME and USER come from the environment; the password database fills in what is missing. */
-static char *default_cache_dir(wc_getenv_fn get, void *ctx)
+/* /tmp/wafcache_$USER, the seed's default, is still used when it holds a cache of ours: a
+ * real directory (not a link), owned by us, that nobody else may write. */
+static int legacy_tmp_ours(const char *path)
 {
-    const char *home = get("HOME", ctx), *user = get("USER", ctx);
-    struct passwd pw, *pwp = NULL;
-    char pwbuf[4096], uid[32], *cache = NULL, *out = NULL;
-    size_t len;
+    struct stat st;
 
-    if (!home || !*home || !user || !*user || strchr(user, '/'))
+    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() &&
+           (st.st_mode & 0022) == 0;
+}
+
+/* The user's name and home: HOME and USER from the environment, the password database for
+ * what is missing. home is NULL when there is no absolute one. */
+static void user_and_home(wc_getenv_fn get, void *ctx, char *user, size_t un, char *home, size_t hn)
+{
+    const char *h = get("HOME", ctx), *u = get("USER", ctx);
+    struct passwd pw, *pwp = NULL;
+    char pwbuf[4096];
+
+    if (!h || !*h || !u || !*u || strchr(u, '/'))
         getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &pwp);
-    if ((!home || !*home) && pwp)
-        home = pwp->pw_dir;
+    if ((!h || !*h) && pwp)
+        h = pwp->pw_dir;
     /* A name with '/' would put the cache somewhere else than the user asked. */
-    if (!user || !*user || strchr(user, '/')) {
-        snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
-        user = pwp ? pwp->pw_name : uid;
-    }
-    if (home && *home) {
-        len = strlen(home);
-        while (len > 0 && home[len - 1] == '/')
+    if (!u || !*u || strchr(u, '/'))
+        u = pwp ? pwp->pw_name : NULL;
+    if (u)
+        snprintf(user, un, "%s", u);
+    else
+        snprintf(user, un, "%u", (unsigned)getuid());
+    home[0] = '\0';
+    if (h && h[0] == '/') {
+        size_t len = strlen(h);
+        while (len > 1 && h[len - 1] == '/')
             len--;
-        if (asprintf(&cache, "%.*s/.cache", (int)len, home) < 0)
-            return NULL;
+        snprintf(home, hn, "%.*s", (int)len, h);
     }
-    if (cache && is_dir(cache)) {
-        if (asprintf(&out, "%s/wafcache_%s", cache, user) < 0)
-            out = NULL;
-    } else if (asprintf(&out, "/tmp/wafcache_%s", user) < 0) {
-        out = NULL;
+}
+
+/* $XDG_CACHE_HOME/wafcache, else ~/.cache/wafcache (created later, with ~/.cache, as ccache
+ * does). A cache under an older default name is still found and used, so that no user loses
+ * it on upgrade: ~/.cache/wafcache_$USER, or /tmp/wafcache_$USER when it is ours alone.
+ * Never a new directory in a world-writable place: without a usable home, NULL and *why. */
+static char *default_cache_dir(wc_getenv_fn get, void *ctx, const char **why)
+{
+    const char *xdg = get("XDG_CACHE_HOME", ctx);
+    char user[256], home[PATH_MAX], legacy[PATH_MAX + 300], *out = NULL;
+    int w;
+
+    user_and_home(get, ctx, user, sizeof(user), home, sizeof(home));
+    *why = NULL;
+    /* The XDG spec ignores a relative XDG_CACHE_HOME. */
+    if (xdg && xdg[0] == '/')
+        w = asprintf(&out, "%s/wafcache", xdg);
+    else if (home[0] && is_dir(home))
+        w = asprintf(&out, "%s/.cache/wafcache", strcmp(home, "/") ? home : "");
+    else
+        w = 0;
+    if (w < 0)
+        return NULL;
+    if (out && is_dir(out))
+        return out;
+    snprintf(legacy, sizeof(legacy), "%s/.cache/wafcache_%s", home, user);
+    if (home[0] && is_dir(legacy)) {
+        free(out);
+        return strdup(legacy);
     }
-    free(cache);
+    snprintf(legacy, sizeof(legacy), "/tmp/wafcache_%s", user);
+    if (legacy_tmp_ours(legacy)) {
+        free(out);
+        return strdup(legacy);
+    }
+    if (!out)
+        *why = "wafcache: no home directory to keep the cache in (set HOME, XDG_CACHE_HOME or "
+               "WAFCACHE); cache disabled for this build";
     return out;
+}
+
+/* One line, and the cache off, when the local cache directory could be written by someone
+ * else: what is in it becomes the build's outputs. */
+static void check_cache_dirs(struct wc_config *c)
+{
+    const char *dirs[] = {c->kind == WC_STORE_DIR ? c->cache : NULL, c->local};
+    char why[PATH_MAX + 128];
+
+    for (size_t i = 0; i < 2 && c->error[0] == '\0'; i++)
+        if (dirs[i] && wc_cache_dir_check(dirs[i], c->dir_mode, why, sizeof(why)) < 0)
+            snprintf(c->error, sizeof(c->error),
+                     "wafcache: %.380s (set WAFCACHE_UMASK to share a cache with a group); cache "
+                     "disabled for this build",
+                     why);
 }
 
 /* ---- loading ---- */
 
 void wc_redact_url(const char *v, char *buf, size_t n)
 {
-    const char *sep = strstr(v, "://"), *start, *end, *at = NULL, *colon;
-
-    if (!sep) {
-        snprintf(buf, n, "%s", v);
-        return;
-    }
-    start = sep + 3;
-    end = start + strcspn(start, "/?#");
-    for (const char *p = start; p < end; p++)
-        if (*p == '@')
-            at = p;
-    if (!at) {
-        snprintf(buf, n, "%s", v);
-        return;
-    }
-    colon = memchr(start, ':', (size_t)(at - start));
-    if (colon)
-        snprintf(buf, n, "%.*s***%s", (int)(colon + 1 - v), v, at);
-    else
-        snprintf(buf, n, "%.*s***%s", (int)(start - v), v, at);
+    wc_redact(v, buf, n);
 }
 
 /* Quote a value for the one-line message: escape quotes, backslashes and control bytes so
@@ -518,8 +559,8 @@ static void quote_value(const char *value, char *buf, size_t n)
     const char *v = redacted;
     size_t o = 0;
 
-    /* Credentials in a URL never reach a message. */
-    wc_redact_url(value, redacted, sizeof(redacted));
+    /* Credentials never reach a message. */
+    wc_redact_command(value, redacted, sizeof(redacted));
 
     for (; *v && o + 8 < n; v++) {
         unsigned char ch = (unsigned char)*v;
@@ -723,17 +764,22 @@ int wc_config_load(struct wc_config *c, wc_getenv_fn get, void *ctx)
         if (settings[i].env_only)
             load_env_one(c, i, get, ctx);
     if (c->cache == NULL) {
+        const char *why = NULL;
         c->kind = WC_STORE_DIR;
-        c->cache = default_cache_dir(get, ctx);
+        c->cache = default_cache_dir(get, ctx, &why);
         if (c->cache == NULL)
-            snprintf(c->error, sizeof(c->error),
-                     "wafcache: out of memory reading the settings; cache disabled for this build");
+            snprintf(c->error, sizeof(c->error), "%s",
+                     why ? why
+                         : "wafcache: out of memory reading the settings; cache disabled for "
+                           "this build");
     }
     for (size_t i = 0; i < NSETTINGS; i++)
         if (!settings[i].env_only)
             load_env_one(c, i, get, ctx);
     if (c->error[0] == '\0')
         load_conf(c);
+    if (c->error[0] == '\0')
+        check_cache_dirs(c);
     if (c->error[0] != '\0') {
         c->disabled = 1;
         return -1;

@@ -125,7 +125,9 @@ static int open_shard(const char *cache_dir, unsigned dir_mode, unsigned shard)
     snprintf(name, sizeof(name), "%u", shard % WC_STATS_SHARDS);
     if ((rc = stats_path(path, sizeof(path), cache_dir, name)) < 0)
         return rc;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, dir_mode & 0666);
+    /* Never through a link: one planted at stats/N would get our counters written over its
+     * target. */
+    fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, dir_mode & 0666);
     if (fd >= 0 || errno != ENOENT)
         return fd >= 0 ? fd : -errno;
     /* The first count in this cache: one mkdir, then the open again. */
@@ -133,7 +135,7 @@ static int open_shard(const char *cache_dir, unsigned dir_mode, unsigned shard)
         return rc;
     if (mkdir(dir, dir_mode) != 0 && errno != EEXIST)
         return -errno;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, dir_mode & 0666);
+    fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, dir_mode & 0666);
     return fd >= 0 ? fd : -errno;
 }
 
@@ -188,7 +190,7 @@ int wc_stats_read(const char *cache_dir, struct wc_stats *out, int64_t *zeroed_a
         snprintf(name, sizeof(name), "%u", s);
         if ((rc = stats_path(path, sizeof(path), cache_dir, name)) < 0)
             return rc;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
             if (errno == ENOENT || errno == ENOTDIR)
                 continue;

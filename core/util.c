@@ -113,36 +113,43 @@ static int read_bounded(int fd, size_t hint, size_t max_len, char **bufp, size_t
     return 0;
 }
 
-int wc_read_file(const char *path, size_t max_len, char **bufp, size_t *lenp)
+int wc_read_fd(int fd, size_t max_len, char **bufp, size_t *lenp)
 {
     struct stat st;
     size_t hint = 4096;
-    int fd, rc;
 
     *bufp = NULL;
     *lenp = 0;
     /* "No limit" callers pass SIZE_MAX; keep the growth arithmetic below from wrapping. */
     if (max_len > SIZE_MAX / 4)
         max_len = SIZE_MAX / 4;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    if (S_ISDIR(st.st_mode))
+        return -EISDIR;
+    /* The size a file declares is checked before a byte is read or allocated. */
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_len)
+        return -EFBIG;
+    if (S_ISREG(st.st_mode))
+        hint = (size_t)st.st_size;
+    return read_bounded(fd, hint, max_len, bufp, lenp);
+}
+
+int wc_read_file(const char *path, size_t max_len, char **bufp, size_t *lenp)
+{
+    int fd, rc;
+
+    *bufp = NULL;
+    *lenp = 0;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    if (fstat(fd, &st) != 0) {
-        rc = -errno;
-    } else if (S_ISDIR(st.st_mode)) {
-        rc = -EISDIR;
-    } else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_len) {
-        rc = -EFBIG;
-    } else {
-        if (S_ISREG(st.st_mode))
-            hint = (size_t)st.st_size;
-        rc = read_bounded(fd, hint, max_len, bufp, lenp);
-    }
+    rc = wc_read_fd(fd, max_len, bufp, lenp);
     close(fd);
     return rc;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int wc_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
 
@@ -163,7 +170,7 @@ static int write_all(int fd, const void *data, size_t len)
  * cached executable must come back executable for everyone it was executable for. */
 static int create_exclusive(const char *path, mode_t mode)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
     if (fchmod(fd, mode & 07777) != 0) {
@@ -186,7 +193,7 @@ int wc_write_file_atomic(const char *path, const void *buf, size_t len, mode_t m
     fd = create_exclusive(tmp, mode);
     if (fd < 0)
         return fd;
-    rc = write_all(fd, buf, len);
+    rc = wc_write_all(fd, buf, len);
     if (close(fd) != 0 && rc == 0)
         rc = -errno;
     if (rc == 0 && rename(tmp, path) != 0)
@@ -209,7 +216,7 @@ static int copy_rw(int in, int out)
         }
         if (r == 0)
             return 0;
-        int rc = write_all(out, buf, (size_t)r);
+        int rc = wc_write_all(out, buf, (size_t)r);
         if (rc < 0)
             return rc;
     }
@@ -217,7 +224,7 @@ static int copy_rw(int in, int out)
 
 /* copy_file_range advances both file offsets, so when it fails part way (EXDEV on older
  * kernels, EINVAL on some file systems, ENOSYS) read/write can carry on from there. */
-static int copy_fds(int in, int out)
+int wc_copy_fds(int in, int out)
 {
     if (ioctl(out, FICLONE, in) == 0)
         return 0;
@@ -235,24 +242,28 @@ static int copy_fds(int in, int out)
     }
 }
 
-int wc_copy_file(const char *src, const char *dst, mode_t mode)
+int wc_copy_fd(int in, const char *dst, mode_t mode)
 {
-    int in, out, rc;
+    int out = create_exclusive(dst, mode), rc;
 
-    in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return -errno;
-    out = create_exclusive(dst, mode);
-    if (out < 0) {
-        close(in);
+    if (out < 0)
         return out;
-    }
-    rc = copy_fds(in, out);
-    close(in);
+    rc = wc_copy_fds(in, out);
     if (close(out) != 0 && rc == 0)
         rc = -errno;
     if (rc < 0)
         unlink(dst);
+    return rc;
+}
+
+int wc_copy_file(const char *src, const char *dst, mode_t mode)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC), rc;
+
+    if (in < 0)
+        return -errno;
+    rc = wc_copy_fd(in, dst, mode);
+    close(in);
     return rc;
 }
 

@@ -14,6 +14,8 @@ int wc_mkdir_p(const char *path, mode_t mode);
 /* Read a whole file into a malloc'd, NUL-terminated buffer. Refuses files above max_len
  * (-EFBIG) so a hostile cache cannot make us allocate without bound. */
 int wc_read_file(const char *path, size_t max_len, char **buf, size_t *len);
+/* The same from an open descriptor (its size is checked with fstat before reading). */
+int wc_read_fd(int fd, size_t max_len, char **buf, size_t *len);
 
 /* Write buf to path atomically: a temporary name beside it, then rename. The file gets
  * exactly mode (the umask is not applied). */
@@ -23,6 +25,13 @@ int wc_write_file_atomic(const char *path, const void *buf, size_t len, mode_t m
  * applied). Tries a reflink (FICLONE) first, then copy_file_range, then read/write. On
  * failure dst is removed. */
 int wc_copy_file(const char *src, const char *dst, mode_t mode);
+/* The same from an open descriptor, read from its current offset. */
+int wc_copy_fd(int in, const char *dst, mode_t mode);
+
+/* Writes all of buf to fd (EINTR retried). */
+int wc_write_all(int fd, const void *buf, size_t len);
+/* Copies what is left of in to out: a reflink, copy_file_range, or read/write. */
+int wc_copy_fds(int in, int out);
 
 /* A unique temporary name beside path: "<path>.wctmp.<pid>.<counter>". */
 int wc_tmp_name(char *buf, size_t n, const char *path);

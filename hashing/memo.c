@@ -125,7 +125,7 @@ static int memo_create(const char *path, uint32_t nbuckets)
 
     if (wc_tmp_name(tmp, sizeof(tmp), path) < 0)
         return -1;
-    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd < 0)
         return -1;
     header_init(&h, nbuckets);
@@ -140,11 +140,12 @@ static int memo_create(const char *path, uint32_t nbuckets)
 
 static int memo_attach(const char *path, uint32_t nbuckets, int *writable)
 {
-    int fd = open(path, O_RDWR | O_CLOEXEC);
+    /* Never through a link: the memo is written in place. */
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     *writable = 1;
     if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
         /* A read-only cache still gives hits. */
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         *writable = 0;
     }
     if (fd >= 0 && memo_valid(fd, nbuckets))

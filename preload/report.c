@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/redact.h"
 #include "core/stats.h"
 #include "core/util.h"
 #include "hashing/basedir.h"
@@ -67,7 +68,9 @@ void wc_verbose(const struct wc_config *c, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    dprintf(2, "wafcache: %s\n", line);
+    char safe[4096];
+    wc_redact(line, safe, sizeof safe);
+    dprintf(2, "wafcache: %s\n", safe);
 }
 
 void wc_log(const struct wc_config *c, const char *fmt, ...)
@@ -88,6 +91,10 @@ void wc_log(const struct wc_config *c, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
+    /* Credentials never reach the trail: redacted in place (it only gets shorter). */
+    char safe[8192];
+    wc_redact(line, safe, sizeof safe);
+    memcpy(line, safe, strlen(safe) + 1);
     size_t len = strlen(line);
     line[len++] = '\n';
     int fd = open(c->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/redact.h"
 #include "core/util.h"
 #include "hashing/atfile.h"
 #include "hashing/replay.h"
@@ -97,13 +98,16 @@ static void explain(struct runner *r, const char *fmt, ...)
     va_end(ap);
     int fd = r->explain_only ? 1 : 2;
     const char *prefix = r->explain_only ? "" : "wafcache: explain: ";
+    char safe[4096];
     if (!r->explained) {
         char *what = wc_describe_argv(r->argv ? r->argv : r->orig_argv);
-        dprintf(fd, "%s%s\n", prefix, what ? what : r->path);
+        wc_redact(what ? what : r->path, safe, sizeof safe);
+        dprintf(fd, "%s%s\n", prefix, safe);
         free(what);
         r->explained = 1;
     }
-    dprintf(fd, "%s  %s\n", prefix, line);
+    wc_redact(line, safe, sizeof safe);
+    dprintf(fd, "%s  %s\n", prefix, safe);
 }
 
 static void explain_say(void *ctx, const char *line)
@@ -432,19 +436,6 @@ static void setup(struct runner *r)
 
 /* ---- the hit ------------------------------------------------------------------------------ */
 
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
 /* The manifest of key1, if the store has one that really is key1's. 0 or -errno. */
 /* The manifest of key1 (hex), if the store has one that really is key1's. 0 or -errno. */
 static int read_manifest_key(struct runner *r, const char *key1, wc_manifest *m)
@@ -470,11 +461,11 @@ static int read_manifest(struct runner *r, wc_manifest *m)
 }
 
 __attribute__((noreturn)) static void hit(struct runner *r, const char *result,
-                                          struct wc_entry_meta *meta, char *out, size_t out_len,
-                                          char *err, size_t err_len)
+                                          struct wc_entry_meta *meta, struct wc_stream *out,
+                                          struct wc_stream *err)
 {
-    write_all(1, out, out_len);
-    write_all(2, err, err_len);
+    wc_stream_replay(out, 1);
+    wc_stream_replay(err, 2);
     /* wc_entry_fetch refreshed the entry itself; the manifest is key1's own. */
     r->store->touch(r->store, r->key1);
     wc_session_count("qh");
@@ -499,20 +490,23 @@ static const char *replay_dir(const struct runner *r)
 
 /* The recorded streams with this checkout's base dir in place of the recording one. 0, or
  * -EINVAL when a stream names a base dir and this command has none: the hit is refused. */
-static int unmark_streams(const struct runner *r, char **out, size_t *out_len, char **err,
-                          size_t *err_len)
+static int unmark_streams(const struct runner *r, struct wc_stream *out, struct wc_stream *err)
 {
+    /* A stream above WC_STREAM_INLINE_MAX is replayed from a file, never held in memory: its
+     * marks cannot be replaced on the way, so such a hit is refused (the command runs). */
+    if (out->fd >= 0 || err->fd >= 0)
+        return -EFBIG;
     char *o = NULL, *e = NULL;
     size_t ol = 0, el = 0;
-    int rc = wc_replay_unmark(*out ? *out : "", *out_len, replay_dir(r), &o, &ol);
+    int rc = wc_replay_unmark(out->buf ? out->buf : "", out->len, replay_dir(r), &o, &ol);
     if (rc == 0)
-        rc = wc_replay_unmark(*err ? *err : "", *err_len, replay_dir(r), &e, &el);
-    free(*out);
-    free(*err);
-    *out = o, *out_len = ol;
-    *err = e, *err_len = el;
+        rc = wc_replay_unmark(err->buf ? err->buf : "", err->len, replay_dir(r), &e, &el);
+    free(out->buf);
+    free(err->buf);
+    out->buf = o, out->len = ol;
+    err->buf = e, err->len = el;
     if (rc < 0)
-        free(o), free(e), *out = *err = NULL;
+        free(o), free(e), out->buf = err->buf = NULL, out->len = err->len = 0;
     return rc;
 }
 
@@ -520,19 +514,21 @@ static int unmark_streams(const struct runner *r, char **out, size_t *out_len, c
 static void try_fetch(struct runner *r, const char *result)
 {
     struct wc_entry_meta meta;
-    char *out = NULL, *err = NULL;
-    size_t out_len = 0, err_len = 0;
+    struct wc_stream out, err;
     /* A hostile entry must not name a file the command does not write. */
     struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd};
-    int rc =
-        wc_entry_fetch(r->store, result, r->root, &decl, &meta, &out, &out_len, &err, &err_len);
-    if (rc == 0 && unmark_streams(r, &out, &out_len, &err, &err_len) < 0) {
-        wc_log(&r->cfg, "entry %s names a base dir and this command has none: not served", result);
+    int rc = wc_entry_fetch(r->store, result, r->root, &decl, &meta, &out, &err);
+    if (rc == 0 && unmark_streams(r, &out, &err) < 0) {
+        wc_stream_free(&out);
+        wc_stream_free(&err);
+        wc_meta_free(&meta);
+        wc_log(&r->cfg, "entry %s: its output cannot be replayed here (base dir): not served",
+               result);
         explain(r, "the matching entry %s names a base dir in its output: not served here", result);
         return;
     }
     if (rc == 0)
-        hit(r, result, &meta, out, out_len, err, err_len);
+        hit(r, result, &meta, &out, &err);
     if (rc == -EBADMSG) {
         /* Corrupt: never served, counted, and removed so that the next run stores it again. */
         wc_session_count("e");
@@ -541,6 +537,9 @@ static void try_fetch(struct runner *r, const char *result)
         wc_verbose(&r->cfg, "error corrupt cache entry %s removed", result);
         wc_log(&r->cfg, "corrupt entry %s removed", result);
         explain(r, "the matching entry %s was corrupt and has been removed", result);
+    } else if (rc == -ENOTDIR) {
+        /* The real command decides what a missing output directory means (gcc fails). */
+        explain(r, "an output directory of entry %s is missing or a symbolic link", result);
     } else if (rc != -ENOENT) {
         char why[700];
         rc_text(r, rc, why, sizeof why);

@@ -463,39 +463,18 @@ int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry
 
 /* ---- what the command accounts for ---- */
 
-static int in_some_arg(char *const *argv, const char *s, size_t n)
+/* Every output, resolved against root as the restore will resolve it, must be one the
+ * command line declares (store/declared.c). */
+static int all_declared(const struct wc_entry_meta *meta, const char *root,
+                        const struct wc_declared *decl)
 {
-    for (size_t i = 1; argv[0] && argv[i]; i++)
-        if (memmem(argv[i], strlen(argv[i]), s, n))
-            return 1;
-    return 0;
-}
-
-int wc_output_declared(const char *path, char *const *argv, const char *cwd)
-{
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    const char *dot = strrchr(base, '.');
-    size_t stem = dot && dot > base ? (size_t)(dot - base) : strlen(base);
-    size_t dir;
-
-    if (stem == 0 || !argv || !in_some_arg(argv, base, stem))
-        return 0;
-    if (path[0] != '/')
-        return 1;
-    dir = (size_t)(slash - path);
-    if (dir == 0)
-        return 0; /* a file in / */
-    if (cwd && strlen(cwd) == dir && strncmp(cwd, path, dir) == 0)
-        return 1;
-    return in_some_arg(argv, path, dir);
-}
-
-static int all_declared(const struct wc_entry_meta *meta, const struct wc_declared *decl)
-{
-    for (size_t i = 0; decl && i < meta->n_outputs; i++)
-        if (!wc_output_declared(meta->outputs[i].path, decl->argv, decl->cwd))
+    for (size_t i = 0; decl && i < meta->n_outputs; i++) {
+        char *full = resolve(root, meta->outputs[i].path);
+        int ok = full && wc_output_declared(full, decl->argv, decl->cwd);
+        free(full);
+        if (!ok)
             return 0;
+    }
     return 1;
 }
 
@@ -510,41 +489,94 @@ static int corrupt_if_store_error(int rc)
     return rc;
 }
 
-static int make_parent(const char *dest)
+/* The mode the real command gives a file it creates: gcc, as and ar open theirs with 0666,
+ * ld makes its output executable with 0777, and the kernel takes the umask away from both.
+ * So a restored file gets (executable ? 0777 : 0666) & ~umask, the umask being the one in
+ * force now: never the recorded bits as such (recorded under another umask, or set-user-ID,
+ * set-group-ID and sticky bits planted in a store). */
+mode_t wc_restored_mode(unsigned recorded)
 {
-    const char *slash = strrchr(dest, '/');
-    char *dir;
-    int rc;
+    mode_t mask = umask(0);
 
-    if (!slash || slash == dest)
+    umask(mask); /* the runner is single-threaded while it restores */
+    return ((recorded & 0111) ? 0777 : 0666) & ~mask;
+}
+
+/* The directory an output goes into must exist already (a restore never creates one: the
+ * real gcc fails with "cannot open output file" when it is missing), and no directory of
+ * the path below base may be a symbolic link (a hostile entry's output must not land
+ * elsewhere through one). -ENOTDIR otherwise: the command runs for real. */
+static int parent_usable(const char *base, const char *dest)
+{
+    size_t blen = base ? strlen(base) : 0, from, len;
+    const char *last = strrchr(dest, '/');
+    struct stat st;
+    char *dir;
+    int rc = 0;
+
+    if (!last || last == dest)
         return 0;
-    dir = strndup(dest, (size_t)(slash - dest));
+    from = blen > 1 && strncmp(dest, base, blen) == 0 && dest[blen] == '/' ? blen : 0;
+    dir = strndup(dest, (size_t)(last - dest));
     if (!dir)
         return -ENOMEM;
-    rc = wc_mkdir_p(dir, 0777);
+    len = strlen(dir);
+    if (from == len && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        rc = -ENOTDIR;
+    for (size_t k = from + 1; k <= len && rc == 0; k++) {
+        char c = dir[k];
+        if (c != '/' && c != '\0')
+            continue;
+        dir[k] = '\0';
+        if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = -ENOTDIR;
+        dir[k] = c;
+    }
     free(dir);
     return rc;
 }
 
-/* Checks what landed at tmp against the metadata, then gives it its mode and a fresh mtime
- * (a restored output must look newer than its inputs to make). */
-static int verify_landed(const char *tmp, const struct wc_output *o)
+/* A hard link into the store keeps the store file's mode, and chmod would change the cached
+ * file itself: when that mode is not the one wanted, the link is replaced by a private copy. */
+static int detach_link(const char *tmp, mode_t mode)
+{
+    char copy[PATH_MAX];
+    int rc = wc_tmp_name(copy, sizeof(copy), tmp);
+
+    if (rc == 0)
+        rc = wc_copy_file(tmp, copy, mode);
+    if (rc == 0 && rename(copy, tmp) != 0) {
+        rc = -errno;
+        unlink(copy);
+    }
+    return rc;
+}
+
+/* Checks what landed at tmp against the metadata (through a descriptor: a symbolic link
+ * there is corrupt, never followed), then gives it its mode and a fresh mtime (a restored
+ * output must look newer than its inputs to make). -EMLINK: a hard link of another mode. */
+static int verify_landed(const char *tmp, const struct wc_output *o, mode_t mode)
 {
     struct stat st;
     wc_hash h;
-    int rc = wc_hash_path(tmp, &h, &st);
+    int fd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
 
-    if (rc < 0)
-        return rc;
-    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != o->size || !wc_hash_equal(&h, &o->hash))
-        return -EBADMSG;
-    /* More than one link: tmp is a hard link into the store, and chmod would change the
-     * cached file itself. Its mode is the one put() kept. */
-    if (st.st_nlink == 1 && chmod(tmp, o->mode) != 0)
-        return -errno;
-    if (utimensat(AT_FDCWD, tmp, NULL, 0) != 0)
-        return -errno;
-    return 0;
+    if (fd < 0)
+        return errno == ELOOP ? -EBADMSG : -errno;
+    if (fstat(fd, &st) != 0)
+        rc = -errno;
+    else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != o->size)
+        rc = -EBADMSG;
+    else if ((rc = wc_hash_fd(fd, &h)) == 0 && !wc_hash_equal(&h, &o->hash))
+        rc = -EBADMSG;
+    if (rc == 0 && st.st_nlink > 1 && (st.st_mode & 07777) != mode)
+        rc = -EMLINK;
+    else if (rc == 0 && st.st_nlink == 1 && fchmod(fd, mode) != 0)
+        rc = -errno;
+    if (rc == 0 && futimens(fd, NULL) != 0)
+        rc = -errno;
+    close(fd);
+    return rc;
 }
 
 static int fetch_output(wc_store *s, const char *key, const char *cwd, size_t i,
@@ -552,12 +584,13 @@ static int fetch_output(wc_store *s, const char *key, const char *cwd, size_t i,
 {
     char name[32], tmp[PATH_MAX];
     char *dest = resolve(cwd, o->path);
+    mode_t mode = wc_restored_mode(o->mode);
     int rc;
 
     if (!dest)
         return -ENOMEM;
     *destp = dest;
-    rc = make_parent(dest);
+    rc = parent_usable(cwd, dest);
     if (rc == 0)
         rc = wc_tmp_name(tmp, sizeof(tmp), dest);
     if (rc < 0)
@@ -572,29 +605,93 @@ static int fetch_output(wc_store *s, const char *key, const char *cwd, size_t i,
         unlink(tmp);
         return -ENOMEM;
     }
-    return verify_landed(tmp, o);
+    rc = verify_landed(tmp, o, mode);
+    if (rc == -EMLINK && (rc = detach_link(tmp, mode)) == 0)
+        rc = verify_landed(tmp, o, mode);
+    return rc;
 }
 
-static int fetch_stream(wc_store *s, const char *key, const char *name, uint64_t size,
-                        const wc_hash *want, char **buf, size_t *len)
+void wc_stream_free(struct wc_stream *st)
 {
+    free(st->buf);
+    if (st->fd >= 0)
+        close(st->fd);
+    *st = (struct wc_stream){.fd = -1};
+}
+
+int wc_stream_replay(const struct wc_stream *st, int to)
+{
+    if (st->fd < 0)
+        return wc_write_all(to, st->buf, st->len);
+    if (lseek(st->fd, 0, SEEK_SET) != 0)
+        return -errno;
+    /* read/write, never a reflink or copy_file_range: `to` may be a log file that the
+     * build's stdout appends to, which a clone would overwrite as a whole. */
+    for (;;) {
+        char buf[65536];
+        ssize_t n = read(st->fd, buf, sizeof(buf));
+        int rc;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : 0;
+        if ((rc = wc_write_all(to, buf, (size_t)n)) < 0)
+            return rc;
+    }
+}
+
+/* A private, unlinked file holding what the store has for `name`: get() lands it in a
+ * directory of our own (mkdtemp, 0700) so no other user can put anything in the way. */
+static int get_to_tmpfile(wc_store *s, const char *key, const char *name, uint64_t size)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX], file[PATH_MAX + 8];
+    int fd, rc;
+
+    int w = snprintf(dir, sizeof(dir), "%s/wafcache-stream.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+
+    if (w < 0 || (size_t)w >= sizeof(dir))
+        return -ENAMETOOLONG;
+    if (!mkdtemp(dir))
+        return -errno;
+    snprintf(file, sizeof(file), "%s/%s", dir, name);
+    rc = s->get(s, key, name, (size_t)size, file);
+    fd = rc < 0 ? rc : open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd == -1)
+        fd = -errno;
+    unlink(file);
+    rmdir(dir);
+    return rc < 0 ? corrupt_if_store_error(rc) : fd;
+}
+
+/* stdout or stderr: small ones in memory, larger ones (up to what the metadata declares,
+ * never more) streamed through a temporary file, so memory does not follow a hostile size. */
+static int fetch_stream(wc_store *s, const char *key, const char *name, uint64_t size,
+                        const wc_hash *want, struct wc_stream *st)
+{
+    struct stat sb;
     wc_hash h;
     int rc;
 
     if (size == 0) {
-        *buf = calloc(1, 1);
-        *len = 0;
-        if (!*buf)
-            return -ENOMEM;
-    } else if (size > SIZE_MAX / 2) {
-        return -EBADMSG;
-    } else {
-        rc = s->read(s, key, name, (size_t)size, buf, len);
-        if (rc < 0)
-            return corrupt_if_store_error(rc);
+        st->buf = calloc(1, 1);
+        return st->buf ? 0 : -ENOMEM;
     }
-    wc_hash_buffer(*buf, *len, &h);
-    if (*len != size || !wc_hash_equal(&h, want))
+    if (size > WC_STREAM_INLINE_MAX) {
+        st->fd = get_to_tmpfile(s, key, name, size);
+        if (st->fd < 0)
+            return st->fd;
+        if (fstat(st->fd, &sb) != 0 || (uint64_t)sb.st_size != size)
+            return -EBADMSG;
+        rc = wc_hash_fd(st->fd, &h);
+        st->len = (size_t)size;
+        return rc < 0 ? rc : wc_hash_equal(&h, want) ? 0 : -EBADMSG;
+    }
+    rc = s->read(s, key, name, (size_t)size, &st->buf, &st->len);
+    if (rc < 0)
+        return corrupt_if_store_error(rc);
+    wc_hash_buffer(st->buf, st->len, &h);
+    if (st->len != size || !wc_hash_equal(&h, want))
         return -EBADMSG;
     return 0;
 }
@@ -615,17 +712,16 @@ static int install_outputs(size_t n, char **tmps, char **dests)
 }
 
 static int fetch_all(wc_store *s, const char *key, const char *cwd, struct wc_entry_meta *meta,
-                     char **tmps, char **dests, char **out, size_t *out_len, char **err,
-                     size_t *err_len)
+                     char **tmps, char **dests, struct wc_stream *out, struct wc_stream *err)
 {
     int rc = 0;
 
     for (size_t i = 0; i < meta->n_outputs && rc == 0; i++)
         rc = fetch_output(s, key, cwd, i, &meta->outputs[i], &dests[i], &tmps[i]);
     if (rc == 0)
-        rc = fetch_stream(s, key, "stdout", meta->stdout_size, &meta->stdout_hash, out, out_len);
+        rc = fetch_stream(s, key, "stdout", meta->stdout_size, &meta->stdout_hash, out);
     if (rc == 0)
-        rc = fetch_stream(s, key, "stderr", meta->stderr_size, &meta->stderr_hash, err, err_len);
+        rc = fetch_stream(s, key, "stderr", meta->stderr_size, &meta->stderr_hash, err);
     if (rc == 0)
         rc = install_outputs(meta->n_outputs, tmps, dests);
     return rc;
@@ -647,27 +743,24 @@ static int read_meta(wc_store *s, const char *key, struct wc_entry_meta *meta)
 }
 
 int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct wc_declared *decl,
-                   struct wc_entry_meta *meta, char **out, size_t *out_len, char **err,
-                   size_t *err_len)
+                   struct wc_entry_meta *meta, struct wc_stream *out, struct wc_stream *err)
 {
     char **tmps = NULL, **dests = NULL;
     size_t n;
     int rc;
 
-    *out = *err = NULL;
-    *out_len = *err_len = 0;
+    *out = *err = (struct wc_stream){.fd = -1};
     rc = read_meta(s, key, meta);
     if (rc < 0)
         return rc;
-    if (!all_declared(meta, decl)) {
+    if (!all_declared(meta, cwd, decl)) {
         wc_meta_free(meta);
         return -EBADMSG;
     }
     n = meta->n_outputs;
     tmps = calloc(n + 1, sizeof(*tmps));
     dests = calloc(n + 1, sizeof(*dests));
-    rc = tmps && dests ? fetch_all(s, key, cwd, meta, tmps, dests, out, out_len, err, err_len)
-                       : -ENOMEM;
+    rc = tmps && dests ? fetch_all(s, key, cwd, meta, tmps, dests, out, err) : -ENOMEM;
     for (size_t i = 0; tmps && dests && i < n; i++) {
         if (tmps[i])
             unlink(tmps[i]);
@@ -681,10 +774,8 @@ int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct w
     if (rc == -EBADMSG && s->exists(s, key, "meta") == -ENOENT)
         rc = -ENOENT;
     if (rc < 0) {
-        free(*out);
-        free(*err);
-        *out = *err = NULL;
-        *out_len = *err_len = 0;
+        wc_stream_free(out);
+        wc_stream_free(err);
         wc_meta_free(meta);
         return rc;
     }

@@ -36,21 +36,40 @@ char *wc_meta_format(const struct wc_entry_meta *meta, size_t *len);
 int wc_meta_parse(const char *buf, size_t len, struct wc_entry_meta *meta);
 void wc_meta_free(struct wc_entry_meta *meta);
 
+/* The mode a restore gives an output recorded with mode `recorded`: (any execute bit ?
+ * 0777 : 0666) less the current umask -- what gcc, ld and ar give a file they create. */
+mode_t wc_restored_mode(unsigned recorded);
+
 /* Store an entry: outputs as "0".."n-1" (paths resolved against cwd), stdout and stderr
  * when non-empty, then "meta" last. meta->outputs[i].size/hash/mode are filled from the
  * files. 0 or -errno. */
 int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry_meta *meta,
                   const void *out, size_t out_len, const void *err, size_t err_len);
 
+/* A recorded stdout or stderr as fetched: in memory (buf, NUL-terminated, len bytes), or,
+ * past WC_STREAM_INLINE_MAX bytes, an unlinked temporary file of len bytes (fd >= 0, buf
+ * NULL), so that memory never follows the size an entry declares. */
+struct wc_stream {
+    char *buf;
+    size_t len;
+    int fd;
+};
+#define WC_STREAM_INLINE_MAX (1u << 20)
+/* Writes the whole stream to descriptor to. 0 or -errno. */
+int wc_stream_replay(const struct wc_stream *st, int to);
+void wc_stream_free(struct wc_stream *st);
+
 /* Fetch an entry: read and parse "meta", then for each output get it to a temporary name
  * beside its destination, check size and hash, set its mode (unless it is a hard link into
- * the store), and rename into place; finally read stdout/stderr and check them. Nothing is
+ * the store), and rename into place; finally get stdout/stderr and check them. Nothing is
  * renamed into place before every output has been fetched and verified. 0, -ENOENT (no
- * entry, or an entry removed while we read it), -EBADMSG (corrupt: a miss plus an error), or
- * another -errno of our own side (a full disk, a read-only destination). *out and *err are
- * malloc'd (NUL-terminated, "" when empty). On error nothing is restored, no temporary is
- * left, *out and *err are NULL and meta is freed. On success the entry is touched (LRU). The
- * caller decides whether to remove a corrupt entry. */
+ * entry, or an entry removed while we read it), -EBADMSG (corrupt: a miss plus an error),
+ * -ENOTDIR (an output's directory is missing or a symbolic link: a restore never creates or
+ * goes through one, the command runs for real), or another -errno of our own side (a full
+ * disk, a read-only destination). Outputs get wc_restored_mode(). On error nothing is
+ * restored, no temporary is left, *out and *err are empty (fd -1, buf NULL) and meta is
+ * freed; on success the caller frees them with wc_stream_free, and the entry is touched
+ * (LRU). The caller decides whether to remove a corrupt entry. */
 /* What the command being served accounts for (see wc_output_declared): its arguments as run
  * and its absolute working directory. */
 struct wc_declared {
@@ -61,16 +80,17 @@ struct wc_declared {
 /* decl, when not NULL, is checked against every output of the metadata first: an entry
  * with an output the command does not account for is corrupt (-EBADMSG), nothing restored. */
 int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct wc_declared *decl,
-                   struct wc_entry_meta *meta, char **out, size_t *out_len, char **err,
-                   size_t *err_len);
+                   struct wc_entry_meta *meta, struct wc_stream *out, struct wc_stream *err);
 
-/* What the command being served declares it writes: its arguments (as run) and its absolute
- * working directory. A store someone else controls could name any file as an output; an
- * output is restored only when the command line accounts for it:
- *   - its name without the last extension ("a" of "a.o", "a.c.o" of "a.c.o.d") occurs in an
- *     argument (gcc -c a.c -> a.o, -MD -> a.d, -o prog, ar rcs libx.a);
- *   - and, for an absolute path, its directory is cwd or occurs in an argument.
- * 1 when path (as the metadata gives it) is accounted for, else 0. */
+/* What the command being served declares it writes (store/declared.c). A store someone
+ * else controls could name any file as an output; an output is restored only when the
+ * command line names it (-o, -MF, -Wp,-MD,f, -aux-info, -MJ, ar's archive, a linker's -o,
+ * -Map, --out-implib, --dependency-file; a.out, or <stem>.o per source under -c, without
+ * -o) or gcc derives it from them (-MD's .d, -gsplit-dwarf's .dwo, --coverage's .gcno,
+ * -fstack-usage's .su, -save-temps' .i/.ii/.s/.o/.bc..., -fdump-*'s numbered dumps), and it
+ * is not an input (an operand) of the same command. path is absolute and normalised (a
+ * ".", ".." or "//" in it is refused); argv's paths are resolved against cwd, absolute.
+ * 1 when declared, else 0. */
 int wc_output_declared(const char *path, char *const *argv, const char *cwd);
 
 #endif

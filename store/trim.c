@@ -141,10 +141,14 @@ static uint64_t entry_size(const char *path, const struct stat *dst, int64_t now
 /* One <root>/<kk> directory: entries are listed, leftovers of removals swept. */
 static int scan_bucket(const char *bucket, const char *kk, struct trim_list *l, int64_t now)
 {
-    DIR *d = opendir(bucket);
+    /* A <kk> that is a link (planted, or an old cache's) is not ours to walk or trim. */
+    int fd = open(bucket, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     struct dirent *de;
     int rc = 0;
 
+    if (fd >= 0 && !d)
+        close(fd);
     if (!d)
         return 0;
     while (rc == 0 && (de = readdir(d)) != NULL) {
@@ -298,7 +302,8 @@ int wc_dir_trim(const char *root, const struct wc_trim_limits *lim, int force,
         seen_ns = mtime_ns(&st);
     if (!force && seen_ns >= 0 && !interval_elapsed(&st, lim))
         return 1;
-    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* Never through a link planted at all.lock (futimens would touch its target). */
+    fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

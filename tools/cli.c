@@ -1,5 +1,6 @@
 /* Helpers of the command line: messages, settings, the cache directory, sizes. */
 #include "tools/cli.h"
+#include "core/redact.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,10 +10,11 @@
 
 static void vmessage(const char *fmt, va_list ap)
 {
-    char line[2048];
+    char line[2048], safe[2048];
 
     vsnprintf(line, sizeof(line), fmt, ap);
-    fprintf(stderr, "wafcache: %s\n", line);
+    wc_redact(line, safe, sizeof(safe));
+    fprintf(stderr, "wafcache: %s\n", safe);
 }
 
 int cli_usage(const char *fmt, ...)
@@ -45,9 +47,12 @@ int cli_no_argument(int argc, char **argv)
 
 int cli_load(struct wc_config *c)
 {
+    char safe[sizeof(c->error)];
+
     if (wc_config_load(c, NULL, NULL) == 0)
         return 0;
-    fprintf(stderr, "%s\n", c->error);
+    wc_redact(c->error, safe, sizeof(safe));
+    fprintf(stderr, "%s\n", safe);
     return CLI_CACHE;
 }
 

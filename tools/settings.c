@@ -1,4 +1,5 @@
 /* wafcache -p / --show-config, -M / --max-size, -F / --max-files. */
+#include "core/redact.h"
 #include "core/util.h"
 #include "tools/cli.h"
 
@@ -47,7 +48,9 @@ static int set_in_conf(const char *opt, const char *name, const char *value)
     int rc = 0, err;
 
     if (wc_config_load(&c, NULL, NULL) < 0 && !c.conf_error) {
-        fprintf(stderr, "%s\n", c.error);
+        char safe[sizeof(c.error)];
+        wc_redact(c.error, safe, sizeof(safe));
+        fprintf(stderr, "%s\n", safe);
         rc = CLI_CACHE;
         goto out;
     }
@@ -58,7 +61,9 @@ static int set_in_conf(const char *opt, const char *name, const char *value)
         rc = cli_fail("cannot write %s: %s", c.conf_path, strerror(-err));
         goto out;
     }
-    printf("Set %s = %s in %s\n", name, value, c.conf_path);
+    char shown[1024];
+    wc_redact(value, shown, sizeof(shown));
+    printf("Set %s = %s in %s\n", name, shown, c.conf_path);
     if (getenv(name) && *getenv(name))
         fprintf(stderr, "wafcache: note: %s is set in the environment, which overrides %s\n", name,
                 WC_CONF_NAME);

@@ -1,4 +1,5 @@
 /* wafcache -s / --show-stats [--json], --json, -z / --zero-stats. */
+#include "core/redact.h"
 #include "core/stats.h"
 #include "tools/cli.h"
 
@@ -50,7 +51,10 @@ static int gather(struct wc_config *c, struct report *r)
 
 static void line(const char *label, const char *value)
 {
-    printf("%-36s %s\n", label, value);
+    char safe[4096];
+
+    wc_redact(value, safe, sizeof(safe));
+    printf("%-36s %s\n", label, safe);
 }
 
 static void line_u64(const char *label, uint64_t v)
@@ -117,8 +121,12 @@ static void print_report(const struct report *r)
 }
 
 /* A JSON string: the directory is the only one, and may hold anything a path can. */
-static void json_string(const char *s)
+static void json_string(const char *text)
 {
+    char safe[4096];
+    const char *s = safe;
+
+    wc_redact(text, safe, sizeof(safe));
     putchar('"');
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;

@@ -68,6 +68,52 @@ echo 'all: ; @echo precious' > Makefile
 rename_output "Makefile"
 hostile "relative output the command does not name" grep -q precious Makefile
 
+# An input of the same command, and names that only share the output's stem.
+cp a.c "$T/a.c.orig"
+rename_output "a.c"
+hostile "output that is the command's own source" cmp -s a.c "$T/a.c.orig"
+
+mkdir -p planted/deep
+rename_output "planted/deep/a.o"
+hostile "output in a directory the command does not name" absent planted/deep/a.o
+
+rename_output "a.sh"
+hostile "output with the stem of the source" absent a.sh
+
+# A mode that says set-user-ID, set-group-ID and sticky, and a store file that is: the restore
+# gives what gcc would (0666 less the umask), whoever owns the cache.
+mode_output() {
+    python3 - "$(hd_one_result)/meta" "$1" <<'PY'
+import re, sys
+p, mode = sys.argv[1], sys.argv[2]
+t = open(p).read()
+t2 = re.sub(r'^o [0-7]+ ', 'o %s ' % mode, t, count=1, flags=re.M)
+assert t2 != t
+open(p, 'w').write(t2)
+PY
+}
+mode_output 7755
+chmod 7755 "$(hd_one_result)/0"
+rm -f a.o a.d
+umask 022
+wc_run sh -c "$COMPILE"
+expect_stats 1 1 0 "set-user-ID entry: served, with a safe mode"
+[ "$(stat -c %a a.o)" = 644 ] || fail "set-user-ID entry: a.o restored with mode $(stat -c %a a.o)"
+
+# With hard links on, a store file that is a symbolic link is corrupt: neither linked nor
+# chmod-ed through (a copy of a program of the victim's must not become set-user-ID).
+printf 'precious\n' > "$T/victim-exe"
+chmod 0700 "$T/victim-exe"
+_e0=$(hd_stat errors)
+rm -f "$(hd_one_result)/0"
+ln -s "$T/victim-exe" "$(hd_one_result)/0"
+rm -f a.o a.d
+WAFCACHE_HARDLINK=1 wc_build "hard links: linked store file" sh -c "$COMPILE"
+expect_stats 1 0 1 "hard links: a linked store file is not served"
+[ "$(stat -c %a "$T/victim-exe")" = 700 ] || fail "hard links: the link's target was chmod-ed"
+[ "$(hd_stat errors)" -gt "$_e0" ] || fail "hard links: the linked store file was not an error"
+cmp -s a.o "$T/ref.o" || fail "hard links: a.o differs from the reference"
+
 # A symlink where an output goes: the restore replaces the link, it never writes through it
 # (the compiler itself would open it with O_TRUNC; we do less, not more).
 echo precious > "$T/victim"

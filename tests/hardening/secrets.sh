@@ -63,6 +63,55 @@ note "S3 store with AWS_* credentials, unreachable endpoint"
     no_secret "s3 store" "$WC_OUT" "$WC_ERR" "$WAFCACHE_LOG" "$T/p3.out"
 )
 
+note "one secret in each place, every command and error path, every byte printed"
+(
+    UPW=userinfoPassw0rd
+    QTOK=queryAccessTok3n
+    HTOK=httpTokenVa1ue
+    CPW=cmdUserPassw0rd
+    all_secrets() { grep -l -e "$UPW" -e "$QTOK" -e "$HTOK" -e "$CPW" "$@" 2>/dev/null || true; }
+    WAFCACHE_HTTP_TOKEN=$HTOK
+    WAFCACHE_TIMEOUT=1
+    WAFCACHE_VERBOSITY=1
+    WAFCACHE_EXPLAIN=1
+    export WAFCACHE_HTTP_TOKEN WAFCACHE_TIMEOUT WAFCACHE_VERBOSITY WAFCACHE_EXPLAIN
+    n=0
+    for store in "http://alice:$UPW@127.0.0.1:1/x?access_token=$QTOK" \
+        "gs://bucket/p/?sig=$QTOK" "ftp://alice:$UPW@h/x?token=$QTOK" "$T/local-cache"; do
+        for cmdline in "curl -u admin:$CPW -T %{SRC} %{TGT}" \
+            "curl --user admin:$CPW -H 'Authorization: Bearer $HTOK' %{SRC} -o %{TGT}"; do
+            for bad in "" zz; do
+                n=$((n + 1))
+                (
+                    WAFCACHE=$store
+                    WAFCACHE_CMD=$cmdline
+                    WAFCACHE_EVICT_MAX_BYTES=$bad
+                    export WAFCACHE WAFCACHE_CMD WAFCACHE_EVICT_MAX_BYTES
+                    for c in -s "-s --json" --json -z -C --trim --verify "-M 1G" "-F 100" -p \
+                        "--explain gcc -c a.c -o a.o" --bogus; do
+                        # shellcheck disable=SC2086
+                        "$W" $c > "$T/s.$n.$(printf %s "$c" | tr -c 'a-zA-Z0-9' _)" 2>&1 || true
+                    done
+                    rm -f a.o
+                    wc_run sh -c "gcc -c a.c -o a.o"
+                    [ -f a.o ] || fail "secrets ($store): the build failed"
+                    cp "$WC_OUT" "$T/s.$n.build.out"
+                    cp "$WC_ERR" "$T/s.$n.build.err"
+                )
+            done
+        done
+    done
+    found=$(all_secrets "$T"/s.* "$WAFCACHE_LOG")
+    if [ -n "$found" ]; then
+        grep -h -e "$UPW" -e "$QTOK" -e "$HTOK" -e "$CPW" $found | head -n 5 >&2
+        fail "a secret was printed in: $found"
+    fi
+    # The tool did print something for each: the checks above saw real output.
+    [ -s "$T/s.1._p" ] || fail "wafcache -p printed nothing"
+    grep -q 'alice:\*\*\*@' "$T/s.1._p" || fail "wafcache -p does not show the redacted URL: $(cat "$T/s.1._p")"
+    grep -q 'curl -u \*\*\*' "$T/s.1._p" || fail "wafcache -p does not show the redacted command"
+)
+
 note "cache directories are 0700, whatever the umask"
 (
     umask 000

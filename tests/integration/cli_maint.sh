@@ -219,6 +219,9 @@ case_read_only() {
     if [ "$(id -u)" = 0 ]; then
         command -v runuser >/dev/null 2>&1 || { note "no runuser: skipped"; return 0; }
         as_other() { runuser -u nobody -- env WAFCACHE="$WAFCACHE" WAFCACHE_LOG= "$@"; }
+        # nobody may not enter the build tree (a clone in /root): a copy it can run.
+        wc_public_product
+        W=$PUB_BIN/wafcache
     else
         as_other() { "$@"; }
     fi

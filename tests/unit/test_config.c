@@ -1,5 +1,6 @@
 /* core/config.c: every variable of SPEC §3, good and bad values, defaults, the error line. */
 #include "core/config.h"
+#include "core/util.h"
 #include "preload/programs.h"
 
 #include <check.h>
@@ -68,11 +69,14 @@ static void make_home(void)
 
 static void remove_home(void)
 {
-    char path[PATH_MAX + 16];
+    wc_rm_rf(tmp_home);
+}
 
-    snprintf(path, sizeof(path), "%s/.cache", tmp_home);
-    rmdir(path);
-    rmdir(tmp_home);
+/* "<tmp_home>/<rel>" into buf. */
+static const char *in_home(char *buf, size_t n, const char *rel)
+{
+    snprintf(buf, n, "%s/%s", tmp_home, rel);
+    return buf;
 }
 
 /* ---- defaults ---- */
@@ -108,32 +112,36 @@ START_TEST(defaults)
 }
 END_TEST
 
-START_TEST(default_dir_with_dot_cache)
+/* ~/.cache/wafcache, created later with ~/.cache (as ccache), never /tmp. */
+START_TEST(default_dir_in_home)
 {
     struct wc_config c;
-    char dotcache[PATH_MAX + 16], want[PATH_MAX + 64];
+    char want[PATH_MAX + 64];
 
     make_home();
-    snprintf(dotcache, sizeof(dotcache), "%s/.cache", tmp_home);
-    ck_assert_int_eq(mkdir(dotcache, 0700), 0);
     const char *pairs[] = {"HOME", tmp_home, "USER", "alice", NULL};
     ck_assert_int_eq(load(&c, pairs), 0);
-    snprintf(want, sizeof(want), "%s/.cache/wafcache_alice", tmp_home);
-    ck_assert_str_eq(c.cache, want);
+    ck_assert_str_eq(c.cache, in_home(want, sizeof(want), ".cache/wafcache"));
     ck_assert_int_eq(c.kind, WC_STORE_DIR);
     wc_config_free(&c);
     remove_home();
 }
 END_TEST
 
-START_TEST(default_dir_without_dot_cache)
+START_TEST(default_dir_xdg)
 {
     struct wc_config c;
+    char want[PATH_MAX + 64];
 
     make_home();
-    const char *pairs[] = {"HOME", tmp_home, "USER", "bob", NULL};
+    const char *pairs[] = {"HOME", "/nonexistent", "XDG_CACHE_HOME", tmp_home, NULL};
     ck_assert_int_eq(load(&c, pairs), 0);
-    ck_assert_str_eq(c.cache, "/tmp/wafcache_bob");
+    ck_assert_str_eq(c.cache, in_home(want, sizeof(want), "wafcache"));
+    wc_config_free(&c);
+    /* A relative XDG_CACHE_HOME is ignored, as the XDG spec says. */
+    const char *rel[] = {"HOME", tmp_home, "XDG_CACHE_HOME", "rel", NULL};
+    ck_assert_int_eq(load(&c, rel), 0);
+    ck_assert_str_eq(c.cache, in_home(want, sizeof(want), ".cache/wafcache"));
     wc_config_free(&c);
     remove_home();
 }
@@ -142,33 +150,111 @@ END_TEST
 START_TEST(default_dir_home_trailing_slash)
 {
     struct wc_config c;
-    char dotcache[PATH_MAX + 16], home[PATH_MAX + 2], want[PATH_MAX + 64];
+    char home[PATH_MAX + 2], want[PATH_MAX + 64];
 
     make_home();
-    snprintf(dotcache, sizeof(dotcache), "%s/.cache", tmp_home);
-    ck_assert_int_eq(mkdir(dotcache, 0700), 0);
     snprintf(home, sizeof(home), "%s/", tmp_home);
     const char *pairs[] = {"HOME", home, "USER", "carol", NULL};
     ck_assert_int_eq(load(&c, pairs), 0);
-    snprintf(want, sizeof(want), "%s/.cache/wafcache_carol", tmp_home);
-    ck_assert_str_eq(c.cache, want);
+    ck_assert_str_eq(c.cache, in_home(want, sizeof(want), ".cache/wafcache"));
     wc_config_free(&c);
     remove_home();
 }
 END_TEST
 
-START_TEST(default_dir_user_from_passwd)
+/* A cache under the older default names is still found, so no user loses it on upgrade. */
+START_TEST(legacy_dirs_still_used)
 {
     struct wc_config c;
+    char want[PATH_MAX + 64], user[64], tmpdir[128];
 
     make_home();
-    /* No USER: the name comes from the password database (or the uid), never "(null)". */
-    const char *pairs[] = {"HOME", tmp_home, NULL};
+    ck_assert_int_eq(wc_mkdir_p(in_home(want, sizeof(want), ".cache/wafcache_alice"), 0700), 0);
+    const char *pairs[] = {"HOME", tmp_home, "USER", "alice", NULL};
     ck_assert_int_eq(load(&c, pairs), 0);
-    ck_assert_msg(strncmp(c.cache, "/tmp/wafcache_", 14) == 0, "got %s", c.cache);
-    ck_assert_msg(strlen(c.cache) > 14, "got %s", c.cache);
-    ck_assert_ptr_null(strstr(c.cache, "(null)"));
+    ck_assert_str_eq(c.cache, want);
     wc_config_free(&c);
+    /* /tmp/wafcache_$USER only when it is ours and nobody else may write it. */
+    snprintf(user, sizeof(user), "wctest%ld", (long)getpid());
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/wafcache_%s", user);
+    ck_assert_int_eq(mkdir(tmpdir, 0700), 0);
+    const char *tmp_pairs[] = {"HOME", tmp_home, "USER", user, NULL};
+    ck_assert_int_eq(load(&c, tmp_pairs), 0);
+    ck_assert_str_eq(c.cache, tmpdir);
+    wc_config_free(&c);
+    ck_assert_int_eq(chmod(tmpdir, 0777), 0);
+    ck_assert_int_eq(load(&c, tmp_pairs), 0);
+    ck_assert_str_eq(c.cache, in_home(want, sizeof(want), ".cache/wafcache"));
+    wc_config_free(&c);
+    rmdir(tmpdir);
+    remove_home();
+}
+END_TEST
+
+/* No usable home: the cache is off, with one line saying why -- never a place in /tmp. */
+START_TEST(no_home_no_cache)
+{
+    struct wc_config c;
+    const char *pairs[] = {"HOME", "relative", "USER", "x", NULL};
+
+    ck_assert_int_eq(load(&c, pairs), -1);
+    ck_assert_int_eq(c.disabled, 1);
+    ck_assert_ptr_nonnull(strstr(c.error, "no home directory"));
+    ck_assert_ptr_null(strchr(c.error, '\n'));
+    wc_config_free(&c);
+}
+END_TEST
+
+static int load_cache(struct wc_config *c, const char *dir, const char *umask_value)
+{
+    const char *pairs[] = {"WAFCACHE", dir, "WAFCACHE_UMASK", umask_value, NULL};
+    if (!umask_value)
+        pairs[2] = NULL;
+    return load(c, pairs);
+}
+
+/* A cache directory others could write is refused with one line, whoever chose it. */
+START_TEST(untrusted_cache_refused)
+{
+    struct wc_config c;
+    char dir[PATH_MAX + 64], shard[PATH_MAX + 64];
+
+    make_home();
+    in_home(dir, sizeof(dir), "cache");
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    ck_assert_int_eq(load_cache(&c, dir, NULL), 0);
+    wc_config_free(&c);
+    ck_assert_int_eq(chmod(dir, 0777), 0);
+    ck_assert_int_eq(load_cache(&c, dir, NULL), -1);
+    ck_assert_ptr_nonnull(strstr(c.error, "is writable by other users"));
+    ck_assert_ptr_nonnull(strstr(c.error, dir));
+    ck_assert_ptr_null(strchr(c.error, '\n'));
+    wc_config_free(&c);
+    /* The sticky bit, or a group share that WAFCACHE_UMASK says is meant, is fine. */
+    ck_assert_int_eq(chmod(dir, 01777), 0);
+    ck_assert_int_eq(load_cache(&c, dir, NULL), 0);
+    wc_config_free(&c);
+    ck_assert_int_eq(chmod(dir, 0770), 0);
+    ck_assert_int_eq(load_cache(&c, dir, NULL), -1);
+    ck_assert_ptr_nonnull(strstr(c.error, "is writable by its group"));
+    wc_config_free(&c);
+    ck_assert_int_eq(load_cache(&c, dir, "007"), 0);
+    wc_config_free(&c);
+    /* A link planted among the statistics shards. */
+    ck_assert_int_eq(chmod(dir, 0700), 0);
+    ck_assert_int_eq(mkdir(in_home(shard, sizeof(shard), "cache/stats"), 0700), 0);
+    ck_assert_int_eq(symlink("/etc/passwd", in_home(shard, sizeof(shard), "cache/stats/3")), 0);
+    ck_assert_int_eq(load_cache(&c, dir, NULL), -1);
+    ck_assert_ptr_nonnull(strstr(c.error, "stats/3 is a symbolic link"));
+    wc_config_free(&c);
+    /* Another user's (root excepted). */
+    unlink(shard);
+    if (getuid() == 0) {
+        ck_assert_int_eq(chown(dir, 65534, 65534), 0);
+        ck_assert_int_eq(load_cache(&c, dir, NULL), -1);
+        ck_assert_ptr_nonnull(strstr(c.error, "is owned by another user"));
+        wc_config_free(&c);
+    }
     remove_home();
 }
 END_TEST
@@ -176,6 +262,7 @@ END_TEST
 START_TEST(empty_is_unset)
 {
     struct wc_config c;
+    char want[PATH_MAX + 64];
 
     make_home();
     const char *pairs[] = {"HOME",
@@ -190,7 +277,7 @@ START_TEST(empty_is_unset)
                            "",
                            NULL};
     ck_assert_int_eq(load(&c, pairs), 0);
-    ck_assert_str_eq(c.cache, "/tmp/wafcache_dan");
+    ck_assert_str_eq(c.cache, in_home(want, sizeof(want), ".cache/wafcache"));
     ck_assert_int_eq(c.no_push, 0);
     ck_assert_uint_eq(c.evict_max_bytes, 10000000000ULL);
     wc_config_free(&c);
@@ -241,13 +328,14 @@ END_TEST
 START_TEST(bad_store_keeps_a_default_dir)
 {
     struct wc_config c;
+    char want[PATH_MAX + 64];
 
     make_home();
     const char *pairs[] = {"HOME", tmp_home, "USER", "eve", "WAFCACHE", "rel", NULL};
     ck_assert_int_eq(load(&c, pairs), -1);
     ck_assert_int_eq(c.disabled, 1);
     ck_assert_int_eq(c.kind, WC_STORE_DIR);
-    ck_assert_str_eq(c.cache, "/tmp/wafcache_eve");
+    ck_assert_str_eq(c.cache, in_home(want, sizeof(want), ".cache/wafcache"));
     wc_config_free(&c);
     remove_home();
 }
@@ -670,10 +758,12 @@ static Suite *config_suite(void)
     TCase *tc = tcase_create("config");
 
     tcase_add_test(tc, defaults);
-    tcase_add_test(tc, default_dir_with_dot_cache);
-    tcase_add_test(tc, default_dir_without_dot_cache);
+    tcase_add_test(tc, default_dir_in_home);
+    tcase_add_test(tc, default_dir_xdg);
     tcase_add_test(tc, default_dir_home_trailing_slash);
-    tcase_add_test(tc, default_dir_user_from_passwd);
+    tcase_add_test(tc, legacy_dirs_still_used);
+    tcase_add_test(tc, no_home_no_cache);
+    tcase_add_test(tc, untrusted_cache_refused);
     tcase_add_test(tc, empty_is_unset);
     tcase_add_test(tc, store_kinds);
     tcase_add_test(tc, store_bad);

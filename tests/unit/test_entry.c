@@ -25,6 +25,7 @@ static void setup(void)
 {
     strcpy(tmpdir, "/tmp/wc-entry-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    umask(022); /* the modes a restore gives depend on it */
 }
 
 static void teardown(void)
@@ -110,26 +111,35 @@ static void push_entry(wc_store *s)
     ck_assert_msg(rc == 0, "push: %s", strerror(-rc));
 }
 
+/* Fetches into cwd, whose directories (cwd/sub) are there, as a build's would be: a
+ * restore never creates one. */
 static int fetch_to(wc_store *s, const char *cwd, struct wc_entry_meta *m)
 {
-    char *out, *err;
-    size_t out_len, err_len;
-    int rc = wc_entry_fetch(s, KEY, cwd, NULL, m, &out, &out_len, &err, &err_len);
+    struct wc_stream out, err;
+    char sub[PATH_MAX];
+    int rc;
+
+    snprintf(sub, sizeof(sub), "%s/sub", cwd);
+    ck_assert_int_eq(wc_mkdir_p(sub, 0755), 0);
+    rc = wc_entry_fetch(s, KEY, cwd, NULL, m, &out, &err);
 
     if (rc == 0) {
-        ck_assert_uint_eq(out_len, 10);
-        ck_assert(memcmp(out, "hello out\n", 10) == 0);
-        ck_assert_uint_eq(err_len, 11);
-        ck_assert(memcmp(err, "warning: x\n", 11) == 0);
-        free(out);
-        free(err);
+        ck_assert_uint_eq(out.len, 10);
+        ck_assert(memcmp(out.buf, "hello out\n", 10) == 0);
+        ck_assert_uint_eq(err.len, 11);
+        ck_assert(memcmp(err.buf, "warning: x\n", 11) == 0);
+        wc_stream_free(&out);
+        wc_stream_free(&err);
     } else {
-        ck_assert_ptr_null(out);
-        ck_assert_ptr_null(err);
+        ck_assert_ptr_null(out.buf);
+        ck_assert_ptr_null(err.buf);
+        ck_assert_int_eq(out.fd, -1);
     }
     return rc;
 }
 
+/* Modes are what gcc, ld and ar would give under the current umask (022 here): 0777 or
+ * 0666 less the umask, whatever was recorded (0755, 0640). */
 static void assert_restored(const char *dst)
 {
     char p[PATH_MAX];
@@ -144,7 +154,7 @@ static void assert_restored(const char *dst)
     snprintf(p, sizeof(p), "%s/x y%%.d", dst);
     ck_assert(has_text(p, "a.o: a.c\n"));
     ck_assert_int_eq(stat(p, &st), 0);
-    ck_assert_uint_eq(st.st_mode & 07777, 0640);
+    ck_assert_uint_eq(st.st_mode & 07777, 0644);
 }
 
 static void assert_nothing_restored(const char *dst)
@@ -344,19 +354,18 @@ START_TEST(push_without_streams)
     wc_store *s = open_store(0);
     struct wc_output outs[1] = {{.path = "a.o"}};
     struct wc_entry_meta m = {.n_outputs = 1, .outputs = outs}, f;
-    char *out, *err;
-    size_t ol, el;
+    struct wc_stream out, err;
 
     make_outputs();
     ck_assert_int_eq(wc_entry_push(s, KEY, tpath("src"), &m, NULL, 0, NULL, 0), 0);
     ck_assert_int_eq(access(store_file("stdout"), F_OK), -1);
     ck_assert_int_eq(access(store_file("stderr"), F_OK), -1);
-    ck_assert_int_eq(wc_entry_fetch(s, KEY, tpath("src"), NULL, &f, &out, &ol, &err, &el), 0);
-    ck_assert_uint_eq(ol, 0);
-    ck_assert_uint_eq(el, 0);
-    ck_assert_ptr_nonnull(out);
-    free(out);
-    free(err);
+    ck_assert_int_eq(wc_entry_fetch(s, KEY, tpath("src"), NULL, &f, &out, &err), 0);
+    ck_assert_uint_eq(out.len, 0);
+    ck_assert_uint_eq(err.len, 0);
+    ck_assert_ptr_nonnull(out.buf);
+    wc_stream_free(&out);
+    wc_stream_free(&err);
     wc_meta_free(&f);
     s->close(s);
 }
@@ -750,12 +759,12 @@ START_TEST(reader_during_trim)
     time_t end = time(NULL) + 20;
     for (int round = 0; time(NULL) < end && (round < 300 || !hits || misses < 2); round++) {
         struct wc_entry_meta pm = {.n_outputs = 4, .outputs = outs}, m;
-        char *out, *err;
-        size_t ol, el;
+        struct wc_stream out, err;
         int rc;
 
         wc_rm_rf(tpath("dst"));
-        rc = wc_entry_fetch(s, KEY, tpath("dst"), NULL, &m, &out, &ol, &err, &el);
+        ck_assert_int_eq(mkdir(tpath("dst"), 0755), 0);
+        rc = wc_entry_fetch(s, KEY, tpath("dst"), NULL, &m, &out, &err);
         if (rc == 0) {
             hits++;
             for (int k = 0; k < 4; k++) {
@@ -767,9 +776,9 @@ START_TEST(reader_during_trim)
                 ck_assert(memcmp(b, data[k], len) == 0);
                 free(b);
             }
-            ck_assert_uint_eq(ol, 3);
-            free(out);
-            free(err);
+            ck_assert_uint_eq(out.len, 3);
+            wc_stream_free(&out);
+            wc_stream_free(&err);
             wc_meta_free(&m);
         } else {
             ck_assert_msg(rc == -ENOENT || rc == -EBADMSG, "fetch: %s", strerror(-rc));
@@ -786,6 +795,187 @@ START_TEST(reader_during_trim)
     ck_assert_int_gt(hits, 0);
     /* The first fetch always misses; more prove the trimmer removed entries meanwhile. */
     ck_assert_int_gt(misses, 1);
+    s->close(s);
+}
+END_TEST
+
+/* A stdout larger than WC_STREAM_INLINE_MAX is replayed from a file, not from memory, and
+ * byte for byte; one whose size differs from what the metadata declares is corrupt. */
+START_TEST(large_stdout_streamed)
+{
+    wc_store *s = open_store(0);
+    struct wc_output outs[1] = {{.path = "a.o"}};
+    struct wc_entry_meta m = {.n_outputs = 1, .outputs = outs}, f;
+    struct wc_stream out, err;
+    size_t n = 3u << 20;
+    char *big = malloc(n), *back;
+    size_t len;
+    int fd;
+
+    ck_assert_ptr_nonnull(big);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (char)('a' + i % 23);
+    make_outputs();
+    ck_assert_int_eq(wc_entry_push(s, KEY, tpath("src"), &m, big, n, NULL, 0), 0);
+    ck_assert_int_eq(wc_entry_fetch(s, KEY, tpath("src"), NULL, &f, &out, &err), 0);
+    ck_assert_ptr_null(out.buf);
+    ck_assert_int_ge(out.fd, 0);
+    ck_assert_uint_eq(out.len, n);
+    fd = open(tpath("replayed"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(wc_stream_replay(&out, fd), 0);
+    close(fd);
+    ck_assert_int_eq(wc_read_file(tpath("replayed"), n, &back, &len), 0);
+    ck_assert(len == n && memcmp(back, big, n) == 0);
+    free(back);
+    wc_stream_free(&out);
+    wc_stream_free(&err);
+    wc_meta_free(&f);
+    /* One byte more in the store than the metadata says: refused before it is read. */
+    fd = open(store_file("stdout"), O_WRONLY | O_APPEND);
+    ck_assert_int_eq(write(fd, "x", 1), 1);
+    close(fd);
+    ck_assert_int_eq(wc_entry_fetch(s, KEY, tpath("src"), NULL, &f, &out, &err), -EBADMSG);
+    ck_assert_int_eq(out.fd, -1);
+    free(big);
+    s->close(s);
+}
+END_TEST
+
+/* ---- where and how a restore writes ---- */
+
+/* The real gcc fails with "cannot open output file" when the output's directory is
+ * missing: a restore never creates it, and leaves nothing behind. */
+START_TEST(missing_output_directory_not_created)
+{
+    wc_store *s = open_store(0);
+    struct wc_entry_meta m;
+    struct wc_stream out, err;
+
+    make_outputs();
+    push_entry(s);
+    ck_assert_int_eq(mkdir(tpath("dst"), 0755), 0);
+    ck_assert_int_eq(wc_entry_fetch(s, KEY, tpath("dst"), NULL, &m, &out, &err), -ENOTDIR);
+    ck_assert_int_ne(access(tpath("dst/sub"), F_OK), 0);
+    assert_nothing_restored(tpath("dst"));
+    /* The entry itself is fine: it is still there for a build that has the directory. */
+    ck_assert_int_eq(access(store_file("meta"), F_OK), 0);
+    s->close(s);
+}
+END_TEST
+
+/* An output directory that is a symbolic link is never written through. */
+START_TEST(symlinked_output_directory_refused)
+{
+    wc_store *s = open_store(0);
+    struct wc_entry_meta m;
+    struct wc_stream out, err;
+
+    make_outputs();
+    push_entry(s);
+    ck_assert_int_eq(mkdir(tpath("dst"), 0755), 0);
+    ck_assert_int_eq(mkdir(tpath("elsewhere"), 0755), 0);
+    ck_assert_int_eq(symlink(tpath("elsewhere"), tpath("dst/sub")), 0);
+    ck_assert_int_eq(wc_entry_fetch(s, KEY, tpath("dst"), NULL, &m, &out, &err), -ENOTDIR);
+    assert_nothing_restored(tpath("elsewhere"));
+    assert_nothing_restored(tpath("dst"));
+    s->close(s);
+}
+END_TEST
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* Under umask 077 gcc makes 0600 objects and ld 0700 programs: so does a restore, whatever
+ * mode the entry was recorded with. */
+static void check_umask_applies(int hardlink)
+{
+    wc_store *s = open_store(hardlink);
+    struct wc_entry_meta m;
+
+    make_outputs();
+    push_entry(s);
+    umask(077);
+    ck_assert_int_eq(fetch_to(s, tpath("dst"), &m), 0);
+    wc_meta_free(&m);
+    ck_assert_uint_eq(mode_of(tpath("dst/a.o")), 0600);
+    ck_assert_uint_eq(mode_of(tpath("dst/sub/prog")), 0700);
+    ck_assert_uint_eq(mode_of(tpath("dst/x y%.d")), 0600);
+    /* Hard links of another mode became private copies; the store kept its modes. */
+    ck_assert_uint_eq(mode_of(store_file("1")), 0755);
+    umask(022);
+    s->close(s);
+}
+
+START_TEST(current_umask_applies)
+{
+    check_umask_applies(0);
+}
+END_TEST
+
+START_TEST(current_umask_applies_hardlinked)
+{
+    check_umask_applies(1);
+}
+END_TEST
+
+/* A store that says 6755 (or holds a set-user-ID file) never makes a set-user-ID output,
+ * copied or hard-linked. */
+static void check_no_setuid(int hardlink)
+{
+    wc_store *s = open_store(hardlink);
+    struct wc_entry_meta m;
+    char *buf, *p;
+    size_t len;
+
+    make_outputs();
+    push_entry(s);
+    ck_assert_int_eq(wc_read_file(store_file("meta"), 1 << 20, &buf, &len), 0);
+    p = strstr(buf, "o 0755 ");
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, "o 6755 ", 7);
+    unlink(store_file("meta"));
+    write_bytes(store_file("meta"), buf, len, 0644);
+    free(buf);
+    ck_assert_int_eq(chmod(store_file("1"), 07755), 0);
+    ck_assert_int_eq(fetch_to(s, tpath("dst"), &m), 0);
+    ck_assert_uint_eq(m.outputs[1].mode, 06755);
+    wc_meta_free(&m);
+    ck_assert_uint_eq(mode_of(tpath("dst/sub/prog")), 0755);
+    s->close(s);
+}
+
+START_TEST(never_setuid)
+{
+    check_no_setuid(0);
+}
+END_TEST
+
+START_TEST(never_setuid_hardlinked)
+{
+    check_no_setuid(1);
+}
+END_TEST
+
+/* With hard links on, an entry file that is a symbolic link is corrupt: it is neither
+ * linked nor chmod-ed through (its target keeps its mode). */
+START_TEST(hardlink_mode_symlink_in_store_is_corrupt)
+{
+    wc_store *s = open_store(1);
+    struct wc_entry_meta m;
+
+    make_outputs();
+    push_entry(s);
+    write_file(tpath("victim"), "#!/bin/sh\necho prog\n", 0700);
+    unlink(store_file("1"));
+    ck_assert_int_eq(symlink(tpath("victim"), store_file("1")), 0);
+    ck_assert_int_eq(fetch_to(s, tpath("dst"), &m), -EBADMSG);
+    ck_assert_uint_eq(mode_of(tpath("victim")), 0700);
+    assert_nothing_restored(tpath("dst"));
     s->close(s);
 }
 END_TEST
@@ -822,6 +1012,14 @@ int main(void)
     tcase_add_test(te, entry_removed_during_fetch_is_a_miss);
     tcase_add_test(te, concurrent_pushes);
     tcase_add_test(te, reader_during_trim);
+    tcase_add_test(te, large_stdout_streamed);
+    tcase_add_test(te, missing_output_directory_not_created);
+    tcase_add_test(te, symlinked_output_directory_refused);
+    tcase_add_test(te, current_umask_applies);
+    tcase_add_test(te, current_umask_applies_hardlinked);
+    tcase_add_test(te, never_setuid);
+    tcase_add_test(te, never_setuid_hardlinked);
+    tcase_add_test(te, hardlink_mode_symlink_in_store_is_corrupt);
     suite_add_tcase(su, te);
 
     r = srunner_create(su);

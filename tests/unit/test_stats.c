@@ -69,6 +69,27 @@ START_TEST(stats_shards_are_summed)
 }
 END_TEST
 
+/* A link planted at a shard is never written through (nor read as counters). */
+START_TEST(stats_shard_link_not_followed)
+{
+    struct wc_stats d = {0};
+    char link[512], victim[512];
+    char *buf;
+    size_t len;
+
+    d.v[WC_STAT_REQUESTS] = 1;
+    ck_assert_int_eq(wc_stats_add_shard(dir, 0700, 0, &d), 0);
+    write_text("victim", "precious");
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(link, sizeof link, "%s/stats/5", dir);
+    ck_assert_int_eq(symlink(victim, link), 0);
+    ck_assert_int_lt(wc_stats_add_shard(dir, 0700, 5, &d), 0);
+    ck_assert_int_eq(wc_read_file(victim, 64, &buf, &len), 0);
+    ck_assert_str_eq(buf, "precious");
+    free(buf);
+}
+END_TEST
+
 /* A damaged shard counts as zeros and the next update makes it whole again. */
 START_TEST(stats_garbage_shard)
 {
@@ -457,6 +478,7 @@ static Suite *stats_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, stats_missing_dir_is_zero);
     tcase_add_test(tc, stats_shards_are_summed);
+    tcase_add_test(tc, stats_shard_link_not_followed);
     tcase_add_test(tc, stats_garbage_shard);
     tcase_add_test(tc, stats_zero);
     tcase_add_test(tc, stats_parallel_updates_are_not_lost);

@@ -328,3 +328,29 @@ default_basedir() {
         export WAFCACHE_BASEDIR
     fi
 }
+
+# wc_public_product: the built product (bin/wafcache, lib/wafcache/*) copied to $T/pub, which
+# every user can read, with $T made traversable (not listable). A test that runs something as
+# another user runs it from there: the build tree may lie in a private directory (a clone in
+# /root, mode 0700) that the other user cannot enter. Sets PUB_BIN and PUB_LIB.
+wc_public_product() {
+    PUB_BIN=$T/pub/bin
+    PUB_LIB=$T/pub/lib/wafcache
+    mkdir -p "$PUB_BIN" "$PUB_LIB"
+    cp "$WC_BIN/wafcache" "$PUB_BIN/"
+    cp "$WC_LIB"/* "$PUB_LIB/"
+    chmod -R a+rX "$T/pub"
+    chmod 711 "$T"
+}
+
+# wc_add_user PREFIX: a new system user with a name unique to this test run (other tests may
+# add users at the same time), removed when the test exits. Prints nothing; sets NEW_USER.
+# Skips (77) when useradd/runuser are missing or we are not root.
+wc_add_user() {
+    [ "$(id -u)" = 0 ] || skip "not root: cannot add a user"
+    need_tools useradd userdel runuser
+    NEW_USER=$(printf '%s%s' "$1" "$$" | cut -c1-30)
+    useradd -M -N -r -s /bin/sh "$NEW_USER" >/dev/null 2>&1 || fail "useradd $NEW_USER failed"
+    WC_USERS="${WC_USERS:-} $NEW_USER"
+    trap 'for _u in $WC_USERS; do userdel "$_u" >/dev/null 2>&1; done; [ "${WC_KEEP:-}" = 1 ] || rm -rf "$T"' EXIT
+}
