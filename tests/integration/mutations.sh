@@ -331,9 +331,9 @@ case_out_of_tree_moved() {
 # others call `wafcache gcc ...` directly, each compared with the same command
 # run with an empty cache.
 
-# direct DESC CMD...: `wafcache CMD...` with the shared cache; must succeed. (wc_run gives it
+# direct_wc DESC CMD...: `wafcache CMD...` with the shared cache; must succeed. (wc_run gives it
 # the library, so that it is the top-level process that prints the stats line.)
-direct() {
+direct_wc() {
     local _d
     _d=$1
     shift
@@ -391,10 +391,10 @@ case_rsp_outputs() {
     mkdir obj
     printf -- '-o obj/c01.o\n-MD -MF "obj/c01.d"\n' > out.rsp
     set -- gcc -O2 -Iinclude -Iinclude2 -c src/c01.c @out.rsp
-    direct "-o and -MF inside out.rsp, cold" "$@"
+    direct_wc "-o and -MF inside out.rsp, cold" "$@"
     expect_cold "-o and -MF inside out.rsp, cold" 1
     rm -f obj/c01.o obj/c01.d
-    direct "-o and -MF inside out.rsp, again" "$@"
+    direct_wc "-o and -MF inside out.rsp, again" "$@"
     expect_all_hits "-o and -MF inside a response file" 1
     [ -f obj/c01.o ] && [ -f obj/c01.d ] || fail "-o and -MF inside a response file: outputs not restored"
     direct_against_reference "-o and -MF inside a response file" "$@"
@@ -436,12 +436,12 @@ case_rsp_too_long() {
     WAFCACHE_LOG=$T/too_long.log
     export WAFCACHE_LOG
     set -- gcc -o prog in/m.obj @libs.rsp
-    direct "1.2 MB of arguments in libs.rsp" "$@"
+    direct_wc "1.2 MB of arguments in libs.rsp" "$@"
     expect_cold "1.2 MB of arguments in libs.rsp" 1
     grep -q "command line too long for exec: passed through $TMPDIR/" "$WAFCACHE_LOG" ||
         fail "the expanded command line did not go through the runner's response file"
     rm -f prog
-    direct "1.2 MB of arguments, again" "$@"
+    direct_wc "1.2 MB of arguments, again" "$@"
     expect_all_hits "1.2 MB of arguments in a response file" 1
     ! ls "$TMPDIR"/wafcache-args-* >/dev/null 2>&1 || fail "the runner's response file was left in $TMPDIR"
     direct_against_reference "1.2 MB of arguments in a response file" "$@"
@@ -461,10 +461,10 @@ case_plugin_abs() {
     plain "build the plugin" g++ -shared -fPIC -fno-rtti -O0 -I"$_pd/include" wcplug.c -o wcplug.so
     mkdir obj
     set -- gcc -fplugin="$PWD/wcplug.so" -O2 -Iinclude -Iinclude2 -c "$PWD/src/c01.c" -o obj/c01.o
-    direct "-fplugin=\$PWD/wcplug.so" "$@"
+    direct_wc "-fplugin=\$PWD/wcplug.so" "$@"
     expect_cold "-fplugin=\$PWD/wcplug.so" 1
     rm -f obj/c01.o
-    direct "-fplugin=\$PWD/wcplug.so, again" "$@"
+    direct_wc "-fplugin=\$PWD/wcplug.so, again" "$@"
     expect_all_hits "-fplugin with an absolute path" 1
     direct_against_reference "-fplugin with an absolute path" "$@"
     rm -f obj/c01.o
@@ -482,7 +482,7 @@ case_stderr_checkout_path() {
     printf '%s\n' '#!/bin/sh' 'echo "$0: warning: compiled by the project wrapper" >&2' \
         'exec gcc "$@"' > tools/gcc
     chmod +x tools/gcc
-    direct "wrapper in checkout A" "$P/tools/gcc" -O2 -Iinclude -Iinclude2 -c src/c01.c -o obj/c01.o
+    direct_wc "wrapper in checkout A" "$P/tools/gcc" -O2 -Iinclude -Iinclude2 -c src/c01.c -o obj/c01.o
     expect_cold "wrapper in checkout A" 1
     grep -q "^$P/tools/gcc: warning" "$WC_ERR" || fail "checkout A: the wrapper's warning is missing"
     cp tools/gcc "$T/wrapper"
@@ -490,7 +490,7 @@ case_stderr_checkout_path() {
     mkdir -p tools obj
     cp "$T/wrapper" tools/gcc
     set -- "$P/tools/gcc" -O2 -Iinclude -Iinclude2 -c src/c01.c -o obj/c01.o
-    direct "wrapper in checkout B" "$@"
+    direct_wc "wrapper in checkout B" "$@"
     expect_all_hits "the same command in checkout B" 1
     grep -q "^$P/tools/gcc: warning" "$WC_ERR" ||
         fail "checkout B: the replayed warning does not name checkout B: $(stderr_without_stats "$WC_ERR")"
