@@ -62,6 +62,17 @@ static void vec_free(struct vec *a)
     memset(a, 0, sizeof *a);
 }
 
+/* The end of a build: an empty vector still gets its NULL terminator; on error (rc < 0)
+ * everything is freed. rc either way. */
+static int vec_finish(struct vec *a, int rc)
+{
+    if (rc == 0 && !a->v && !(a->v = calloc(1, sizeof *a->v)))
+        rc = -ENOMEM;
+    if (rc < 0)
+        vec_free(a);
+    return rc;
+}
+
 /* One argument from *p (past leading whitespace) into buf; *p moves past it. The state
  * machine is buildargv's: a backslash escapes inside quotes as well. */
 static size_t scan_arg(const char **p, const char *end, char *buf)
@@ -110,12 +121,8 @@ int wc_atfile_split(const char *text, size_t len, size_t max_args, char ***argv,
         rc = vec_push(&a, strndup(buf, k));
     }
     free(buf);
-    if (rc == 0 && !a.v && !(a.v = calloc(1, sizeof *a.v)))
-        rc = -ENOMEM;
-    if (rc < 0) {
-        vec_free(&a);
+    if ((rc = vec_finish(&a, rc)) < 0)
         return rc;
-    }
     *argv = a.v;
     *argc = a.n;
     return 0;
@@ -269,12 +276,8 @@ int wc_atfile_expand(char *const *argv, unsigned flags, char ***out, size_t *exp
             files++;
         }
     }
-    if (rc == 0 && !a.v && !(a.v = calloc(1, sizeof *a.v)))
-        rc = -ENOMEM;
-    if (rc < 0) {
-        vec_free(&a);
+    if ((rc = vec_finish(&a, rc)) < 0)
         return rc;
-    }
     *out = a.v;
     *expanded = files;
     return 0;

@@ -10,8 +10,9 @@
 #include "hashing/hash.h"
 
 /* Bumped whenever the meaning of key1 or of the result key changes. */
-#define WC_SIGNATURE_VERSION 3 /* 2: the environment observed, or @files expanded and
-                                   * streams marked (replay.h); 3: both */
+#define WC_SIGNATURE_VERSION                                                                       \
+    3 /* 2: the environment observed, or @files expanded and                                       \
+       * streams marked (replay.h); 3: both */
 
 /* How a program's arguments are understood by the rewrite. */
 enum wc_tool {
