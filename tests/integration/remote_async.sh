@@ -138,10 +138,15 @@ case_sigint() {
     remote_project p1
     : >"$WAFCACHE_LOG"
     # A background job of a script starts with SIGINT ignored: make gets it back by default.
-    python3 -c 'import os, signal, sys
+    # The compilers read PATH and the locale (the environment is an input): make must get the
+    # test's own, not what a python shim (pyenv puts its directories first in PATH) or python's
+    # C-locale coercion (LC_CTYPE=C.UTF-8) would hand it, or the build elsewhere, without
+    # python, would rightly miss this build's entries.
+    PYTHONCOERCECLOCALE=0 python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.environ["LD_PRELOAD"] = sys.argv[1]
-os.execvp("make", ["make", "-j2"])' "$WC_LIB/libwafcache.so" >"$T/sigint.out" 2>&1 &
+os.environ["PATH"] = sys.argv[2]
+os.execvp("make", ["make", "-j2"])' "$WC_LIB/libwafcache.so" "$PATH" >"$T/sigint.out" 2>&1 &
     _pid=$!
     _i=0
     until grep -q 'upload handed to the background' "$WAFCACHE_LOG" 2>/dev/null; do
