@@ -21,6 +21,6 @@ set(WC_CORE_SOURCES
   store/tier.c
   store/open.c
   preload/channel.c
-  preload/programs.c
+  core/programs.c
   preload/session_print.c
 )

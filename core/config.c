@@ -8,7 +8,7 @@
 #include "core/cachedir.h"
 #include "core/redact.h"
 #include "core/util.h"
-#include "preload/programs.h"
+#include "core/programs.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -52,7 +52,7 @@ const char *wc_stat_label(enum wc_stat s)
     return (unsigned)s < WC_STAT_COUNT ? names[s].label : "unknown";
 }
 
-/* The runner's phrases (preload/runner.c, collect.c): matched by a word they all keep, so
+/* The runner's phrases (preload/runner/runner.c, collect.c): matched by a word they all keep, so
  * that rewording the rest of a message does not move it to "other". */
 enum wc_stat wc_stat_reason(const char *why)
 {

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "preload/programs.h"
+#include "core/programs.h"
 
 unsigned wc_atfile_flags_for(const char *basename)
 {

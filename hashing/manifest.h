@@ -70,7 +70,7 @@ struct wc_mf_paths {
     char **v;
 };
 
-/* An environment variable the command read and inherited (preload/collect.c). */
+/* An environment variable the command read and inherited (preload/runner/collect.c). */
 struct wc_mf_env {
     char *name;
     char *value; /* NULL: unset */

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "preload/programs.h"
+#include "core/programs.h"
 
 /* ---- what the arguments mean ------------------------------------------------------------ */
 
@@ -418,7 +418,7 @@ static int wants_native(char *const *argv)
 }
 
 /* The environment is not part of key1: the variables a command reads are observed and kept
- * in its input sets (preload/collect.c, manifest.h), so that a variable no process of the
+ * in its input sets (preload/runner/collect.c, manifest.h), so that a variable no process of the
  * command reads cannot make it miss, and one that a wrapper script reads cannot be missed. */
 
 /* ---- the CPU ------------------------------------------------------------------------------ */

@@ -14,7 +14,7 @@
  *   wafcache stats: N requests, H hits (ratio: R%), W writes
  * with R = 100 * H / N as "%.2f" (0.00 when N is 0), and removes the file.
  *
- * The client side is the runner's wc_session_count() (preload/runner.h, report.c), which
+ * The client side is the runner's wc_session_count() (preload/runner/runner.h, report.c), which
  * writes its bytes with one write() to the file opened O_WRONLY|O_APPEND. */
 #ifndef WC_SESSION_H
 #define WC_SESSION_H
@@ -25,7 +25,7 @@
  * process also creates a directory of upload slots and exports
  *   WAFCACHE_UPLOADS="<pid>:<absolute path of the directory>"
  * A runner hands a push to a detached uploader holding the lock (flock) of one slot file
- * "slot-<i>" of that directory (preload/upload.c); at its exit the top-level process takes
+ * "slot-<i>" of that directory (preload/runner/upload.c); at its exit the top-level process takes
  * every slot's lock in turn, so it returns only once the build's uploads are done (bounded by
  * WC_UPLOADS_WAIT_S), then removes the directory. The variable must be in the environment for
  * this: the library reads no wafcache.conf. */

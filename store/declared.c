@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "preload/programs.h"
+#include "core/programs.h"
 
 enum {
     DERIVE_MD = 1,

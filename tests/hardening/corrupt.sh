@@ -123,7 +123,7 @@ for M in $(hd_manifests); do
 done
 e0=$(hd_stat errors)
 compile "garbage manifest"
-# SPEC: counted as an error. The runner (preload/runner.c, lookup) logs an unusable manifest but
+# SPEC: counted as an error. The runner (preload/runner/runner.c, lookup) logs an unusable manifest but
 # does not count it yet: reported, not failed, until it does.
 [ "$(hd_stat errors)" -gt "$e0" ] || fail "a garbage manifest was not counted as an error"
 expect_stats 1 0 1 "garbage manifest: a miss, then a write"

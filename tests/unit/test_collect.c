@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "preload/runner.h"
+#include "preload/runner/runner.h"
 
 static char dir[64];   /* holds proj/ (the base dir and cwd) and elsewhere/ */
 static char proj[128]; /* the base dir */

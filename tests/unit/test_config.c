@@ -1,7 +1,7 @@
 /* core/config.c: every variable of SPEC §3, good and bad values, defaults, the error line. */
 #include "core/config.h"
 #include "core/util.h"
-#include "preload/programs.h"
+#include "core/programs.h"
 
 #include <check.h>
 #include <limits.h>

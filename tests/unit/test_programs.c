@@ -1,5 +1,5 @@
 /* wc_program_matches: which basenames are cached programs. */
-#include "preload/programs.h"
+#include "core/programs.h"
 
 #include <check.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Helpers of the command line: messages, settings, the cache directory, sizes. */
-#include "tools/cli.h"
+#include "cli/cli.h"
 #include "core/redact.h"
 
 #include <errno.h>

@@ -27,8 +27,8 @@
 #include "hashing/signature.h"
 #include "store/dir.h"
 #include "store/open.h"
-#include "preload/programs.h"
-#include "preload/runner.h"
+#include "core/programs.h"
+#include "preload/runner/runner.h"
 
 extern char **environ;
 

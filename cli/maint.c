@@ -7,7 +7,7 @@
 #include "hashing/manifest.h"
 #include "store/dir.h"
 #include "store/entry.h"
-#include "tools/cli.h"
+#include "cli/cli.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "preload/runner.h"
+#include "preload/runner/runner.h"
 
 /* ---- exec --------------------------------------------------------------------------------- */
 

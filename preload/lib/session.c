@@ -2,7 +2,7 @@
  * preload/session.h) and prints the WAFCACHE_STATS line when it exits. Runs only in the
  * constructor and destructor of an INTERCEPT process, never in a vfork child. */
 #undef _FORTIFY_SOURCE
-#include "preload/preload.h"
+#include "preload/lib/preload.h"
 #include "preload/channel.h"
 #include "preload/session.h"
 

@@ -6,9 +6,9 @@
  * The exec wrappers run in vfork children (dash, python's subprocess, gcc's pex): they use
  * the stack and raw system calls only, and never write to shared state. */
 #undef _FORTIFY_SOURCE
-#include "preload/preload.h"
+#include "preload/lib/preload.h"
 #include "preload/channel.h"
-#include "preload/programs.h"
+#include "core/programs.h"
 
 #include <dlfcn.h>
 #include <errno.h>

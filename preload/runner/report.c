@@ -19,7 +19,7 @@
 #include "hashing/basedir.h"
 #include "store/dir.h"
 #include "store/open.h"
-#include "preload/runner.h"
+#include "preload/runner/runner.h"
 #include "preload/session.h"
 
 /* WAFCACHE_SESSION="<pid>:<path>". One write of a few bytes to a file opened O_APPEND is

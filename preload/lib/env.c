@@ -7,7 +7,7 @@
  * it never resolves symbols itself, takes no lock and allocates nothing. Until the next
  * definition is known it scans environ itself, which is all glibc's getenv does. */
 #undef _FORTIFY_SOURCE
-#include "preload/preload.h"
+#include "preload/lib/preload.h"
 
 #include <dlfcn.h>
 #include <locale.h>

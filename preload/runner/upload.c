@@ -4,7 +4,7 @@
  * delete the outputs as soon as the runner exits. It then takes one of N upload slots (a
  * lock file, flock'ed), and hands the slot to a detached process that copies the staged
  * entry to the remote store, "meta" last, then updates the remote manifest. The build's
- * top-level process (preload/session.c) waits for the build's slots to be released at its
+ * top-level process (preload/lib/session.c) waits for the build's slots to be released at its
  * end by taking each lock in turn.
  *
  * A private staging directory is flock'ed by whoever owns it (the runner, then the uploader):
@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "preload/runner.h"
+#include "preload/runner/runner.h"
 #include "preload/session.h"
 
 int wc_user_tmp_dir(char *buf, size_t n)

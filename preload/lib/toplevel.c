@@ -1,5 +1,5 @@
 /* The configuration, checked once per build by its first process (libwafcache.so). */
-#include "preload/preload.h"
+#include "preload/lib/preload.h"
 
 #include <stdio.h>
 #include <stdlib.h>

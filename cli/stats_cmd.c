@@ -1,7 +1,7 @@
 /* wafcache -s / --show-stats [--json], --json, -z / --zero-stats. */
 #include "core/redact.h"
 #include "core/stats.h"
-#include "tools/cli.h"
+#include "cli/cli.h"
 
 #include <inttypes.h>
 #include <limits.h>

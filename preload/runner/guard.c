@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "preload/runner.h"
+#include "preload/runner/runner.h"
 #include "store/open.h"
 
 struct guard {

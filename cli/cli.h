@@ -33,7 +33,7 @@ int cli_cache_dir(const struct wc_config *c, const char *action, int must_exist,
 /* "1.5 GB", "320 kB", "12 bytes" (decimal units, as ccache). */
 void cli_format_size(uint64_t bytes, char *buf, size_t n);
 
-/* What a walk of the local store finds (tools/maint.c). */
+/* What a walk of the local store finds (cli/maint.c). */
 struct cli_usage_info {
     uint64_t entries;   /* entry directories, as the trim counts them */
     uint64_t results;   /* with metadata: restorable results */

@@ -10,8 +10,8 @@
  * shadow a build command: `wafcache stats` runs a program called stats. A new action is one
  * function and one line in the table. */
 #include "core/config.h"
-#include "preload/programs.h"
-#include "tools/cli.h"
+#include "core/programs.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <glob.h>

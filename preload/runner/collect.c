@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "preload/runner.h"
+#include "preload/runner/runner.h"
 
 static int under(const char *path, const char *dir)
 {

@@ -8,7 +8,7 @@
  * Only the process that owns the buffer may touch it: a vfork child runs in its parent's
  * memory, so it writes each event straight to the channel from its stack instead. */
 #undef _FORTIFY_SOURCE
-#include "preload/preload.h"
+#include "preload/lib/preload.h"
 #include "preload/channel.h"
 
 #include <dlfcn.h>

@@ -1,7 +1,7 @@
 /* wafcache -p / --show-config, -M / --max-size, -F / --max-files. */
 #include "core/redact.h"
 #include "core/util.h"
-#include "tools/cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
-/* Which programs are cached (preload/programs.h). Runs in every exec of the build, in vfork
+/* Which programs are cached (core/programs.h). Runs in every exec of the build, in vfork
  * children too: plain string compares, no allocation, no locale. */
-#include "preload/programs.h"
+#include "core/programs.h"
 
 #include <stddef.h>
 #include <string.h>
