@@ -141,7 +141,9 @@ int wc_read_file(const char *path, size_t max_len, char **bufp, size_t *lenp)
 
     *bufp = NULL;
     *lenp = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Every file read by name lives in the cache (wafcache.conf, the explain index, stats) or
+     * is the kernel's: a symbolic link there was planted, not chosen, and is not followed. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return -errno;
     rc = wc_read_fd(fd, max_len, bufp, lenp);

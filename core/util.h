@@ -12,7 +12,8 @@
 int wc_mkdir_p(const char *path, mode_t mode);
 
 /* Read a whole file into a malloc'd, NUL-terminated buffer. Refuses files above max_len
- * (-EFBIG) so a hostile cache cannot make us allocate without bound. */
+ * (-EFBIG) so a hostile cache cannot make us allocate without bound; a final symbolic link is
+ * not followed (-ELOOP). */
 int wc_read_file(const char *path, size_t max_len, char **buf, size_t *len);
 /* The same from an open descriptor (its size is checked with fstat before reading). */
 int wc_read_fd(int fd, size_t max_len, char **buf, size_t *len);

@@ -75,4 +75,20 @@ rm -f a.o
 WAFCACHE=$V wc_build "an entry directory of another user" sh -c "$COMPILE"
 expect_stats 1 0 - "an entry directory of another user is not served"
 cmp -s a.o "$T/ref.o" || fail "an entry directory of another user: a.o differs"
+# 4. wafcache.conf planted as a link to a file only we can read, in a cache shared with
+#    everyone: never read through the link, so none of that file's bytes reach a message.
+S=$T/scache
+WAFCACHE=$S WAFCACHE_UMASK=000 wc_build "a shared cache for the conf link" sh -c "$COMPILE"
+chmod 0777 "$S"
+printf 'max_size = Pr1vateSecret\n' > "$T/private.conf"
+chmod 600 "$T/private.conf"
+as_atk ln -s "$T/private.conf" "$S/wafcache.conf"
+rm -f a.o
+WAFCACHE=$S WAFCACHE_UMASK=000 wc_run sh -c "$COMPILE"
+[ "$WC_STATUS" = 0 ] || fail "a linked wafcache.conf: the build failed"
+grep -q Pr1vateSecret "$WC_ERR" "$WC_OUT" && fail "a linked wafcache.conf was read through the link"
+only_line "a linked wafcache.conf" "symbolic link"
+cmp -s a.o "$T/ref.o" || fail "a linked wafcache.conf: a.o differs"
+WAFCACHE=$S WAFCACHE_UMASK=000 "$W" -p > "$T/p.out" 2>&1 || true
+grep -q Pr1vateSecret "$T/p.out" && fail "a linked wafcache.conf: wafcache -p read through the link"
 finish
