@@ -40,7 +40,7 @@ static int walk_bucket(const char *bucket, const char *kk, entry_fn fn, void *ct
     while (rc == 0 && (de = readdir(d)) != NULL) {
         char path[PATH_MAX];
         struct stat st;
-        if (!wc_dir_key_valid(de->d_name) || strncmp(de->d_name, kk, 2) != 0)
+        if (!wc_store_key_valid(de->d_name) || strncmp(de->d_name, kk, 2) != 0)
             continue; /* ".", temporaries, removals in progress: not entries */
         if (snprintf(path, sizeof(path), "%s/%s", bucket, de->d_name) >= (int)sizeof(path))
             continue;

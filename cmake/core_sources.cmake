@@ -13,6 +13,7 @@ set(WC_CORE_SOURCES
   hashing/atfile.c
   hashing/replay.c
   hashing/manifest.c
+  store/store.c
   store/dir.c
   store/trim.c
   store/entry.c

@@ -10,12 +10,6 @@ struct wc_dir_options {
     unsigned dir_mode; /* mode for created directories, e.g. 0700 */
 };
 
-/* Keys are exactly this many hex digits; anything else is refused with -EINVAL. */
-#define WC_DIR_KEY_LEN 32
-
-/* 1 when key is WC_DIR_KEY_LEN hex digits and nothing else. */
-int wc_dir_key_valid(const char *key);
-
 /* Remove an entry directory as a whole: rename it to "<dir>.remove.<pid>.<n>", then delete
  * that. 0 or -errno (-ENOENT when it was already gone). Used by remove() and the trim. */
 int wc_dir_remove_entry(const char *dir);

@@ -10,14 +10,12 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/dir.h"
 #include "store/remote.h"
 
 /* Most of an error page we read before dropping the connection instead. */
@@ -34,7 +32,6 @@ struct wc_http_store {
     int no_head;  /* the server refused HEAD once: exists() uses GET */
     int global;   /* curl_global_init succeeded (to balance in close) */
     long code;    /* status of the last response, 0 when none */
-    char reason[512];
     char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -43,40 +40,11 @@ static struct wc_http_store *http_of(wc_store *s)
     return (struct wc_http_store *)s;
 }
 
-const char *wc_http_reason(wc_store *s)
-{
-    return http_of(s)->reason;
-}
-
-static int fail(struct wc_http_store *s, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct wc_http_store *s, int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(s->reason, sizeof(s->reason), fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-/* Names are one path component of safe characters: no escaping needed in a URL, and the
- * multipart filename "<key>/<name>" stays what the seed's servers expect. */
-static int name_valid(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-
-    if (n == 0 || n > 64 || !strcmp(name, ".") || !strcmp(name, ".."))
-        return 0;
-    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
 /* <base>/<key>/<name>, or <base>/<key>/ when name is NULL. */
 static int object_url(struct wc_http_store *s, const char *key, const char *name, char **url)
 {
     *url = NULL;
-    if (!wc_dir_key_valid(key) || (name && !name_valid(name)))
+    if (wc_store_check(key, name) < 0)
         return -EINVAL;
     if (asprintf(url, "%s/%s/%s", s->url, key, name ? name : "") < 0) {
         *url = NULL;
@@ -276,16 +244,16 @@ static int perform(struct wc_http_store *s, const char *method, const char *url,
     cc = curl_easy_perform(s->h);
     curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &s->code);
     if (k->too_big)
-        return fail(s, -EFBIG, "%s %s: more than %zu bytes", method, url, k->max);
+        return wc_store_fail(&s->base, -EFBIG, "%s %s: more than %zu bytes", method, url, k->max);
     if (k->io_err)
-        return fail(s, -k->io_err, "%s %s: %s", method, url, strerror(k->io_err));
+        return wc_store_fail(&s->base, -k->io_err, "%s %s: %s", method, url, strerror(k->io_err));
     /* A body we cut short after its status arrived: the status is the answer. */
     if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && k->cut && s->code > 0))
-        return fail(s, curl_errno(cc), "%s %s: %s", method, url,
-                    s->curl_err[0] ? s->curl_err : curl_easy_strerror(cc));
+        return wc_store_fail(&s->base, curl_errno(cc), "%s %s: %s", method, url,
+                             s->curl_err[0] ? s->curl_err : curl_easy_strerror(cc));
     rc = status_errno(s->code);
     if (rc < 0)
-        fail(s, rc, "%s %s: HTTP status %ld", method, url, s->code);
+        wc_store_fail(&s->base, rc, "%s %s: HTTP status %ld", method, url, s->code);
     return rc;
 }
 
@@ -310,7 +278,7 @@ static int http_get(wc_store *st, const char *key, const char *name, size_t max_
     curl_easy_setopt(s->h, CURLOPT_HTTPGET, 1L);
     rc = perform(s, "GET", url, &k);
     if (close(k.fd) != 0 && rc == 0)
-        rc = fail(s, -errno, "GET %s: closing %s: %s", url, dest, strerror(errno));
+        rc = wc_store_fail(&s->base, -errno, "GET %s: closing %s: %s", url, dest, strerror(errno));
     if (rc < 0)
         unlink(dest); /* ours: O_EXCL created it */
     free(url);
@@ -348,7 +316,7 @@ static int http_read(wc_store *st, const char *key, const char *name, size_t max
 static int post_form(struct wc_http_store *s, const char *key, const char *name, struct source *src,
                      curl_mime **mime)
 {
-    char filename[WC_DIR_KEY_LEN + 80];
+    char filename[WC_STORE_KEY_LEN + 80];
     curl_mimepart *part;
 
     snprintf(filename, sizeof(filename), "%s/%s", key, name);
@@ -387,7 +355,7 @@ static int upload(struct wc_http_store *s, const char *key, const char *name, st
     if (rc == 0)
         rc = perform(s, s->put_mode ? "PUT" : "POST", url, &k);
     else
-        fail(s, rc, "POST %s: cannot build the form", url);
+        wc_store_fail(&s->base, rc, "POST %s: cannot build the form", url);
     curl_mime_free(mime);
     free(url);
     return rc;
@@ -484,7 +452,7 @@ static int http_remove(wc_store *st, const char *key)
     int rc;
 
     if (!s->put_mode)
-        return fail(s, -ENOTSUP, "the seed's HTTP protocol cannot remove entries");
+        return wc_store_fail(&s->base, -ENOTSUP, "the seed's HTTP protocol cannot remove entries");
     rc = delete_url(s, key, "meta");
     if (rc == 0 || rc == -ENOENT)
         delete_url(s, key, NULL);
@@ -533,14 +501,15 @@ static int split_url(struct wc_http_store *s, CURLU *u)
 
     free(scheme);
     if (!web)
-        return fail(s, -EINVAL, "WAFCACHE is not an http:// or https:// URL");
+        return wc_store_fail(&s->base, -EINVAL, "WAFCACHE is not an http:// or https:// URL");
     q = dup_part(u, CURLUPART_QUERY, 0);
     f = dup_part(u, CURLUPART_FRAGMENT, 0);
     web = !q && !f;
     free(q);
     free(f);
     if (!web)
-        return fail(s, -EINVAL, "WAFCACHE: a URL with a query or a fragment is not supported");
+        return wc_store_fail(&s->base, -EINVAL,
+                             "WAFCACHE: a URL with a query or a fragment is not supported");
     s->user = dup_part(u, CURLUPART_USER, CURLU_URLDECODE);
     s->password = dup_part(u, CURLUPART_PASSWORD, CURLU_URLDECODE);
     curl_url_set(u, CURLUPART_USER, NULL, 0);
@@ -564,7 +533,7 @@ static int parse_url(struct wc_http_store *s, const char *text)
         return -ENOMEM;
     /* The URL itself is not repeated: it may hold a password. */
     if (!text || curl_url_set(u, CURLUPART_URL, text, 0) != CURLUE_OK)
-        rc = fail(s, -EINVAL, "WAFCACHE is not a valid http:// or https:// URL");
+        rc = wc_store_fail(&s->base, -EINVAL, "WAFCACHE is not a valid http:// or https:// URL");
     else
         rc = split_url(s, u);
     curl_url_cleanup(u);
@@ -594,7 +563,7 @@ static int make_headers(struct wc_http_store *s)
         return rc;
     for (const char *p = token; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return fail(s, -EINVAL, WC_HTTP_TOKEN_ENV " holds a control character");
+            return wc_store_fail(&s->base, -EINVAL, WC_HTTP_TOKEN_ENV " holds a control character");
     if (asprintf(&h, "Authorization: Bearer %s", token) < 0)
         return -ENOMEM;
     rc = add_header(s, h);
@@ -611,13 +580,13 @@ static int setup(struct wc_http_store *s, const struct wc_config *c)
     int rc;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return fail(s, -EIO, "libcurl could not be initialised");
+        return wc_store_fail(&s->base, -EIO, "libcurl could not be initialised");
     s->global = 1;
     rc = parse_url(s, c->cache);
     if (rc == 0)
         rc = make_headers(s);
     if (rc == 0 && !(s->h = curl_easy_init()))
-        rc = fail(s, -ENOMEM, "libcurl could not make a handle");
+        rc = wc_store_fail(&s->base, -ENOMEM, "libcurl could not make a handle");
     s->timeout_ms = c->timeout_ms ? (long)c->timeout_ms : 5000;
     s->put_mode = c->http_put;
     return rc;
@@ -637,12 +606,13 @@ wc_store *wc_http_open(const struct wc_config *c, int *err, char *errbuf, size_t
     rc = setup(s, c);
     if (rc < 0) {
         if (errlen)
-            snprintf(errbuf, errlen, "%s", s->reason[0] ? s->reason : strerror(-rc));
+            snprintf(errbuf, errlen, "%s", s->base.why[0] ? s->base.why : strerror(-rc));
         http_close(&s->base);
         *err = rc;
         return NULL;
     }
     s->base = (wc_store){
+        .version = WC_STORE_VERSION,
         .name = "http",
         .get = http_get,
         .read = http_read,
@@ -652,7 +622,7 @@ wc_store *wc_http_open(const struct wc_config *c, int *err, char *errbuf, size_t
         .touch = http_touch,
         .remove = http_remove,
         .close = http_close,
-        .reason = wc_http_reason,
+        .reason = wc_store_last_reason,
     };
     *err = 0;
     return &s->base;

@@ -30,7 +30,6 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
-#include "store/dir.h"
 #include "store/remote.h"
 #include "store/sigv4.h"
 
@@ -50,17 +49,11 @@ struct s3_store {
     char *bucket;
     char *access_key, *secret_key, *token, *region;
     long timeout_ms;
-    char error[256];
 };
 
 static struct s3_store *s3_of(wc_store *s)
 {
     return (struct s3_store *)s;
-}
-
-const char *wc_s3_reason(wc_store *s)
-{
-    return s3_of(s)->error;
 }
 
 /* ---- one transfer ---- */
@@ -320,32 +313,32 @@ static int http_status_error(struct s3_store *s, long status, const struct xfer 
 
     error_code(x, code, sizeof(code));
     if (status == 404 && !strcmp(code, "NoSuchBucket")) {
-        snprintf(s->error, sizeof(s->error), "S3 bucket \"%s\" does not exist", s->bucket);
+        snprintf(s->base.why, sizeof(s->base.why), "S3 bucket \"%s\" does not exist", s->bucket);
         return -ENOENT;
     }
     if (status == 404) {
-        snprintf(s->error, sizeof(s->error), "not in the S3 store");
+        snprintf(s->base.why, sizeof(s->base.why), "not in the S3 store");
         return -ENOENT;
     }
     if (status == 403) {
         if (!strcmp(code, "SignatureDoesNotMatch"))
-            snprintf(s->error, sizeof(s->error), SIGNATURE_REASON);
+            snprintf(s->base.why, sizeof(s->base.why), SIGNATURE_REASON);
         else if (!strcmp(code, "InvalidAccessKeyId"))
-            snprintf(s->error, sizeof(s->error), "S3 does not know AWS_ACCESS_KEY_ID");
+            snprintf(s->base.why, sizeof(s->base.why), "S3 does not know AWS_ACCESS_KEY_ID");
         else if (!strcmp(code, "RequestTimeTooSkewed"))
-            snprintf(s->error, sizeof(s->error), "S3 refused the request: the clock is off");
+            snprintf(s->base.why, sizeof(s->base.why), "S3 refused the request: the clock is off");
         else if (code[0])
-            snprintf(s->error, sizeof(s->error), "S3 denied access (%s)", code);
+            snprintf(s->base.why, sizeof(s->base.why), "S3 denied access (%s)", code);
         else /* HEAD: no body tells why */
-            snprintf(s->error, sizeof(s->error),
+            snprintf(s->base.why, sizeof(s->base.why),
                      "S3 refused the request (403; check AWS_SECRET_ACCESS_KEY and the bucket "
                      "policy)");
         return -EACCES;
     }
     /* 301 PermanentRedirect and 400 AuthorizationHeaderMalformed: the bucket lives in
      * another region than the one we signed for. */
-    snprintf(s->error, sizeof(s->error), "S3 answered HTTP %ld%s%s%s", status, code[0] ? " " : "",
-             code,
+    snprintf(s->base.why, sizeof(s->base.why), "S3 answered HTTP %ld%s%s%s", status,
+             code[0] ? " " : "", code,
              status == 301 || !strcmp(code, "AuthorizationHeaderMalformed") ? " (check AWS_REGION)"
                                                                             : "");
     return -EIO;
@@ -354,14 +347,14 @@ static int http_status_error(struct s3_store *s, long status, const struct xfer 
 static int curl_error(struct s3_store *s, CURLcode cc, const struct xfer *x, const char *errbuf)
 {
     if (x->too_big) {
-        snprintf(s->error, sizeof(s->error), "S3 object larger than allowed");
+        snprintf(s->base.why, sizeof(s->base.why), "S3 object larger than allowed");
         return -EFBIG;
     }
     if (x->local_errno) {
-        snprintf(s->error, sizeof(s->error), "S3 transfer: %s", strerror(x->local_errno));
+        snprintf(s->base.why, sizeof(s->base.why), "S3 transfer: %s", strerror(x->local_errno));
         return -x->local_errno;
     }
-    snprintf(s->error, sizeof(s->error), "S3 request to %s failed: %s", s->host,
+    snprintf(s->base.why, sizeof(s->base.why), "S3 request to %s failed: %s", s->host,
              errbuf[0] ? errbuf : curl_easy_strerror(cc));
     switch (cc) {
     case CURLE_OPERATION_TIMEDOUT:
@@ -383,7 +376,7 @@ static int curl_error(struct s3_store *s, CURLcode cc, const struct xfer *x, con
 }
 
 /* One signed request. path is raw (encoded here); payload_hash is the hex SHA-256 of what
- * x uploads. 0, or -errno with s->error set. */
+ * x uploads. 0, or -errno with s->base.why set. */
 static int s3_request(struct s3_store *s, const char *method, const char *path,
                       const struct wc_sigv4_pair *q, size_t nq, const char *payload_hash,
                       struct xfer *x, curl_off_t up_size)
@@ -397,7 +390,7 @@ static int s3_request(struct s3_store *s, const char *method, const char *path,
 
     if (!h) {
         free(url);
-        snprintf(s->error, sizeof(s->error), "out of memory");
+        snprintf(s->base.why, sizeof(s->base.why), "out of memory");
         return -ENOMEM;
     }
     set_common_options(s, x, errbuf);
@@ -413,7 +406,7 @@ static int s3_request(struct s3_store *s, const char *method, const char *path,
     else
         rc = 0;
     if (rc == 0)
-        s->error[0] = '\0';
+        s->base.why[0] = '\0';
     /* The handle keeps pointers to these until the next reset: clear them first. */
     curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
@@ -424,18 +417,12 @@ static int s3_request(struct s3_store *s, const char *method, const char *path,
 
 /* ---- object names ---- */
 
-static int name_valid(const char *name)
-{
-    return name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..") &&
-           strlen(name) <= 255;
-}
-
 /* The raw path of file `name` of entry `key` ("" name: the entry's own "directory/"). */
 static char *object_path(struct s3_store *s, const char *key, const char *name)
 {
     char *p = NULL;
 
-    if (!wc_dir_key_valid(key) || (name[0] && !name_valid(name))) {
+    if (wc_store_check(key, name[0] ? name : NULL) < 0) {
         errno = EINVAL;
         return NULL;
     }
@@ -564,7 +551,7 @@ static int s3_exists(wc_store *st, const char *key, const char *name)
 static int s3_touch(wc_store *st, const char *key)
 {
     (void)st;
-    return wc_dir_key_valid(key) ? 0 : -EINVAL; /* see the top of this file */
+    return wc_store_key_valid(key) ? 0 : -EINVAL; /* see the top of this file */
 }
 
 static int s3_delete(struct s3_store *s, const char *object)
@@ -673,7 +660,7 @@ static int s3_remove(wc_store *st, const char *key)
     char *doc;
     int rc = 0;
 
-    if (!wc_dir_key_valid(key))
+    if (!wc_store_key_valid(key))
         return -EINVAL;
     /* S3 has no directories: list what the entry holds and delete it, until nothing is left
      * (a page holds at most 1000 keys). */
@@ -689,7 +676,7 @@ static int s3_remove(wc_store *st, const char *key)
         if (n == 0)
             return total ? 0 : -ENOENT;
     }
-    snprintf(s->error, sizeof(s->error), "S3 entry %s still not empty", key);
+    snprintf(s->base.why, sizeof(s->base.why), "S3 entry %s still not empty", key);
     return -EAGAIN;
 }
 
@@ -894,6 +881,7 @@ wc_store *wc_s3_open(const struct wc_config *c, int *err, char *errbuf, size_t e
         return NULL;
     }
     s->base = (wc_store){
+        .version = WC_STORE_VERSION,
         .name = "s3",
         .get = s3_get,
         .read = s3_read,
@@ -903,7 +891,7 @@ wc_store *wc_s3_open(const struct wc_config *c, int *err, char *errbuf, size_t e
         .touch = s3_touch,
         .remove = s3_remove,
         .close = s3_close,
-        .reason = wc_s3_reason,
+        .reason = wc_store_last_reason,
     };
     return &s->base;
 }

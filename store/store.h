@@ -14,7 +14,18 @@ typedef struct wc_store wc_store;
 /* get()'s max_len when the caller knows no size. */
 #define WC_STORE_UNBOUNDED ((size_t)-1)
 
+/* The layout of struct wc_store this tree's backends fill (libgit2's backend version): a
+ * backend built against another layout is refused by wc_store_open. */
+#define WC_STORE_VERSION 1
+
+/* Keys are exactly this many hex digits; anything else is refused with -EINVAL. */
+#define WC_STORE_KEY_LEN 32
+
+/* Room for a backend's last failure (wc_store_fail). */
+#define WC_STORE_REASON_LEN 512
+
 struct wc_store {
+    int version;      /* WC_STORE_VERSION */
     const char *name; /* "dir", "http", ... */
 
     /* Put file `name` of entry `key` at dest, which must not exist (the caller picks a
@@ -41,6 +52,31 @@ struct wc_store {
     /* The last failure in one line, credentials never in it; NULL when the backend has
      * nothing to add to its errno (a local directory). */
     const char *(*reason)(wc_store *s);
+
+    /* The last failure, written by wc_store_fail; a backend whose reason() is
+     * wc_store_last_reason answers from here. */
+    char why[WC_STORE_REASON_LEN];
 };
+
+/* The store contract, checked in one place for every backend. */
+
+/* 1 when key is WC_STORE_KEY_LEN hex digits and nothing else. */
+int wc_store_key_valid(const char *key);
+
+/* 1 when name is a file name an entry may hold: 1 to 64 of [A-Za-z0-9._-], not "." or "..".
+ * One safe path component, so that it needs no escaping in a directory, a URL, a bucket
+ * object's name or a command line. */
+int wc_store_name_valid(const char *name);
+
+/* 0 when key is valid and name is NULL or valid, else -EINVAL: the first line of every
+ * backend operation. */
+int wc_store_check(const char *key, const char *name);
+
+/* Record the reason of a failure in s->why (one line, credentials never in it) and return rc. */
+int wc_store_fail(wc_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A reason() for backends that record their failures with wc_store_fail: s->why ("" when
+ * nothing failed yet). */
+const char *wc_store_last_reason(wc_store *s);
 
 #endif

@@ -201,6 +201,7 @@ wc_store *wc_tier_open(wc_store *local, wc_store *remote)
     t->local = local;
     t->remote = remote;
     t->base = (wc_store){
+        .version = WC_STORE_VERSION,
         .name = "tier",
         .get = tier_get,
         .read = tier_read,

@@ -166,7 +166,7 @@ static int scan_bucket(const char *bucket, const char *kk, struct trim_list *l, 
             continue;
         }
         /* Only <kk>/<key> directories are entries; anything else is not ours to judge. */
-        if (!S_ISDIR(st.st_mode) || !wc_dir_key_valid(de->d_name) ||
+        if (!S_ISDIR(st.st_mode) || !wc_store_key_valid(de->d_name) ||
             strncmp(de->d_name, kk, 2) != 0)
             continue;
         rc = list_push(l, mtime_ns(&st), entry_size(path, &st, now), path);
