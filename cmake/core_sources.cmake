@@ -20,6 +20,7 @@ set(WC_CORE_SOURCES
   store/declared.c
   store/cmd.c
   store/tier.c
+  store/guard.c
   store/open.c
   preload/channel.c
   core/programs.c

@@ -331,6 +331,7 @@ wc_store *wc_dir_open(const char *root, const struct wc_dir_options *opt, int *e
     d->base = (wc_store){
         .version = WC_STORE_VERSION,
         .name = "dir",
+        .local = 1,
         .get = dir_get,
         .read = dir_read,
         .put = dir_put,

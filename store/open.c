@@ -1,4 +1,4 @@
-/* Which backend a configuration names (store/open.h). */
+/* Which backend a configuration names, and what goes around it (store/open.h). */
 #include "store/open.h"
 
 #include <dlfcn.h>
@@ -17,8 +17,19 @@ static wc_store *open_dir(const struct wc_config *c, const char *root, int *err,
     struct wc_dir_options opt = {c->hardlink, c->dir_mode};
     wc_store *s = wc_dir_open(root, &opt, err);
     if (!s)
-        snprintf(errbuf, errlen, "cannot open the cache directory %s: %s", root, strerror(-*err));
+        snprintf(errbuf, errlen, "cannot open the cache %s: %s", root, strerror(-*err));
     return s;
+}
+
+static void tell(const struct wc_store_options *o, enum wc_store_notice what, const char *line)
+{
+    if (o->notice)
+        o->notice(o->ctx, what, line);
+}
+
+static void tell_down(void *ctx, const char *line)
+{
+    tell(ctx, WC_STORE_NOTICE_DOWN, line);
 }
 
 /* libcurl and OpenSSL come with the module: a build on a local cache never loads them. The
@@ -71,20 +82,39 @@ static wc_store *open_remote(const struct wc_config *c, const char *libdir, int 
     return NULL;
 }
 
-wc_store *wc_store_open(const struct wc_config *c, const char *libdir, int *err, char *errbuf,
-                        size_t errlen)
+/* The remote store c names, guarded when asked. */
+static wc_store *open_guarded(const struct wc_config *c, const struct wc_store_options *o, int *err,
+                              char *errbuf, size_t errlen)
 {
+    wc_store *remote = open_remote(c, o->libdir, err, errbuf, errlen);
+    if (!remote || !o->guard)
+        return remote;
+    /* The guard outlives this call: it keeps o, which the caller keeps as long as the store. */
+    wc_store *g = wc_guard_open(remote, c->cache, o->guard_dir, tell_down, (void *)o);
+    if (!g) {
+        *err = -ENOMEM;
+        snprintf(errbuf, errlen, "out of memory");
+    }
+    return g;
+}
+
+wc_store *wc_store_open(const struct wc_config *c, const struct wc_store_options *o, int *err,
+                        char *errbuf, size_t errlen)
+{
+    char why[600];
+
     *err = 0;
     errbuf[0] = '\0';
     if (c->kind == WC_STORE_DIR)
         return open_dir(c, c->cache, err, errbuf, errlen);
-    wc_store *remote = open_remote(c, libdir, err, errbuf, errlen);
-    if (!remote || !c->local)
+    wc_store *remote = open_guarded(c, o, err, errbuf, errlen);
+    if (!remote || !c->local || o->remote_only)
         return remote;
-    wc_store *local = open_dir(c, c->local, err, errbuf, errlen);
+    int lerr = 0;
+    wc_store *local = open_dir(c, c->local, &lerr, why, sizeof why);
     if (!local) {
-        remote->close(remote);
-        return NULL;
+        tell(o, WC_STORE_NOTICE_LOCAL, why);
+        return remote;
     }
     wc_store *tier = wc_tier_open(local, remote);
     if (!tier) {

@@ -54,3 +54,10 @@ const char *wc_store_last_reason(wc_store *s)
 {
     return s->why;
 }
+
+wc_store *wc_store_side(wc_store *s, enum wc_store_side which)
+{
+    if (s->side)
+        return s->side(s, which);
+    return s->local == (which == WC_STORE_LOCAL) ? s : NULL;
+}

@@ -24,9 +24,13 @@ typedef struct wc_store wc_store;
 /* Room for a backend's last failure (wc_store_fail). */
 #define WC_STORE_REASON_LEN 512
 
+/* The two sides of a cache: this machine's directory and a shared remote store. */
+enum wc_store_side { WC_STORE_LOCAL, WC_STORE_REMOTE };
+
 struct wc_store {
     int version;      /* WC_STORE_VERSION */
     const char *name; /* "dir", "http", ... */
+    int local;        /* 1 for a store on this machine (a directory) */
 
     /* Put file `name` of entry `key` at dest, which must not exist (the caller picks a
      * temporary name, verifies size and hash, then renames). A file longer than max_len
@@ -52,6 +56,9 @@ struct wc_store {
     /* The last failure in one line, credentials never in it; NULL when the backend has
      * nothing to add to its errno (a local directory). */
     const char *(*reason)(wc_store *s);
+    /* The store of one side inside a store made of two (a tier), or NULL when it has none;
+     * NULL for a store that is all of one side (see wc_store_side). */
+    wc_store *(*side)(wc_store *s, enum wc_store_side which);
 
     /* The last failure, written by wc_store_fail; a backend whose reason() is
      * wc_store_last_reason answers from here. */
@@ -74,6 +81,10 @@ int wc_store_check(const char *key, const char *name);
 
 /* Record the reason of a failure in s->why (one line, credentials never in it) and return rc. */
 int wc_store_fail(wc_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The part of s on one side: a tier's local directory or remote store; s itself when s is
+ * all of that side (a directory is local, anything else remote); else NULL. */
+wc_store *wc_store_side(wc_store *s, enum wc_store_side which);
 
 /* A reason() for backends that record their failures with wc_store_fail: s->why ("" when
  * nothing failed yet). */
