@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/curl.h"
 #include "store/remote.h"
 
 /* Most of an error page we read before dropping the connection instead. */
@@ -53,132 +54,6 @@ static int object_url(struct wc_http_store *s, const char *key, const char *name
     return 0;
 }
 
-/* ---- where a response body goes ---- */
-
-enum sink_kind { SINK_DISCARD, SINK_FILE, SINK_MEMORY };
-
-struct sink {
-    enum sink_kind kind;
-    CURL *h;
-    int fd;               /* SINK_FILE */
-    char *buf;            /* SINK_MEMORY: grows up to max bytes */
-    size_t len, cap, max; /* len and max: both kinds (a file is bounded too) */
-    size_t discard_max;   /* bytes of a discarded body read before aborting */
-    size_t discarded;
-    int too_big, io_err, cut; /* cut: we aborted a body we did not want */
-};
-
-static int sink_file(struct sink *k, const char *p, size_t len)
-{
-    /* The caller's bound (the size the entry's metadata declares): a server streaming an
-     * endless body must not fill the disk. */
-    if (len > k->max - k->len) {
-        k->too_big = 1;
-        return -1;
-    }
-    k->len += len;
-    while (len > 0) {
-        ssize_t w = write(k->fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            k->io_err = w < 0 ? errno : EIO;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-static int sink_memory(struct sink *k, const char *p, size_t len)
-{
-    if (len > k->max - k->len) {
-        k->too_big = 1;
-        return -1;
-    }
-    if (k->len + len + 1 > k->cap) {
-        size_t cap = k->cap ? k->cap : 4096;
-        char *b;
-        while (cap < k->len + len + 1)
-            cap *= 2;
-        b = realloc(k->buf, cap);
-        if (!b) {
-            k->io_err = ENOMEM;
-            return -1;
-        }
-        k->buf = b;
-        k->cap = cap;
-    }
-    memcpy(k->buf + k->len, p, len);
-    k->len += len;
-    k->buf[k->len] = '\0';
-    return 0;
-}
-
-/* libcurl's write callback. The body of an error status is never written where the
- * caller's data goes; returning less than len aborts the transfer. */
-static size_t on_body(char *p, size_t size, size_t n, void *u)
-{
-    struct sink *k = u;
-    size_t len = size * n;
-    long code = 0;
-
-    curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &code);
-    if (code >= 300 || k->kind == SINK_DISCARD) {
-        k->discarded += len;
-        if (k->discarded <= k->discard_max)
-            return len;
-        k->cut = 1;
-        return 0;
-    }
-    if (k->kind == SINK_FILE)
-        return sink_file(k, p, len) == 0 ? len : 0;
-    return sink_memory(k, p, len) == 0 ? len : 0;
-}
-
-/* ---- where a request body comes from ---- */
-
-struct source {
-    int fd; /* a file, or -1 for buf */
-    const char *buf;
-    size_t len, off;
-};
-
-static size_t on_read(char *p, size_t size, size_t n, void *u)
-{
-    struct source *src = u;
-    size_t want = size * n;
-    ssize_t r;
-
-    if (src->fd < 0) {
-        if (want > src->len - src->off)
-            want = src->len - src->off;
-        memcpy(p, src->buf + src->off, want);
-        src->off += want;
-        return want;
-    }
-    while ((r = read(src->fd, p, want)) < 0 && errno == EINTR)
-        ;
-    return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
-}
-
-/* libcurl rewinds a body when it must send it again (a connection that was closed under a
- * reused handle). */
-static int on_seek(void *u, curl_off_t offset, int origin)
-{
-    struct source *src = u;
-
-    if (origin != SEEK_SET || offset < 0)
-        return CURL_SEEKFUNC_CANTSEEK;
-    if (src->fd >= 0)
-        return lseek(src->fd, (off_t)offset, SEEK_SET) < 0 ? CURL_SEEKFUNC_FAIL : CURL_SEEKFUNC_OK;
-    if ((size_t)offset > src->len)
-        return CURL_SEEKFUNC_FAIL;
-    src->off = (size_t)offset;
-    return CURL_SEEKFUNC_OK;
-}
-
 /* ---- one request ---- */
 
 /* Options common to every request; the handle keeps its connections across the reset. */
@@ -201,23 +76,6 @@ static void prepare(struct wc_http_store *s, const char *url)
     }
 }
 
-static int curl_errno(CURLcode cc)
-{
-    switch (cc) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return -ETIMEDOUT;
-    case CURLE_COULDNT_CONNECT:
-        return -ECONNREFUSED;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return -EHOSTUNREACH;
-    case CURLE_OUT_OF_MEMORY:
-        return -ENOMEM;
-    default:
-        return -EIO; /* a short body (CURLE_PARTIAL_FILE), TLS, a garbled response... */
-    }
-}
-
 static int status_errno(long code)
 {
     if (code >= 200 && code < 300)
@@ -231,16 +89,14 @@ static int status_errno(long code)
 
 /* Runs the prepared request, the body going to k. 0 for a 2xx status, else -errno with the
  * reason set. URLs in reasons are ours (s->url has no userinfo). */
-static int perform(struct wc_http_store *s, const char *method, const char *url, struct sink *k)
+static int perform(struct wc_http_store *s, const char *method, const char *url, struct wc_sink *k)
 {
     CURLcode cc;
     int rc;
 
-    k->h = s->h;
     s->curl_err[0] = '\0';
     s->code = 0;
-    curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(s->h, CURLOPT_WRITEDATA, k);
+    wc_sink_attach(k, s->h);
     cc = curl_easy_perform(s->h);
     curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &s->code);
     if (k->too_big)
@@ -249,7 +105,7 @@ static int perform(struct wc_http_store *s, const char *method, const char *url,
         return wc_store_fail(&s->base, -k->io_err, "%s %s: %s", method, url, strerror(k->io_err));
     /* A body we cut short after its status arrived: the status is the answer. */
     if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && k->cut && s->code > 0))
-        return wc_store_fail(&s->base, curl_errno(cc), "%s %s: %s", method, url,
+        return wc_store_fail(&s->base, wc_curl_errno(cc), "%s %s: %s", method, url,
                              s->curl_err[0] ? s->curl_err : curl_easy_strerror(cc));
     rc = status_errno(s->code);
     if (rc < 0)
@@ -263,7 +119,7 @@ static int http_get(wc_store *st, const char *key, const char *name, size_t max_
                     const char *dest)
 {
     struct wc_http_store *s = http_of(st);
-    struct sink k = {.kind = SINK_FILE, .max = max_len, .discard_max = ERROR_BODY_MAX};
+    struct wc_sink k = {.kind = WC_SINK_FILE, .max = max_len, .unwanted_max = ERROR_BODY_MAX};
     char *url;
     int rc = object_url(s, key, name, &url);
 
@@ -289,7 +145,7 @@ static int http_read(wc_store *st, const char *key, const char *name, size_t max
                      size_t *len)
 {
     struct wc_http_store *s = http_of(st);
-    struct sink k = {.kind = SINK_MEMORY, .max = max_len, .discard_max = ERROR_BODY_MAX};
+    struct wc_sink k = {.kind = WC_SINK_MEMORY, .max = max_len, .unwanted_max = ERROR_BODY_MAX};
     char *url;
     int rc = object_url(s, key, name, &url);
 
@@ -313,8 +169,8 @@ static int http_read(wc_store *st, const char *key, const char *name, size_t max
 }
 
 /* The seed's form: one part "file", its filename "<key>/<name>". */
-static int post_form(struct wc_http_store *s, const char *key, const char *name, struct source *src,
-                     curl_mime **mime)
+static int post_form(struct wc_http_store *s, const char *key, const char *name,
+                     struct wc_source *src, curl_mime **mime)
 {
     char filename[WC_STORE_KEY_LEN + 80];
     curl_mimepart *part;
@@ -324,7 +180,8 @@ static int post_form(struct wc_http_store *s, const char *key, const char *name,
     if (!*mime || !(part = curl_mime_addpart(*mime)))
         return -ENOMEM;
     if (curl_mime_name(part, "file") != CURLE_OK ||
-        curl_mime_data_cb(part, (curl_off_t)src->len, on_read, on_seek, NULL, src) != CURLE_OK ||
+        curl_mime_data_cb(part, (curl_off_t)src->len, wc_source_read, wc_source_seek, NULL, src) !=
+            CURLE_OK ||
         curl_mime_filename(part, filename) != CURLE_OK ||
         curl_mime_type(part, "application/octet-stream") != CURLE_OK)
         return -ENOMEM;
@@ -332,9 +189,9 @@ static int post_form(struct wc_http_store *s, const char *key, const char *name,
     return 0;
 }
 
-static int upload(struct wc_http_store *s, const char *key, const char *name, struct source *src)
+static int upload(struct wc_http_store *s, const char *key, const char *name, struct wc_source *src)
 {
-    struct sink k = {.kind = SINK_DISCARD, .discard_max = ERROR_BODY_MAX};
+    struct wc_sink k = {.kind = WC_SINK_DISCARD, .unwanted_max = ERROR_BODY_MAX};
     curl_mime *mime = NULL;
     char *url;
     int rc = object_url(s, key, name, &url);
@@ -344,9 +201,9 @@ static int upload(struct wc_http_store *s, const char *key, const char *name, st
     prepare(s, url);
     if (s->put_mode) {
         curl_easy_setopt(s->h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(s->h, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(s->h, CURLOPT_READFUNCTION, wc_source_read);
         curl_easy_setopt(s->h, CURLOPT_READDATA, src);
-        curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, wc_source_seek);
         curl_easy_setopt(s->h, CURLOPT_SEEKDATA, src);
         curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)src->len);
     } else {
@@ -363,7 +220,7 @@ static int upload(struct wc_http_store *s, const char *key, const char *name, st
 
 static int http_put(wc_store *st, const char *key, const char *name, const char *path)
 {
-    struct source src = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
+    struct wc_source src = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
     struct stat sb;
     int rc;
 
@@ -385,7 +242,7 @@ static int http_put(wc_store *st, const char *key, const char *name, const char 
 
 static int http_write(wc_store *st, const char *key, const char *name, const void *buf, size_t len)
 {
-    struct source src = {.fd = -1, .buf = buf, .len = len};
+    struct wc_source src = {.fd = -1, .buf = buf, .len = len};
 
     return upload(http_of(st), key, name, &src);
 }
@@ -393,7 +250,7 @@ static int http_write(wc_store *st, const char *key, const char *name, const voi
 /* GET in place of HEAD: stop at the first byte of a body, the status is all we need. */
 static int exists_by_get(struct wc_http_store *s, const char *url)
 {
-    struct sink k = {.kind = SINK_DISCARD};
+    struct wc_sink k = {.kind = WC_SINK_DISCARD};
 
     prepare(s, url);
     curl_easy_setopt(s->h, CURLOPT_HTTPGET, 1L);
@@ -403,7 +260,7 @@ static int exists_by_get(struct wc_http_store *s, const char *url)
 static int http_exists(wc_store *st, const char *key, const char *name)
 {
     struct wc_http_store *s = http_of(st);
-    struct sink k = {.kind = SINK_DISCARD, .discard_max = ERROR_BODY_MAX};
+    struct wc_sink k = {.kind = WC_SINK_DISCARD, .unwanted_max = ERROR_BODY_MAX};
     char *url;
     int rc = object_url(s, key, name, &url);
 
@@ -431,7 +288,7 @@ static int http_touch(wc_store *st, const char *key)
 
 static int delete_url(struct wc_http_store *s, const char *key, const char *name)
 {
-    struct sink k = {.kind = SINK_DISCARD, .discard_max = ERROR_BODY_MAX};
+    struct wc_sink k = {.kind = WC_SINK_DISCARD, .unwanted_max = ERROR_BODY_MAX};
     char *url;
     int rc = object_url(s, key, name, &url);
 
