@@ -15,6 +15,7 @@ set(WC_CORE_SOURCES
   hashing/manifest.c
   store/store.c
   store/dir.c
+  store/dir_walk.c
   store/trim.c
   store/entry.c
   store/declared.c

@@ -292,6 +292,16 @@ static int dir_remove(wc_store *s, const char *key)
     return wc_dir_remove_entry(dir);
 }
 
+int wc_dir_open_file(wc_store *s, const char *key, const char *name, struct stat *st)
+{
+    return open_entry_file(dir_of(s), key, name, st, NULL);
+}
+
+static int dir_foreach(wc_store *s, wc_store_item_fn fn, void *ctx)
+{
+    return wc_dir_walk(dir_of(s)->root, 0, fn, ctx);
+}
+
 static void dir_close(wc_store *s)
 {
     struct wc_dir_store *d = dir_of(s);
@@ -339,6 +349,7 @@ wc_store *wc_dir_open(const char *root, const struct wc_dir_options *opt, int *e
         .exists = dir_exists,
         .touch = dir_touch,
         .remove = dir_remove,
+        .foreach = dir_foreach,
         .close = dir_close,
     };
     return &d->base;

@@ -3,6 +3,7 @@
 #define WC_STORE_DIR_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include "store/store.h"
 
 struct wc_dir_options {
@@ -16,6 +17,20 @@ int wc_dir_remove_entry(const char *dir);
 
 /* Open (creating if needed) a directory store. NULL with *err = -errno on failure. */
 wc_store *wc_dir_open(const char *root, const struct wc_dir_options *opt, int *err);
+
+/* File `name` of entry `key` of a directory store, opened for reading without following a
+ * symbolic link anywhere below the root; *st filled. -EINVAL for what is not a regular file,
+ * -ENOENT when absent. */
+int wc_dir_open_file(wc_store *dir, const char *key, const char *name, struct stat *st);
+
+/* The walk of the layout, for foreach(), the trim and the command line's maintenance: fn for
+ * each <root>/<kk>/<key> directory. Every directory below the root is opened relative to its
+ * parent with O_NOFOLLOW: a symbolic link planted in the cache is never followed (the root is
+ * the user's choice and is followed). With sweep, what writers and removals left behind more
+ * than an hour ago (temporaries, renamed entries; also in explain/ and stats/) is deleted on
+ * the way, without moving an entry's LRU clock. 0, fn's non-zero return, or -errno (-ENOENT:
+ * no root). */
+int wc_dir_walk(const char *root, int sweep, wc_store_item_fn fn, void *ctx);
 
 struct wc_trim_limits {
     uint64_t max_entries;      /* WAFCACHE_TRIM_MAX_FOLDER */

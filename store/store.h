@@ -24,6 +24,19 @@ typedef struct wc_store wc_store;
 /* Room for a backend's last failure (wc_store_fail). */
 #define WC_STORE_REASON_LEN 512
 
+/* One entry, as foreach() tells it. */
+struct wc_store_item {
+    const char *key;
+    long long mtime_ns;       /* last use: the LRU clock */
+    unsigned long long bytes; /* the sum of its files' sizes */
+    int has_meta;             /* a result (its "meta" is written last: the entry is whole) */
+    int has_manifest;         /* a key1's manifest */
+};
+
+/* Called by foreach() for each entry: 0 goes on, anything else stops the walk and is
+ * returned. */
+typedef int (*wc_store_item_fn)(void *ctx, const struct wc_store_item *it);
+
 /* The two sides of a cache: this machine's directory and a shared remote store. */
 enum wc_store_side { WC_STORE_LOCAL, WC_STORE_REMOTE };
 
@@ -56,6 +69,10 @@ struct wc_store {
     /* The last failure in one line, credentials never in it; NULL when the backend has
      * nothing to add to its errno (a local directory). */
     const char *(*reason)(wc_store *s);
+    /* Call fn for every entry (no particular order); an entry being written or removed
+     * meanwhile may be told or not. 0, fn's non-zero return, or -errno. NULL for a store that
+     * cannot list its entries (the remote ones). */
+    int (*foreach)(wc_store *s, wc_store_item_fn fn, void *ctx);
     /* The store of one side inside a store made of two (a tier), or NULL when it has none;
      * NULL for a store that is all of one side (see wc_store_side). */
     wc_store *(*side)(wc_store *s, enum wc_store_side which);
