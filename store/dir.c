@@ -292,11 +292,6 @@ static int dir_remove(wc_store *s, const char *key)
     return wc_dir_remove_entry(dir);
 }
 
-int wc_dir_open_file(wc_store *s, const char *key, const char *name, struct stat *st)
-{
-    return open_entry_file(dir_of(s), key, name, st, NULL);
-}
-
 static int dir_foreach(wc_store *s, wc_store_item_fn fn, void *ctx)
 {
     return wc_dir_walk(dir_of(s)->root, 0, fn, ctx);

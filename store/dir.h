@@ -3,7 +3,6 @@
 #define WC_STORE_DIR_H
 
 #include <stdint.h>
-#include <sys/stat.h>
 #include "store/store.h"
 
 struct wc_dir_options {
@@ -17,11 +16,6 @@ int wc_dir_remove_entry(const char *dir);
 
 /* Open (creating if needed) a directory store. NULL with *err = -errno on failure. */
 wc_store *wc_dir_open(const char *root, const struct wc_dir_options *opt, int *err);
-
-/* File `name` of entry `key` of a directory store, opened for reading without following a
- * symbolic link anywhere below the root; *st filled. -EINVAL for what is not a regular file,
- * -ENOENT when absent. */
-int wc_dir_open_file(wc_store *dir, const char *key, const char *name, struct stat *st);
 
 /* The walk of the layout, for foreach(), the trim and the command line's maintenance: fn for
  * each <root>/<kk>/<key> directory. Every directory below the root is opened relative to its

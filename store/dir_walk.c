@@ -100,7 +100,7 @@ static void read_entry(const struct walk *w, DIR *d, const struct stat *dst,
 
 static int walk_entry(const struct walk *w, DIR *bucket, const char *key)
 {
-    struct wc_store_item it = {.key = key};
+    struct wc_store_item it = {.key = key, .fd = -1};
     DIR *d = open_below(dirfd(bucket), key);
     struct stat st;
     int rc = 0;
@@ -110,6 +110,7 @@ static int walk_entry(const struct walk *w, DIR *bucket, const char *key)
     if (fstat(dirfd(d), &st) == 0) {
         it.mtime_ns = mtime_ns(&st);
         read_entry(w, d, &st, &it);
+        it.fd = dirfd(d);
         rc = w->fn(w->ctx, &it);
     }
     closedir(d);

@@ -31,6 +31,9 @@ struct wc_store_item {
     unsigned long long bytes; /* the sum of its files' sizes */
     int has_meta;             /* a result (its "meta" is written last: the entry is whole) */
     int has_manifest;         /* a key1's manifest */
+    /* A local store's entry directory, open during the call: its files are opened relative
+     * to it, with O_NOFOLLOW. -1 for a store that has none. */
+    int fd;
 };
 
 /* Called by foreach() for each entry: 0 goes on, anything else stops the walk and is
