@@ -29,7 +29,8 @@ struct wc_store_options {
  * only when one of its backends is configured), guarded when o->guard, with c->local in
  * front of it as a tier unless o->remote_only. A local directory that cannot be opened
  * leaves the remote alone (the build still shares its results): a WC_STORE_NOTICE_LOCAL.
- * NULL with *err = -errno and one line in errbuf (credentials never in it). */
+ * NULL with *err = -errno and one line in errbuf (credentials never in it). o must live as
+ * long as the store: the guard tells its line through it. */
 wc_store *wc_store_open(const struct wc_config *c, const struct wc_store_options *o, int *err,
                         char *errbuf, size_t errlen);
 
