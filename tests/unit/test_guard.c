@@ -1,6 +1,7 @@
 /* The guard (store/guard.h): a remote store found down is skipped at once, here and, through
  * the marker file, by a second guard on the same store; one line is handed to the caller, by
- * the guard that found the store down first. The remote is a fake whose answers the test sets. */
+ * the guard that found the store down first. The remote is a fake whose answers the test sets.
+ * Then wc_store_open (store/open.c), the one place that puts guard and tier together. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 #include "core/util.h"
 #include "store/guard.h"
+#include "store/open.h"
 
 #define KEY "0123456789abcdef0123456789abcdef"
 #define CACHE "http://cache.example/x"
@@ -337,6 +339,96 @@ START_TEST(guard_is_a_remote_side)
 }
 END_TEST
 
+/* ---- assembled by wc_store_open (store/open.c) ---- */
+
+static int notices[2];
+
+static void notice(void *ctx, enum wc_store_notice what, const char *line)
+{
+    ck_assert_ptr_eq(ctx, notices);
+    ck_assert(line[0] != '\0');
+    notices[what]++;
+}
+
+/* gs:// through the bucket command ("true" stands for gsutil: only its presence matters). */
+static struct wc_config bucket_config(const char *local)
+{
+    return (struct wc_config){.cache = (char *)"gs://bucket/",
+                              .kind = WC_STORE_GS,
+                              .cmd = (char *)"true",
+                              .local = (char *)local,
+                              .timeout_ms = 1000,
+                              .dir_mode = 0700};
+}
+
+START_TEST(open_assembles_tier_and_guard)
+{
+    char local[PATH_MAX + 16], why[256];
+    struct wc_config c;
+    struct wc_store_options o = {.guard = 1, .guard_dir = tmp, .notice = notice, .ctx = notices};
+    wc_store *s, *remote;
+    int err;
+
+    snprintf(local, sizeof local, "%s/local", tmp);
+    c = bucket_config(local);
+    s = wc_store_open(&c, &o, &err, why, sizeof why);
+    ck_assert_msg(s != NULL, "%s", why);
+    ck_assert_str_eq(s->name, "tier");
+    ck_assert_str_eq(wc_store_side(s, WC_STORE_LOCAL)->name, "dir");
+    remote = wc_store_side(s, WC_STORE_REMOTE);
+    ck_assert_ptr_nonnull(remote);
+    ck_assert_int_eq(wc_guard_down(remote), 0); /* the guard is the remote side */
+    s->close(s);
+    /* The remote alone, for the background uploader. */
+    o.remote_only = 1;
+    s = wc_store_open(&c, &o, &err, why, sizeof why);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_eq(wc_store_side(s, WC_STORE_REMOTE), s);
+    ck_assert_int_eq(wc_guard_down(s), 0);
+    s->close(s);
+    ck_assert_int_eq(notices[WC_STORE_NOTICE_LOCAL] + notices[WC_STORE_NOTICE_DOWN], 0);
+}
+END_TEST
+
+/* A WAFCACHE_LOCAL that cannot be opened leaves the remote alone, and says so. */
+START_TEST(open_without_its_local_tier)
+{
+    char why[256];
+    struct wc_config c = bucket_config("relative/dir");
+    struct wc_store_options o = {.guard = 1, .guard_dir = tmp, .notice = notice, .ctx = notices};
+    wc_store *s;
+    int err;
+
+    notices[0] = notices[1] = 0;
+    s = wc_store_open(&c, &o, &err, why, sizeof why);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_eq(wc_store_side(s, WC_STORE_REMOTE), s);
+    ck_assert_int_eq(notices[WC_STORE_NOTICE_LOCAL], 1);
+    s->close(s);
+}
+END_TEST
+
+START_TEST(open_a_directory)
+{
+    char dir[PATH_MAX + 16], why[256];
+    struct wc_config c = {.kind = WC_STORE_DIR, .cache = dir, .dir_mode = 0700};
+    struct wc_store_options o = {.guard = 1};
+    wc_store *s;
+    int err;
+
+    snprintf(dir, sizeof dir, "%s/cache", tmp);
+    s = wc_store_open(&c, &o, &err, why, sizeof why);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(s->name, "dir"); /* a local cache is never guarded */
+    ck_assert_ptr_nonnull(s->foreach);
+    s->close(s);
+    c.cache = (char *)"relative";
+    ck_assert_ptr_null(wc_store_open(&c, &o, &err, why, sizeof why));
+    ck_assert_int_eq(err, -EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "cannot open the cache relative"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("guard");
@@ -354,6 +446,9 @@ int main(void)
     tcase_add_test(tc, no_marker_dir_keeps_the_verdict_here);
     tcase_add_test(tc, silent_without_say);
     tcase_add_test(tc, guard_is_a_remote_side);
+    tcase_add_test(tc, open_assembles_tier_and_guard);
+    tcase_add_test(tc, open_without_its_local_tier);
+    tcase_add_test(tc, open_a_directory);
     suite_add_tcase(s, tc);
     r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
