@@ -22,93 +22,29 @@
 
 /* ---- the walk ---- */
 
-typedef int (*entry_fn)(void *ctx, const char *path, const char *key);
-
-static int is_bucket(const char *name)
+/* Every entry of the store at dir (store/dir_walk.c: nothing below dir is reached through a
+ * symbolic link); a missing store is an empty one. 0, fn's non-zero return, or -errno. */
+static int walk_store(const char *dir, wc_store_item_fn fn, void *ctx)
 {
-    return strlen(name) == 2 && strspn(name, "0123456789abcdef") == 2;
+    int rc = wc_dir_walk(dir, 0, fn, ctx);
+    return rc == -ENOENT ? 0 : rc;
 }
 
-static int walk_bucket(const char *bucket, const char *kk, entry_fn fn, void *ctx)
+/* 1 when the entry has file `name` (of any kind: the checks below say what is wrong). */
+static int has_file(int efd, const char *name)
 {
-    DIR *d = opendir(bucket);
-    struct dirent *de;
-    int rc = 0;
-
-    if (!d)
-        return errno == ENOENT ? 0 : -errno;
-    while (rc == 0 && (de = readdir(d)) != NULL) {
-        char path[PATH_MAX];
-        struct stat st;
-        if (!wc_dir_key_valid(de->d_name) || strncmp(de->d_name, kk, 2) != 0)
-            continue; /* ".", temporaries, removals in progress: not entries */
-        if (snprintf(path, sizeof(path), "%s/%s", bucket, de->d_name) >= (int)sizeof(path))
-            continue;
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            rc = fn(ctx, path, de->d_name);
-    }
-    closedir(d);
-    return rc;
+    struct stat st;
+    return fstatat(efd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* Calls fn for every entry directory; a missing store is an empty one. 0, fn's non-zero
- * return, or -errno. */
-static int walk_store(const char *dir, entry_fn fn, void *ctx)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    int rc = 0;
-
-    if (!d)
-        return errno == ENOENT ? 0 : -errno;
-    while (rc == 0 && (de = readdir(d)) != NULL) {
-        char path[PATH_MAX];
-        if (!is_bucket(de->d_name))
-            continue;
-        if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
-            continue;
-        rc = walk_bucket(path, de->d_name, fn, ctx);
-    }
-    closedir(d);
-    return rc;
-}
-
-static int has_file(const char *entry, const char *name)
-{
-    char path[PATH_MAX];
-
-    snprintf(path, sizeof(path), "%s/%s", entry, name);
-    return access(path, F_OK) == 0;
-}
-
-/* The sum of an entry's files, as the trim counts it. */
-static uint64_t entry_bytes(const char *entry)
-{
-    DIR *d = opendir(entry);
-    struct dirent *de;
-    uint64_t n = 0;
-
-    if (!d)
-        return 0;
-    while ((de = readdir(d)) != NULL) {
-        struct stat st;
-        if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISREG(st.st_mode))
-            n += (uint64_t)st.st_size;
-    }
-    closedir(d);
-    return n;
-}
-
-static int count_entry(void *ctx, const char *path, const char *key)
+static int count_entry(void *ctx, const struct wc_store_item *it)
 {
     struct cli_usage_info *u = ctx;
 
-    (void)key;
     u->entries++;
-    u->results += has_file(path, "meta");
-    u->manifests += has_file(path, "manifest");
-    u->bytes += entry_bytes(path);
+    u->results += it->has_meta;
+    u->manifests += it->has_manifest;
+    u->bytes += it->bytes;
     return 0;
 }
 
@@ -151,18 +87,24 @@ out:
 
 /* ---- -C / --clear ---- */
 
-/* A bucket goes as the store removes an entry: renamed first, so that no reader ever sees a
+static int is_bucket(const char *name)
+{
+    return strlen(name) == 2 && strspn(name, "0123456789abcdef") == 2;
+}
+
+/* A bucket goes as the store removes an entry: renamed first (relative to the store's own
+ * descriptor: a link in its place is renamed, never followed), so that no reader ever sees a
  * half-deleted entry, then deleted. */
-static int clear_bucket(const char *dir, const char *name)
+static int clear_bucket(const char *dir, int dfd, const char *name)
 {
     static unsigned n;
-    char from[PATH_MAX], to[PATH_MAX];
+    char to[NAME_MAX + 64], path[PATH_MAX];
 
-    snprintf(from, sizeof(from), "%s/%s", dir, name);
-    snprintf(to, sizeof(to), "%s/%s.remove.%ld.%u", dir, name, (long)getpid(), n++);
-    if (rename(from, to) != 0)
+    snprintf(to, sizeof(to), "%s.remove.%ld.%u", name, (long)getpid(), n++);
+    if (renameat(dfd, name, dfd, to) != 0)
         return errno == ENOENT ? 0 : -errno;
-    return wc_rm_rf(to);
+    snprintf(path, sizeof(path), "%s/%s", dir, to);
+    return wc_rm_rf(path);
 }
 
 static int clear_buckets(const char *dir)
@@ -175,7 +117,7 @@ static int clear_buckets(const char *dir)
         return -errno;
     while (rc == 0 && (de = readdir(d)) != NULL)
         if (is_bucket(de->d_name))
-            rc = clear_bucket(dir, de->d_name);
+            rc = clear_bucket(dir, dirfd(d), de->d_name);
     closedir(d);
     return rc;
 }
@@ -227,22 +169,39 @@ out:
 /* ---- --verify ---- */
 
 struct verify {
+    const char *dir;
     uint64_t results, manifests, partial, broken, unremoved;
 };
 
-/* NULL when file `name` of the entry has this size and hash, else what is wrong. */
-static const char *check_file(const char *entry, const char *name, uint64_t size,
-                              const wc_hash *want)
+/* File `name` of the entry, opened without following a symbolic link: -errno, or -EINVAL
+ * for what is not a regular file (a link planted in the store, a FIFO). */
+static int open_file(int efd, const char *name)
 {
-    char path[PATH_MAX];
+    struct stat st;
+    int fd = openat(efd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    return fd;
+}
+
+/* NULL when file `name` of the entry has this size and hash, else what is wrong. */
+static const char *check_file(int efd, const char *name, uint64_t size, const wc_hash *want)
+{
     struct stat st;
     wc_hash h;
-    int rc;
+    int fd = open_file(efd, name), rc;
 
-    snprintf(path, sizeof(path), "%s/%s", entry, name);
-    rc = wc_hash_path(path, &h, &st);
-    if (rc == -ENOENT)
+    if (fd == -ENOENT)
         return "missing";
+    if (fd < 0)
+        return "unreadable";
+    rc = fstat(fd, &st) == 0 ? wc_hash_fd(fd, &h) : -errno;
+    close(fd);
     if (rc < 0)
         return "unreadable";
     if ((uint64_t)st.st_size != size)
@@ -250,16 +209,29 @@ static const char *check_file(const char *entry, const char *name, uint64_t size
     return wc_hash_equal(&h, want) ? NULL : "wrong content hash";
 }
 
+/* The text of a small file of the entry (meta, manifest), at most max bytes. */
+static int read_small(int efd, const char *name, size_t max, char **text, size_t *len)
+{
+    int fd = open_file(efd, name), rc;
+
+    *text = NULL;
+    if (fd < 0)
+        return fd;
+    rc = wc_read_fd(fd, max, text, len);
+    close(fd);
+    return rc;
+}
+
 /* A result: every output, stdout and stderr as the metadata describes them. */
-static int check_result(const char *entry, char *why, size_t n)
+static int check_result(int efd, char *why, size_t n)
 {
     struct wc_entry_meta m;
-    char path[PATH_MAX], name[32], *text = NULL;
+    char name[32], *text = NULL;
     size_t len;
     const char *bad = NULL;
 
-    snprintf(path, sizeof(path), "%s/meta", entry);
-    if (wc_read_file(path, WC_META_MAX_LEN, &text, &len) < 0 || wc_meta_parse(text, len, &m) < 0) {
+    if (read_small(efd, "meta", WC_META_MAX_LEN, &text, &len) < 0 ||
+        wc_meta_parse(text, len, &m) < 0) {
         free(text);
         snprintf(why, n, "unreadable metadata");
         return -1;
@@ -267,27 +239,26 @@ static int check_result(const char *entry, char *why, size_t n)
     free(text);
     for (size_t i = 0; i < m.n_outputs && !bad; i++) {
         snprintf(name, sizeof(name), "%zu", i);
-        if ((bad = check_file(entry, name, m.outputs[i].size, &m.outputs[i].hash)))
+        if ((bad = check_file(efd, name, m.outputs[i].size, &m.outputs[i].hash)))
             snprintf(why, n, "output %s (%s): %s", name, m.outputs[i].path, bad);
     }
-    if (!bad && m.stdout_size && (bad = check_file(entry, "stdout", m.stdout_size, &m.stdout_hash)))
+    if (!bad && m.stdout_size && (bad = check_file(efd, "stdout", m.stdout_size, &m.stdout_hash)))
         snprintf(why, n, "stdout: %s", bad);
-    if (!bad && m.stderr_size && (bad = check_file(entry, "stderr", m.stderr_size, &m.stderr_hash)))
+    if (!bad && m.stderr_size && (bad = check_file(efd, "stderr", m.stderr_size, &m.stderr_hash)))
         snprintf(why, n, "stderr: %s", bad);
     wc_meta_free(&m);
     return bad ? -1 : 0;
 }
 
-static int check_manifest(const char *entry, const char *key, char *why, size_t n)
+static int check_manifest(int efd, const char *key, char *why, size_t n)
 {
-    char path[PATH_MAX], *text = NULL;
+    char *text = NULL;
     size_t len;
     wc_manifest m;
     wc_hash k;
     int ok;
 
-    snprintf(path, sizeof(path), "%s/manifest", entry);
-    if (wc_read_file(path, WC_MANIFEST_MAX_LEN, &text, &len) < 0 ||
+    if (read_small(efd, "manifest", WC_MANIFEST_MAX_LEN, &text, &len) < 0 ||
         wc_manifest_parse(text, len, &m) < 0) {
         free(text);
         snprintf(why, n, "unreadable manifest");
@@ -302,24 +273,24 @@ static int check_manifest(const char *entry, const char *key, char *why, size_t 
 }
 
 /* 1 when the entry is broken (why says how), 0 when good, -1 when it is no entry yet. */
-static int check_entry(const char *path, const char *key, struct verify *v, char *why, size_t n)
+static int check_entry(int efd, const char *key, struct verify *v, char *why, size_t n)
 {
-    if (has_file(path, "meta")) {
+    if (has_file(efd, "meta")) {
         v->results++;
-        return check_result(path, why, n) < 0;
+        return check_result(efd, why, n) < 0;
     }
-    if (has_file(path, "manifest")) {
+    if (has_file(efd, "manifest")) {
         v->manifests++;
-        return check_manifest(path, key, why, n) < 0;
+        return check_manifest(efd, key, why, n) < 0;
     }
     return -1;
 }
 
-static int verify_entry(void *ctx, const char *path, const char *key)
+static int verify_entry(void *ctx, const struct wc_store_item *it)
 {
     struct verify *v = ctx, again = {0};
-    char why[PATH_MAX + 64];
-    int rc = check_entry(path, key, v, why, sizeof(why));
+    char why[PATH_MAX + 64], path[PATH_MAX];
+    int rc = check_entry(it->fd, it->key, v, why, sizeof(why));
 
     if (rc < 0)
         v->partial++;
@@ -327,16 +298,17 @@ static int verify_entry(void *ctx, const char *path, const char *key)
         return 0;
     /* A build may have been rewriting this very entry (same key, same content): a second look
      * tells a race from damage, so a good entry is never removed. */
-    if (check_entry(path, key, &again, why, sizeof(why)) != 1)
+    if (check_entry(it->fd, it->key, &again, why, sizeof(why)) != 1)
         return 0;
     v->broken++;
+    snprintf(path, sizeof(path), "%s/%.2s/%s", v->dir, it->key, it->key);
     rc = wc_dir_remove_entry(path);
     if (rc < 0 && rc != -ENOENT) {
         v->unremoved++;
-        fprintf(stderr, "wafcache: broken entry %s: %s; cannot remove it: %s\n", key, why,
+        fprintf(stderr, "wafcache: broken entry %s: %s; cannot remove it: %s\n", it->key, why,
                 strerror(-rc));
     } else {
-        printf("Broken entry %s: %s: removed\n", key, why);
+        printf("Broken entry %s: %s: removed\n", it->key, why);
     }
     return 0;
 }
@@ -352,6 +324,7 @@ int cmd_verify(int argc, char **argv)
         return CLI_USAGE;
     if ((rc = cli_load(&c)) != 0 || (rc = cli_cache_dir(&c, argv[0], 1, &dir)) != 0)
         goto out;
+    v.dir = dir;
     int err = walk_store(dir, verify_entry, &v);
     if (err < 0) {
         rc = cli_fail("cannot verify %s: %s", dir, strerror(-err));

@@ -13,12 +13,15 @@ set(WC_CORE_SOURCES
   hashing/atfile.c
   hashing/replay.c
   hashing/manifest.c
+  store/store.c
   store/dir.c
+  store/dir_walk.c
   store/trim.c
   store/entry.c
   store/declared.c
   store/cmd.c
   store/tier.c
+  store/guard.c
   store/open.c
   preload/channel.c
   core/programs.c

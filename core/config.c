@@ -267,19 +267,40 @@ static const char *parse_umask(struct wc_config *c, const struct setting *s, con
     return NULL;
 }
 
+/* Every WAFCACHE prefix of store/backends.def; a NULL prefix is a backend without an alias. */
 static const struct {
     const char *prefix;
     enum wc_store_kind kind;
 } schemes[] = {
-    {"http://", WC_STORE_HTTP}, {"https://", WC_STORE_HTTP},  {"s3://", WC_STORE_S3},
-    {"gs://", WC_STORE_GS},     {"minio://", WC_STORE_MINIO},
+#define WC_BACKEND(kind, scheme, alias, constructor, where, cmd)                                   \
+    {scheme, WC_STORE_##kind}, {alias, WC_STORE_##kind},
+#include "store/backends.def"
+#undef WC_BACKEND
 };
+
+#define N_SCHEMES (sizeof(schemes) / sizeof(schemes[0]))
+
+/* "is not a supported URL (http://, https://, ...)", from the table. Per thread: the
+ * interposer may load settings from several threads at once. */
+static const char *unsupported_url(void)
+{
+    static __thread char msg[256];
+    size_t n = (size_t)snprintf(msg, sizeof msg, "is not a supported URL (");
+
+    for (size_t i = 0; i < N_SCHEMES && n < sizeof msg; i++)
+        if (schemes[i].prefix)
+            n +=
+                (size_t)snprintf(msg + n, sizeof msg - n, "%s%s", i ? ", " : "", schemes[i].prefix);
+    if (n < sizeof msg)
+        snprintf(msg + n, sizeof msg - n, ")");
+    return msg;
+}
 
 static const char *parse_url(struct wc_config *c, const char *v)
 {
-    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-        size_t len = strlen(schemes[i].prefix);
-        if (strncasecmp(v, schemes[i].prefix, len) != 0)
+    for (size_t i = 0; i < N_SCHEMES; i++) {
+        size_t len = schemes[i].prefix ? strlen(schemes[i].prefix) : 0;
+        if (!len || strncasecmp(v, schemes[i].prefix, len) != 0)
             continue;
         if (v[len] == '\0' || v[len] == '/')
             return "is not a URL: the host or bucket is missing";
@@ -287,7 +308,7 @@ static const char *parse_url(struct wc_config *c, const char *v)
         c->cache = strdup(v);
         return c->cache ? NULL : "could not be stored (out of memory)";
     }
-    return "is not a supported URL (http://, https://, s3://, gs://, minio://)";
+    return unsupported_url();
 }
 
 static const char *parse_store(struct wc_config *c, const struct setting *s, const char *v)

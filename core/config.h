@@ -5,12 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Which store WAFCACHE names: a directory, or one of store/backends.def's (WC_STORE_HTTP for
+ * http:// and https://, WC_STORE_S3, WC_STORE_GS and WC_STORE_MINIO for the bucket commands). */
 enum wc_store_kind {
-    WC_STORE_DIR,  /* an absolute directory (the default) */
-    WC_STORE_HTTP, /* http:// or https:// */
-    WC_STORE_S3,   /* s3:// */
-    WC_STORE_GS,   /* gs:// (bucket command) */
-    WC_STORE_MINIO /* minio:// (bucket command) */
+    WC_STORE_DIR, /* an absolute directory (the default) */
+#define WC_BACKEND(kind, scheme, alias, constructor, where, cmd) WC_STORE_##kind,
+#include "store/backends.def"
+#undef WC_BACKEND
 };
 
 /* Where a setting's value came from. One resolution order: the environment (a variable set to

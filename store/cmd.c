@@ -10,7 +10,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +21,6 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "store/dir.h"
 
 /* ---- splitting a command line like a shell ---- */
 
@@ -407,30 +405,11 @@ struct wc_cmd_store {
     char **tmpl;   /* the command, placeholders not yet replaced */
     char *url;     /* the bucket URL, ending in '/' */
     unsigned timeout_ms;
-    char reason[512];
 };
 
 static struct wc_cmd_store *cmd_of(wc_store *s)
 {
     return (struct wc_cmd_store *)s;
-}
-
-const char *wc_cmd_reason(wc_store *s)
-{
-    return cmd_of(s)->reason;
-}
-
-static int fail(struct wc_cmd_store *m, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct wc_cmd_store *m, int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(m->reason, sizeof(m->reason), fmt, ap);
-    va_end(ap);
-    return rc;
 }
 
 /* One line for a log: the program's output with line breaks and control bytes blanked. */
@@ -445,22 +424,12 @@ static void one_line(char *s)
         s[--n] = '\0';
 }
 
-/* Names are one safe path component: they end up in a bucket URL and on a command line. */
-static int name_valid(const char *name)
-{
-    size_t n = strlen(name);
-
-    if (n == 0 || n > 64 || !strcmp(name, ".") || !strcmp(name, ".."))
-        return 0;
-    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
 static int object_url(struct wc_cmd_store *m, const char *key, const char *name, char *buf,
                       size_t n)
 {
     int w;
 
-    if (!wc_dir_key_valid(key) || !name || !name_valid(name))
+    if (!name || wc_store_check(key, name) < 0)
         return -EINVAL;
     w = snprintf(buf, n, "%s%.2s/%s/%s", m->url, key, key, name);
     return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
@@ -482,13 +451,13 @@ static int copy(struct wc_cmd_store *m, const char *src, const char *tgt, off_t 
     int rc = wc_cmd_expand(m->tmpl, src, tgt, &argv);
 
     if (rc < 0)
-        return fail(m, rc, "out of memory");
+        return wc_store_fail(&m->base, rc, "out of memory");
     rc = run_limited(argv, m->timeout_ms, fsize, out, sizeof(out));
     one_line(out);
     if (rc == -ETIMEDOUT)
-        fail(m, rc, "%s: killed after %u ms", argv[0], m->timeout_ms);
+        wc_store_fail(&m->base, rc, "%s: killed after %u ms", argv[0], m->timeout_ms);
     else if (rc < 0)
-        fail(m, rc, "%s %s -> %s: %s", argv[0], src, tgt, out[0] ? out : "failed");
+        wc_store_fail(&m->base, rc, "%s %s -> %s: %s", argv[0], src, tgt, out[0] ? out : "failed");
     wc_cmd_free(argv);
     return rc;
 }
@@ -516,9 +485,11 @@ static int cmd_get(wc_store *s, const char *key, const char *name, size_t max_le
     if (rc == -EIO)
         rc = -ENOENT; /* the copy failed: most likely no such object (see cmd.h) */
     else if (rc == 0 && lstat(dest, &st) != 0)
-        rc = fail(m, -EIO, "%s: the command succeeded but wrote no file", m->tmpl[0]);
+        rc = wc_store_fail(&m->base, -EIO, "%s: the command succeeded but wrote no file",
+                           m->tmpl[0]);
     else if (rc == 0 && (uint64_t)st.st_size > max_len)
-        rc = fail(m, -EFBIG, "%s: the object is larger than its entry declares", m->tmpl[0]);
+        rc = wc_store_fail(&m->base, -EFBIG, "%s: the object is larger than its entry declares",
+                           m->tmpl[0]);
     if (rc < 0)
         unlink(dest); /* a partial download: the name was ours (it did not exist) */
     return rc;
@@ -610,7 +581,7 @@ static int cmd_touch(wc_store *s, const char *key)
 static int cmd_remove(wc_store *s, const char *key)
 {
     (void)key;
-    return fail(cmd_of(s), -ENOTSUP, "bucket commands cannot remove entries");
+    return wc_store_fail(s, -ENOTSUP, "bucket commands cannot remove entries");
 }
 
 static void cmd_close(wc_store *s)
@@ -657,7 +628,8 @@ static int complete_template(struct wc_cmd_store *m, int argc)
     if (src && tgt)
         return 0;
     if (src || tgt)
-        return fail(m, -EINVAL, "WAFCACHE_CMD names only one of %%{SRC} and %%{TGT}");
+        return wc_store_fail(&m->base, -EINVAL,
+                             "WAFCACHE_CMD names only one of %%{SRC} and %%{TGT}");
     v = realloc(m->tmpl, (size_t)(argc + 3) * sizeof(*v));
     if (!v)
         return -ENOMEM;
@@ -696,20 +668,21 @@ static int parse_command(struct wc_cmd_store *m, const struct wc_config *c)
     int argc, rc;
 
     if (!line)
-        return fail(m, -EINVAL, "not a bucket URL (gs://, s3://, minio://)");
+        return wc_store_fail(&m->base, -EINVAL, "not a bucket URL (gs://, s3://, minio://)");
     argc = wc_cmd_split(line, &m->tmpl);
     if (argc == -EINVAL)
-        return fail(m, argc, "WAFCACHE_CMD has an unbalanced quote or a trailing backslash");
+        return wc_store_fail(&m->base, argc,
+                             "WAFCACHE_CMD has an unbalanced quote or a trailing backslash");
     if (argc < 0)
         return argc;
     if (argc == 0)
-        return fail(m, -EINVAL, "WAFCACHE_CMD is empty");
+        return wc_store_fail(&m->base, -EINVAL, "WAFCACHE_CMD is empty");
     rc = complete_template(m, argc);
     if (rc < 0)
         return rc;
     if (find_program(m->tmpl[0]) < 0)
-        return fail(m, -ENOENT, "%s: not found in PATH (%s)", m->tmpl[0],
-                    c->cmd ? "WAFCACHE_CMD" : "install it or set WAFCACHE_CMD");
+        return wc_store_fail(&m->base, -ENOENT, "%s: not found in PATH (%s)", m->tmpl[0],
+                             c->cmd ? "WAFCACHE_CMD" : "install it or set WAFCACHE_CMD");
     return 0;
 }
 
@@ -721,14 +694,14 @@ static int bucket_url(struct wc_cmd_store *m, const struct wc_config *c)
     size_t len;
 
     if (!u)
-        return fail(m, -EINVAL, "no bucket URL");
+        return wc_store_fail(&m->base, -EINVAL, "no bucket URL");
     if (c->kind == WC_STORE_MINIO && !strncasecmp(u, "minio://", 8))
         u += 8;
     len = strlen(u);
     while (len > 0 && u[len - 1] == '/')
         len--;
     if (len == 0)
-        return fail(m, -EINVAL, "the bucket URL is empty");
+        return wc_store_fail(&m->base, -EINVAL, "the bucket URL is empty");
     if (asprintf(&m->url, "%.*s/", (int)len, u) < 0) {
         m->url = NULL;
         return -ENOMEM;
@@ -752,13 +725,14 @@ wc_store *wc_cmd_open(const struct wc_config *c, int *err, char *errbuf, size_t 
         rc = bucket_url(m, c);
     if (rc < 0) {
         if (errlen)
-            snprintf(errbuf, errlen, "%s", m->reason[0] ? m->reason : strerror(-rc));
+            snprintf(errbuf, errlen, "%s", m->base.why[0] ? m->base.why : strerror(-rc));
         cmd_close(&m->base);
         *err = rc;
         return NULL;
     }
     m->timeout_ms = c->timeout_ms ? c->timeout_ms : 5000;
     m->base = (wc_store){
+        .version = WC_STORE_VERSION,
         .name = "cmd",
         .get = cmd_get,
         .read = cmd_read,
@@ -768,7 +742,7 @@ wc_store *wc_cmd_open(const struct wc_config *c, int *err, char *errbuf, size_t 
         .touch = cmd_touch,
         .remove = cmd_remove,
         .close = cmd_close,
-        .reason = wc_cmd_reason,
+        .reason = wc_store_last_reason,
     };
     *err = 0;
     return &m->base;

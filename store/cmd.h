@@ -39,14 +39,11 @@ int wc_cmd_run(char *const *argv, unsigned timeout_ms, char *out, size_t outlen)
  * names an alias). Each request is bounded by c->timeout_ms.
  *   get/read: a command that fails is a miss (-ENOENT): the copy programs do not tell "no such
  *             object" from other failures, and either way the build goes on uncached;
- *             wc_cmd_reason says what the command printed. -ETIMEDOUT and -ENOEXEC stay.
+ *             reason() says what the command printed. -ETIMEDOUT and -ENOEXEC stay.
  *   put/write: a failure is -EIO.
  *   exists: a download to a temporary file (no portable "stat" across the three tools).
  *   touch: 0 (the bucket's own lifecycle rules evict). remove: -ENOTSUP.
  * NULL with *err = -errno and a one-line reason in errbuf (e.g. the program is not in PATH). */
 wc_store *wc_cmd_open(const struct wc_config *c, int *err, char *errbuf, size_t errlen);
-
-/* The one-line reason of the last failure of a command store ("" when none). */
-const char *wc_cmd_reason(wc_store *s);
 
 #endif

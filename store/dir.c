@@ -29,41 +29,11 @@ static struct wc_dir_store *dir_of(wc_store *s)
     return (struct wc_dir_store *)s;
 }
 
-static int is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-int wc_dir_key_valid(const char *key)
-{
-    size_t i;
-
-    if (!key)
-        return 0;
-    for (i = 0; i < WC_DIR_KEY_LEN; i++)
-        if (!is_hex(key[i]))
-            return 0;
-    return key[i] == '\0';
-}
-
-/* A name is one path component: a hostile name must not reach outside its entry. */
-static int name_valid(const char *name)
-{
-    size_t len;
-
-    if (!name || !*name || strchr(name, '/'))
-        return 0;
-    if (!strcmp(name, ".") || !strcmp(name, ".."))
-        return 0;
-    len = strlen(name);
-    return len <= NAME_MAX;
-}
-
 static int entry_dir(struct wc_dir_store *d, const char *key, char *buf, size_t n)
 {
     int w;
 
-    if (!wc_dir_key_valid(key))
+    if (!wc_store_key_valid(key))
         return -EINVAL;
     w = snprintf(buf, n, "%s/%.2s/%s", d->root, key, key);
     return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
@@ -107,7 +77,7 @@ static int open_entry(struct wc_dir_store *d, const char *key, int create)
     char kk[3];
     int root, mid, fd;
 
-    if (!wc_dir_key_valid(key))
+    if (!wc_store_key_valid(key))
         return -EINVAL;
     root = open(d->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
@@ -130,7 +100,7 @@ static int open_entry_file(struct wc_dir_store *d, const char *key, const char *
 {
     int efd, fd;
 
-    if (!name_valid(name))
+    if (!wc_store_name_valid(name))
         return -EINVAL;
     efd = open_entry(d, key, 0);
     if (efd < 0)
@@ -230,7 +200,7 @@ static int dir_put(wc_store *s, const char *key, const char *name, const char *s
     struct stat st;
     int in, efd, rc;
 
-    if (!name_valid(name))
+    if (!wc_store_name_valid(name))
         return -EINVAL;
     in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
@@ -251,7 +221,7 @@ static int dir_write(wc_store *s, const char *key, const char *name, const void 
 {
     int efd, rc;
 
-    if (!name_valid(name))
+    if (!wc_store_name_valid(name))
         return -EINVAL;
     efd = open_entry(dir_of(s), key, 1);
     if (efd < 0)
@@ -266,7 +236,7 @@ static int dir_exists(wc_store *s, const char *key, const char *name)
     struct stat st;
     int efd, rc;
 
-    if (!name_valid(name))
+    if (!wc_store_name_valid(name))
         return -EINVAL;
     efd = open_entry(dir_of(s), key, 0);
     if (efd < 0)
@@ -322,6 +292,11 @@ static int dir_remove(wc_store *s, const char *key)
     return wc_dir_remove_entry(dir);
 }
 
+static int dir_foreach(wc_store *s, wc_store_item_fn fn, void *ctx)
+{
+    return wc_dir_walk(dir_of(s)->root, 0, fn, ctx);
+}
+
 static void dir_close(wc_store *s)
 {
     struct wc_dir_store *d = dir_of(s);
@@ -359,7 +334,9 @@ wc_store *wc_dir_open(const char *root, const struct wc_dir_options *opt, int *e
         return NULL;
     }
     d->base = (wc_store){
+        .version = WC_STORE_VERSION,
         .name = "dir",
+        .local = 1,
         .get = dir_get,
         .read = dir_read,
         .put = dir_put,
@@ -367,6 +344,7 @@ wc_store *wc_dir_open(const char *root, const struct wc_dir_options *opt, int *e
         .exists = dir_exists,
         .touch = dir_touch,
         .remove = dir_remove,
+        .foreach = dir_foreach,
         .close = dir_close,
     };
     return &d->base;

@@ -10,18 +10,21 @@ struct wc_dir_options {
     unsigned dir_mode; /* mode for created directories, e.g. 0700 */
 };
 
-/* Keys are exactly this many hex digits; anything else is refused with -EINVAL. */
-#define WC_DIR_KEY_LEN 32
-
-/* 1 when key is WC_DIR_KEY_LEN hex digits and nothing else. */
-int wc_dir_key_valid(const char *key);
-
 /* Remove an entry directory as a whole: rename it to "<dir>.remove.<pid>.<n>", then delete
  * that. 0 or -errno (-ENOENT when it was already gone). Used by remove() and the trim. */
 int wc_dir_remove_entry(const char *dir);
 
 /* Open (creating if needed) a directory store. NULL with *err = -errno on failure. */
 wc_store *wc_dir_open(const char *root, const struct wc_dir_options *opt, int *err);
+
+/* The walk of the layout, for foreach(), the trim and the command line's maintenance: fn for
+ * each <root>/<kk>/<key> directory. Every directory below the root is opened relative to its
+ * parent with O_NOFOLLOW: a symbolic link planted in the cache is never followed (the root is
+ * the user's choice and is followed). With sweep, what writers and removals left behind more
+ * than an hour ago (temporaries, renamed entries; also in explain/ and stats/) is deleted on
+ * the way, without moving an entry's LRU clock. 0, fn's non-zero return, or -errno (-ENOENT:
+ * no root). */
+int wc_dir_walk(const char *root, int sweep, wc_store_item_fn fn, void *ctx);
 
 struct wc_trim_limits {
     uint64_t max_entries;      /* WAFCACHE_TRIM_MAX_FOLDER */

@@ -10,14 +10,13 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/dir.h"
+#include "store/curl.h"
 #include "store/remote.h"
 
 /* Most of an error page we read before dropping the connection instead. */
@@ -34,7 +33,6 @@ struct wc_http_store {
     int no_head;  /* the server refused HEAD once: exists() uses GET */
     int global;   /* curl_global_init succeeded (to balance in close) */
     long code;    /* status of the last response, 0 when none */
-    char reason[512];
     char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -43,172 +41,17 @@ static struct wc_http_store *http_of(wc_store *s)
     return (struct wc_http_store *)s;
 }
 
-const char *wc_http_reason(wc_store *s)
-{
-    return http_of(s)->reason;
-}
-
-static int fail(struct wc_http_store *s, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct wc_http_store *s, int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(s->reason, sizeof(s->reason), fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-/* Names are one path component of safe characters: no escaping needed in a URL, and the
- * multipart filename "<key>/<name>" stays what the seed's servers expect. */
-static int name_valid(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-
-    if (n == 0 || n > 64 || !strcmp(name, ".") || !strcmp(name, ".."))
-        return 0;
-    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
 /* <base>/<key>/<name>, or <base>/<key>/ when name is NULL. */
 static int object_url(struct wc_http_store *s, const char *key, const char *name, char **url)
 {
     *url = NULL;
-    if (!wc_dir_key_valid(key) || (name && !name_valid(name)))
+    if (wc_store_check(key, name) < 0)
         return -EINVAL;
     if (asprintf(url, "%s/%s/%s", s->url, key, name ? name : "") < 0) {
         *url = NULL;
         return -ENOMEM;
     }
     return 0;
-}
-
-/* ---- where a response body goes ---- */
-
-enum sink_kind { SINK_DISCARD, SINK_FILE, SINK_MEMORY };
-
-struct sink {
-    enum sink_kind kind;
-    CURL *h;
-    int fd;               /* SINK_FILE */
-    char *buf;            /* SINK_MEMORY: grows up to max bytes */
-    size_t len, cap, max; /* len and max: both kinds (a file is bounded too) */
-    size_t discard_max;   /* bytes of a discarded body read before aborting */
-    size_t discarded;
-    int too_big, io_err, cut; /* cut: we aborted a body we did not want */
-};
-
-static int sink_file(struct sink *k, const char *p, size_t len)
-{
-    /* The caller's bound (the size the entry's metadata declares): a server streaming an
-     * endless body must not fill the disk. */
-    if (len > k->max - k->len) {
-        k->too_big = 1;
-        return -1;
-    }
-    k->len += len;
-    while (len > 0) {
-        ssize_t w = write(k->fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            k->io_err = w < 0 ? errno : EIO;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-static int sink_memory(struct sink *k, const char *p, size_t len)
-{
-    if (len > k->max - k->len) {
-        k->too_big = 1;
-        return -1;
-    }
-    if (k->len + len + 1 > k->cap) {
-        size_t cap = k->cap ? k->cap : 4096;
-        char *b;
-        while (cap < k->len + len + 1)
-            cap *= 2;
-        b = realloc(k->buf, cap);
-        if (!b) {
-            k->io_err = ENOMEM;
-            return -1;
-        }
-        k->buf = b;
-        k->cap = cap;
-    }
-    memcpy(k->buf + k->len, p, len);
-    k->len += len;
-    k->buf[k->len] = '\0';
-    return 0;
-}
-
-/* libcurl's write callback. The body of an error status is never written where the
- * caller's data goes; returning less than len aborts the transfer. */
-static size_t on_body(char *p, size_t size, size_t n, void *u)
-{
-    struct sink *k = u;
-    size_t len = size * n;
-    long code = 0;
-
-    curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &code);
-    if (code >= 300 || k->kind == SINK_DISCARD) {
-        k->discarded += len;
-        if (k->discarded <= k->discard_max)
-            return len;
-        k->cut = 1;
-        return 0;
-    }
-    if (k->kind == SINK_FILE)
-        return sink_file(k, p, len) == 0 ? len : 0;
-    return sink_memory(k, p, len) == 0 ? len : 0;
-}
-
-/* ---- where a request body comes from ---- */
-
-struct source {
-    int fd; /* a file, or -1 for buf */
-    const char *buf;
-    size_t len, off;
-};
-
-static size_t on_read(char *p, size_t size, size_t n, void *u)
-{
-    struct source *src = u;
-    size_t want = size * n;
-    ssize_t r;
-
-    if (src->fd < 0) {
-        if (want > src->len - src->off)
-            want = src->len - src->off;
-        memcpy(p, src->buf + src->off, want);
-        src->off += want;
-        return want;
-    }
-    while ((r = read(src->fd, p, want)) < 0 && errno == EINTR)
-        ;
-    return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
-}
-
-/* libcurl rewinds a body when it must send it again (a connection that was closed under a
- * reused handle). */
-static int on_seek(void *u, curl_off_t offset, int origin)
-{
-    struct source *src = u;
-
-    if (origin != SEEK_SET || offset < 0)
-        return CURL_SEEKFUNC_CANTSEEK;
-    if (src->fd >= 0)
-        return lseek(src->fd, (off_t)offset, SEEK_SET) < 0 ? CURL_SEEKFUNC_FAIL : CURL_SEEKFUNC_OK;
-    if ((size_t)offset > src->len)
-        return CURL_SEEKFUNC_FAIL;
-    src->off = (size_t)offset;
-    return CURL_SEEKFUNC_OK;
 }
 
 /* ---- one request ---- */
@@ -233,23 +76,6 @@ static void prepare(struct wc_http_store *s, const char *url)
     }
 }
 
-static int curl_errno(CURLcode cc)
-{
-    switch (cc) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return -ETIMEDOUT;
-    case CURLE_COULDNT_CONNECT:
-        return -ECONNREFUSED;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return -EHOSTUNREACH;
-    case CURLE_OUT_OF_MEMORY:
-        return -ENOMEM;
-    default:
-        return -EIO; /* a short body (CURLE_PARTIAL_FILE), TLS, a garbled response... */
-    }
-}
-
 static int status_errno(long code)
 {
     if (code >= 200 && code < 300)
@@ -263,29 +89,27 @@ static int status_errno(long code)
 
 /* Runs the prepared request, the body going to k. 0 for a 2xx status, else -errno with the
  * reason set. URLs in reasons are ours (s->url has no userinfo). */
-static int perform(struct wc_http_store *s, const char *method, const char *url, struct sink *k)
+static int perform(struct wc_http_store *s, const char *method, const char *url, struct wc_sink *k)
 {
     CURLcode cc;
     int rc;
 
-    k->h = s->h;
     s->curl_err[0] = '\0';
     s->code = 0;
-    curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(s->h, CURLOPT_WRITEDATA, k);
+    wc_sink_attach(k, s->h);
     cc = curl_easy_perform(s->h);
     curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &s->code);
     if (k->too_big)
-        return fail(s, -EFBIG, "%s %s: more than %zu bytes", method, url, k->max);
+        return wc_store_fail(&s->base, -EFBIG, "%s %s: more than %zu bytes", method, url, k->max);
     if (k->io_err)
-        return fail(s, -k->io_err, "%s %s: %s", method, url, strerror(k->io_err));
+        return wc_store_fail(&s->base, -k->io_err, "%s %s: %s", method, url, strerror(k->io_err));
     /* A body we cut short after its status arrived: the status is the answer. */
     if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && k->cut && s->code > 0))
-        return fail(s, curl_errno(cc), "%s %s: %s", method, url,
-                    s->curl_err[0] ? s->curl_err : curl_easy_strerror(cc));
+        return wc_store_fail(&s->base, wc_curl_errno(cc), "%s %s: %s", method, url,
+                             s->curl_err[0] ? s->curl_err : curl_easy_strerror(cc));
     rc = status_errno(s->code);
     if (rc < 0)
-        fail(s, rc, "%s %s: HTTP status %ld", method, url, s->code);
+        wc_store_fail(&s->base, rc, "%s %s: HTTP status %ld", method, url, s->code);
     return rc;
 }
 
@@ -295,7 +119,7 @@ static int http_get(wc_store *st, const char *key, const char *name, size_t max_
                     const char *dest)
 {
     struct wc_http_store *s = http_of(st);
-    struct sink k = {.kind = SINK_FILE, .max = max_len, .discard_max = ERROR_BODY_MAX};
+    struct wc_sink k = {.kind = WC_SINK_FILE, .max = max_len, .unwanted_max = ERROR_BODY_MAX};
     char *url;
     int rc = object_url(s, key, name, &url);
 
@@ -310,7 +134,7 @@ static int http_get(wc_store *st, const char *key, const char *name, size_t max_
     curl_easy_setopt(s->h, CURLOPT_HTTPGET, 1L);
     rc = perform(s, "GET", url, &k);
     if (close(k.fd) != 0 && rc == 0)
-        rc = fail(s, -errno, "GET %s: closing %s: %s", url, dest, strerror(errno));
+        rc = wc_store_fail(&s->base, -errno, "GET %s: closing %s: %s", url, dest, strerror(errno));
     if (rc < 0)
         unlink(dest); /* ours: O_EXCL created it */
     free(url);
@@ -321,7 +145,7 @@ static int http_read(wc_store *st, const char *key, const char *name, size_t max
                      size_t *len)
 {
     struct wc_http_store *s = http_of(st);
-    struct sink k = {.kind = SINK_MEMORY, .max = max_len, .discard_max = ERROR_BODY_MAX};
+    struct wc_sink k = {.kind = WC_SINK_MEMORY, .max = max_len, .unwanted_max = ERROR_BODY_MAX};
     char *url;
     int rc = object_url(s, key, name, &url);
 
@@ -345,10 +169,10 @@ static int http_read(wc_store *st, const char *key, const char *name, size_t max
 }
 
 /* The seed's form: one part "file", its filename "<key>/<name>". */
-static int post_form(struct wc_http_store *s, const char *key, const char *name, struct source *src,
-                     curl_mime **mime)
+static int post_form(struct wc_http_store *s, const char *key, const char *name,
+                     struct wc_source *src, curl_mime **mime)
 {
-    char filename[WC_DIR_KEY_LEN + 80];
+    char filename[WC_STORE_KEY_LEN + 80];
     curl_mimepart *part;
 
     snprintf(filename, sizeof(filename), "%s/%s", key, name);
@@ -356,7 +180,8 @@ static int post_form(struct wc_http_store *s, const char *key, const char *name,
     if (!*mime || !(part = curl_mime_addpart(*mime)))
         return -ENOMEM;
     if (curl_mime_name(part, "file") != CURLE_OK ||
-        curl_mime_data_cb(part, (curl_off_t)src->len, on_read, on_seek, NULL, src) != CURLE_OK ||
+        curl_mime_data_cb(part, (curl_off_t)src->len, wc_source_read, wc_source_seek, NULL, src) !=
+            CURLE_OK ||
         curl_mime_filename(part, filename) != CURLE_OK ||
         curl_mime_type(part, "application/octet-stream") != CURLE_OK)
         return -ENOMEM;
@@ -364,9 +189,9 @@ static int post_form(struct wc_http_store *s, const char *key, const char *name,
     return 0;
 }
 
-static int upload(struct wc_http_store *s, const char *key, const char *name, struct source *src)
+static int upload(struct wc_http_store *s, const char *key, const char *name, struct wc_source *src)
 {
-    struct sink k = {.kind = SINK_DISCARD, .discard_max = ERROR_BODY_MAX};
+    struct wc_sink k = {.kind = WC_SINK_DISCARD, .unwanted_max = ERROR_BODY_MAX};
     curl_mime *mime = NULL;
     char *url;
     int rc = object_url(s, key, name, &url);
@@ -376,9 +201,9 @@ static int upload(struct wc_http_store *s, const char *key, const char *name, st
     prepare(s, url);
     if (s->put_mode) {
         curl_easy_setopt(s->h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(s->h, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(s->h, CURLOPT_READFUNCTION, wc_source_read);
         curl_easy_setopt(s->h, CURLOPT_READDATA, src);
-        curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, wc_source_seek);
         curl_easy_setopt(s->h, CURLOPT_SEEKDATA, src);
         curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)src->len);
     } else {
@@ -387,7 +212,7 @@ static int upload(struct wc_http_store *s, const char *key, const char *name, st
     if (rc == 0)
         rc = perform(s, s->put_mode ? "PUT" : "POST", url, &k);
     else
-        fail(s, rc, "POST %s: cannot build the form", url);
+        wc_store_fail(&s->base, rc, "POST %s: cannot build the form", url);
     curl_mime_free(mime);
     free(url);
     return rc;
@@ -395,7 +220,7 @@ static int upload(struct wc_http_store *s, const char *key, const char *name, st
 
 static int http_put(wc_store *st, const char *key, const char *name, const char *path)
 {
-    struct source src = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
+    struct wc_source src = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
     struct stat sb;
     int rc;
 
@@ -417,7 +242,7 @@ static int http_put(wc_store *st, const char *key, const char *name, const char 
 
 static int http_write(wc_store *st, const char *key, const char *name, const void *buf, size_t len)
 {
-    struct source src = {.fd = -1, .buf = buf, .len = len};
+    struct wc_source src = {.fd = -1, .buf = buf, .len = len};
 
     return upload(http_of(st), key, name, &src);
 }
@@ -425,7 +250,7 @@ static int http_write(wc_store *st, const char *key, const char *name, const voi
 /* GET in place of HEAD: stop at the first byte of a body, the status is all we need. */
 static int exists_by_get(struct wc_http_store *s, const char *url)
 {
-    struct sink k = {.kind = SINK_DISCARD};
+    struct wc_sink k = {.kind = WC_SINK_DISCARD};
 
     prepare(s, url);
     curl_easy_setopt(s->h, CURLOPT_HTTPGET, 1L);
@@ -435,7 +260,7 @@ static int exists_by_get(struct wc_http_store *s, const char *url)
 static int http_exists(wc_store *st, const char *key, const char *name)
 {
     struct wc_http_store *s = http_of(st);
-    struct sink k = {.kind = SINK_DISCARD, .discard_max = ERROR_BODY_MAX};
+    struct wc_sink k = {.kind = WC_SINK_DISCARD, .unwanted_max = ERROR_BODY_MAX};
     char *url;
     int rc = object_url(s, key, name, &url);
 
@@ -463,7 +288,7 @@ static int http_touch(wc_store *st, const char *key)
 
 static int delete_url(struct wc_http_store *s, const char *key, const char *name)
 {
-    struct sink k = {.kind = SINK_DISCARD, .discard_max = ERROR_BODY_MAX};
+    struct wc_sink k = {.kind = WC_SINK_DISCARD, .unwanted_max = ERROR_BODY_MAX};
     char *url;
     int rc = object_url(s, key, name, &url);
 
@@ -484,7 +309,7 @@ static int http_remove(wc_store *st, const char *key)
     int rc;
 
     if (!s->put_mode)
-        return fail(s, -ENOTSUP, "the seed's HTTP protocol cannot remove entries");
+        return wc_store_fail(&s->base, -ENOTSUP, "the seed's HTTP protocol cannot remove entries");
     rc = delete_url(s, key, "meta");
     if (rc == 0 || rc == -ENOENT)
         delete_url(s, key, NULL);
@@ -533,14 +358,15 @@ static int split_url(struct wc_http_store *s, CURLU *u)
 
     free(scheme);
     if (!web)
-        return fail(s, -EINVAL, "WAFCACHE is not an http:// or https:// URL");
+        return wc_store_fail(&s->base, -EINVAL, "WAFCACHE is not an http:// or https:// URL");
     q = dup_part(u, CURLUPART_QUERY, 0);
     f = dup_part(u, CURLUPART_FRAGMENT, 0);
     web = !q && !f;
     free(q);
     free(f);
     if (!web)
-        return fail(s, -EINVAL, "WAFCACHE: a URL with a query or a fragment is not supported");
+        return wc_store_fail(&s->base, -EINVAL,
+                             "WAFCACHE: a URL with a query or a fragment is not supported");
     s->user = dup_part(u, CURLUPART_USER, CURLU_URLDECODE);
     s->password = dup_part(u, CURLUPART_PASSWORD, CURLU_URLDECODE);
     curl_url_set(u, CURLUPART_USER, NULL, 0);
@@ -564,7 +390,7 @@ static int parse_url(struct wc_http_store *s, const char *text)
         return -ENOMEM;
     /* The URL itself is not repeated: it may hold a password. */
     if (!text || curl_url_set(u, CURLUPART_URL, text, 0) != CURLUE_OK)
-        rc = fail(s, -EINVAL, "WAFCACHE is not a valid http:// or https:// URL");
+        rc = wc_store_fail(&s->base, -EINVAL, "WAFCACHE is not a valid http:// or https:// URL");
     else
         rc = split_url(s, u);
     curl_url_cleanup(u);
@@ -594,7 +420,7 @@ static int make_headers(struct wc_http_store *s)
         return rc;
     for (const char *p = token; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return fail(s, -EINVAL, WC_HTTP_TOKEN_ENV " holds a control character");
+            return wc_store_fail(&s->base, -EINVAL, WC_HTTP_TOKEN_ENV " holds a control character");
     if (asprintf(&h, "Authorization: Bearer %s", token) < 0)
         return -ENOMEM;
     rc = add_header(s, h);
@@ -611,13 +437,13 @@ static int setup(struct wc_http_store *s, const struct wc_config *c)
     int rc;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return fail(s, -EIO, "libcurl could not be initialised");
+        return wc_store_fail(&s->base, -EIO, "libcurl could not be initialised");
     s->global = 1;
     rc = parse_url(s, c->cache);
     if (rc == 0)
         rc = make_headers(s);
     if (rc == 0 && !(s->h = curl_easy_init()))
-        rc = fail(s, -ENOMEM, "libcurl could not make a handle");
+        rc = wc_store_fail(&s->base, -ENOMEM, "libcurl could not make a handle");
     s->timeout_ms = c->timeout_ms ? (long)c->timeout_ms : 5000;
     s->put_mode = c->http_put;
     return rc;
@@ -637,12 +463,13 @@ wc_store *wc_http_open(const struct wc_config *c, int *err, char *errbuf, size_t
     rc = setup(s, c);
     if (rc < 0) {
         if (errlen)
-            snprintf(errbuf, errlen, "%s", s->reason[0] ? s->reason : strerror(-rc));
+            snprintf(errbuf, errlen, "%s", s->base.why[0] ? s->base.why : strerror(-rc));
         http_close(&s->base);
         *err = rc;
         return NULL;
     }
     s->base = (wc_store){
+        .version = WC_STORE_VERSION,
         .name = "http",
         .get = http_get,
         .read = http_read,
@@ -652,7 +479,7 @@ wc_store *wc_http_open(const struct wc_config *c, int *err, char *errbuf, size_t
         .touch = http_touch,
         .remove = http_remove,
         .close = http_close,
-        .reason = wc_http_reason,
+        .reason = wc_store_last_reason,
     };
     *err = 0;
     return &s->base;

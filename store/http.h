@@ -26,8 +26,4 @@
 
 #define WC_HTTP_TOKEN_ENV "WAFCACHE_HTTP_TOKEN"
 
-/* The one-line reason of the last failure ("" when none): method, URL without credentials,
- * and what went wrong. */
-const char *wc_http_reason(wc_store *s);
-
 #endif

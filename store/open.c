@@ -1,4 +1,4 @@
-/* Which backend a configuration names (store/open.h). */
+/* Which backend a configuration names, and what goes around it (store/open.h). */
 #include "store/open.h"
 
 #include <dlfcn.h>
@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/cmd.h"
+#include "store/backends.h"
 #include "store/dir.h"
 #include "store/remote.h"
 #include "store/tier.h"
@@ -17,9 +17,38 @@ static wc_store *open_dir(const struct wc_config *c, const char *root, int *err,
     struct wc_dir_options opt = {c->hardlink, c->dir_mode};
     wc_store *s = wc_dir_open(root, &opt, err);
     if (!s)
-        snprintf(errbuf, errlen, "cannot open the cache directory %s: %s", root, strerror(-*err));
+        snprintf(errbuf, errlen, "cannot open the cache %s: %s", root, strerror(-*err));
     return s;
 }
+
+static void tell(const struct wc_store_options *o, enum wc_store_notice what, const char *line)
+{
+    if (o->notice)
+        o->notice(o->ctx, what, line);
+}
+
+static void tell_down(void *ctx, const char *line)
+{
+    tell(ctx, WC_STORE_NOTICE_DOWN, line);
+}
+
+/* One row of store/backends.def. The module's constructors are not linked into the core:
+ * their rows are reached through wafcache-remote.so's entry point instead. */
+struct backend {
+    enum wc_store_kind kind;
+    wc_backend_open_fn open; /* NULL: in the module */
+    int cmd;                 /* WAFCACHE_CMD hands it to the bucket command */
+};
+
+#define CONSTRUCTOR_IN_CORE(fn) fn
+#define CONSTRUCTOR_IN_MODULE(fn) NULL
+
+static const struct backend backends[] = {
+#define WC_BACKEND(kind, scheme, alias, constructor, where, cmd)                                   \
+    {WC_STORE_##kind, CONSTRUCTOR_##where(constructor), cmd},
+#include "store/backends.def"
+#undef WC_BACKEND
+};
 
 /* libcurl and OpenSSL come with the module: a build on a local cache never loads them. The
  * module stays loaded for the life of the process (its store points into it). */
@@ -45,46 +74,67 @@ static wc_store *open_module(const struct wc_config *c, const char *libdir, int 
         dlclose(h);
         return NULL;
     }
-    return fn(c, err, errbuf, errlen);
+    wc_store *s = fn(c, err, errbuf, errlen);
+    if (s && s->version != WC_STORE_VERSION) {
+        /* A module of another build: its store's layout is not ours. */
+        *err = -ENOEXEC;
+        snprintf(errbuf, errlen, "%s is of another wafcache version", path);
+        return NULL;
+    }
+    return s;
 }
 
-/* s3:// is native S3 unless WAFCACHE_CMD asks for the seed's bucket command; gs:// and
- * minio:// always go through their command line tools, as in the seed. */
+/* The backend of c's kind; s3:// goes to the seed's bucket command when WAFCACHE_CMD asks. */
 static wc_store *open_remote(const struct wc_config *c, const char *libdir, int *err, char *errbuf,
                              size_t errlen)
 {
-    switch (c->kind) {
-    case WC_STORE_HTTP:
-        return open_module(c, libdir, err, errbuf, errlen);
-    case WC_STORE_S3:
-        if (!c->cmd)
-            return open_module(c, libdir, err, errbuf, errlen);
-        return wc_cmd_open(c, err, errbuf, errlen);
-    case WC_STORE_GS:
-    case WC_STORE_MINIO:
-        return wc_cmd_open(c, err, errbuf, errlen);
-    case WC_STORE_DIR:
-        break;
+    for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+        const struct backend *b = &backends[i];
+        if (b->kind != c->kind)
+            continue;
+        if (b->cmd && c->cmd)
+            return wc_cmd_open(c, err, errbuf, errlen);
+        return b->open ? b->open(c, err, errbuf, errlen)
+                       : open_module(c, libdir, err, errbuf, errlen);
     }
     *err = -EINVAL;
     snprintf(errbuf, errlen, "not a remote store");
     return NULL;
 }
 
-wc_store *wc_store_open(const struct wc_config *c, const char *libdir, int *err, char *errbuf,
-                        size_t errlen)
+/* The remote store c names, guarded when asked. */
+static wc_store *open_guarded(const struct wc_config *c, const struct wc_store_options *o, int *err,
+                              char *errbuf, size_t errlen)
 {
+    wc_store *remote = open_remote(c, o->libdir, err, errbuf, errlen);
+    if (!remote || !o->guard)
+        return remote;
+    /* The guard outlives this call: it keeps o, which the caller keeps as long as the store. */
+    wc_store *g = wc_guard_open(remote, c->cache, o->guard_dir, tell_down, (void *)o);
+    if (!g) {
+        *err = -ENOMEM;
+        snprintf(errbuf, errlen, "out of memory");
+    }
+    return g;
+}
+
+wc_store *wc_store_open(const struct wc_config *c, const struct wc_store_options *o, int *err,
+                        char *errbuf, size_t errlen)
+{
+    char why[600];
+
     *err = 0;
     errbuf[0] = '\0';
     if (c->kind == WC_STORE_DIR)
         return open_dir(c, c->cache, err, errbuf, errlen);
-    wc_store *remote = open_remote(c, libdir, err, errbuf, errlen);
-    if (!remote || !c->local)
+    wc_store *remote = open_guarded(c, o, err, errbuf, errlen);
+    if (!remote || !c->local || o->remote_only)
         return remote;
-    wc_store *local = open_dir(c, c->local, err, errbuf, errlen);
+    int lerr = 0;
+    wc_store *local = open_dir(c, c->local, &lerr, why, sizeof why);
     if (!local) {
-        remote->close(remote);
-        return NULL;
+        tell(o, WC_STORE_NOTICE_LOCAL, why);
+        return remote;
     }
     wc_store *tier = wc_tier_open(local, remote);
     if (!tier) {

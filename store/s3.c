@@ -30,12 +30,11 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
-#include "store/dir.h"
+#include "store/curl.h"
 #include "store/remote.h"
 #include "store/sigv4.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
-#define ERROR_BODY_MAX 2048     /* enough for S3's <Error><Code>...</Code> */
 #define LIST_MAX_LEN (4u << 20) /* one ListObjectsV2 page, 1000 keys at most */
 #define REMOVE_ROUNDS 8         /* list+delete rounds before remove() gives up */
 #define SIGNATURE_REASON "S3 refused the request signature (check AWS_SECRET_ACCESS_KEY)"
@@ -50,7 +49,6 @@ struct s3_store {
     char *bucket;
     char *access_key, *secret_key, *token, *region;
     long timeout_ms;
-    char error[256];
 };
 
 static struct s3_store *s3_of(wc_store *s)
@@ -58,136 +56,21 @@ static struct s3_store *s3_of(wc_store *s)
     return (struct s3_store *)s;
 }
 
-const char *wc_s3_reason(wc_store *s)
-{
-    return s3_of(s)->error;
-}
-
 /* ---- one transfer ---- */
 
-/* What a request sends and where its answer goes. */
+/* What a request sends and where its answer goes (store/curl.h). An error answer is read
+ * whole: its start says why (S3's <Code>). */
 struct xfer {
-    CURL *curl;
-    /* upload: from fd when up_fd >= 0, else from up_buf */
-    int up_fd;
-    const char *up_buf;
-    size_t up_len, up_off;
-    /* download: into fd when down_fd >= 0, else into buf (at most max bytes) */
-    int down_fd;
-    char *buf;
-    size_t len, cap, max;
-    int too_big, local_errno;
-    /* the body of an error answer, for S3's <Code> */
-    char err_body[ERROR_BODY_MAX + 1];
-    size_t err_len;
+    struct wc_source up;
+    struct wc_sink down;
 };
 
 static void xfer_init(struct xfer *x)
 {
     memset(x, 0, sizeof(*x));
-    x->up_fd = -1;
-    x->down_fd = -1;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* The download's bound (read's max_len, get's size from the entry's metadata): a server
- * streaming an endless body must fill neither memory nor disk. */
-static int within_bound(struct xfer *x, size_t n)
-{
-    if (n > x->max - x->len) {
-        x->too_big = 1;
-        return -EFBIG;
-    }
-    return 0;
-}
-
-static int keep_to_file(struct xfer *x, const char *p, size_t n)
-{
-    int rc = within_bound(x, n);
-
-    if (rc == 0)
-        rc = write_all(x->down_fd, p, n);
-    if (rc == 0)
-        x->len += n;
-    return rc;
-}
-
-static int keep_in_memory(struct xfer *x, const char *p, size_t n)
-{
-    if (within_bound(x, n) < 0)
-        return -EFBIG;
-    if (x->len + n + 1 > x->cap) {
-        size_t cap = x->cap ? x->cap : 4096;
-        char *b;
-        while (cap < x->len + n + 1)
-            cap *= 2;
-        if (!(b = realloc(x->buf, cap)))
-            return -ENOMEM;
-        x->buf = b;
-        x->cap = cap;
-    }
-    memcpy(x->buf + x->len, p, n);
-    x->len += n;
-    x->buf[x->len] = '\0';
-    return 0;
-}
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
-{
-    struct xfer *x = arg;
-    size_t n = size * nmemb;
-    long status = 0;
-    int rc;
-
-    curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status < 200 || status > 299) {
-        /* An error document: keep its start for the reason, never write it as the object. */
-        size_t keep = n < ERROR_BODY_MAX - x->err_len ? n : ERROR_BODY_MAX - x->err_len;
-        memcpy(x->err_body + x->err_len, p, keep);
-        x->err_len += keep;
-        x->err_body[x->err_len] = '\0';
-        return n;
-    }
-    rc = x->down_fd >= 0 ? keep_to_file(x, p, n) : keep_in_memory(x, p, n);
-    if (rc < 0 && rc != -EFBIG)
-        x->local_errno = -rc;
-    return rc < 0 ? 0 : n; /* 0 makes curl stop with CURLE_WRITE_ERROR */
-}
-
-static size_t on_upload(char *p, size_t size, size_t nmemb, void *arg)
-{
-    struct xfer *x = arg;
-    size_t n = size * nmemb;
-    ssize_t r;
-
-    if (x->up_fd < 0) {
-        size_t left = x->up_len - x->up_off;
-        n = n < left ? n : left;
-        memcpy(p, x->up_buf + x->up_off, n);
-        x->up_off += n;
-        return n;
-    }
-    do
-        r = read(x->up_fd, p, n);
-    while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        x->local_errno = errno;
-        return CURL_READFUNC_ABORT;
-    }
-    return (size_t)r;
+    x->up.fd = -1;
+    x->down.kind = WC_SINK_MEMORY;
+    x->down.unwanted_max = (size_t)-1;
 }
 
 /* ---- requests ---- */
@@ -285,9 +168,7 @@ static void set_common_options(struct s3_store *s, struct xfer *x, char *errbuf)
     curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-    x->curl = c;
+    wc_sink_attach(&x->down, c);
 }
 
 static void set_method(CURL *c, const char *method, struct xfer *x, curl_off_t up_size)
@@ -296,8 +177,8 @@ static void set_method(CURL *c, const char *method, struct xfer *x, curl_off_t u
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (!strcmp(method, "PUT")) {
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_upload);
-        curl_easy_setopt(c, CURLOPT_READDATA, x);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, wc_source_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, &x->up);
         curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, up_size);
     } else if (strcmp(method, "GET")) {
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -307,7 +188,7 @@ static void set_method(CURL *c, const char *method, struct xfer *x, curl_off_t u
 /* S3's error <Code>, or "" (a HEAD answer has no body). */
 static void error_code(const struct xfer *x, char *code, size_t n)
 {
-    const char *b = strstr(x->err_body, "<Code>"), *e;
+    const char *b = strstr(x->down.error_body, "<Code>"), *e;
 
     code[0] = '\0';
     if (b && (e = strstr(b + 6, "</Code>")) && (size_t)(e - b - 6) < n)
@@ -320,32 +201,32 @@ static int http_status_error(struct s3_store *s, long status, const struct xfer 
 
     error_code(x, code, sizeof(code));
     if (status == 404 && !strcmp(code, "NoSuchBucket")) {
-        snprintf(s->error, sizeof(s->error), "S3 bucket \"%s\" does not exist", s->bucket);
+        snprintf(s->base.why, sizeof(s->base.why), "S3 bucket \"%s\" does not exist", s->bucket);
         return -ENOENT;
     }
     if (status == 404) {
-        snprintf(s->error, sizeof(s->error), "not in the S3 store");
+        snprintf(s->base.why, sizeof(s->base.why), "not in the S3 store");
         return -ENOENT;
     }
     if (status == 403) {
         if (!strcmp(code, "SignatureDoesNotMatch"))
-            snprintf(s->error, sizeof(s->error), SIGNATURE_REASON);
+            snprintf(s->base.why, sizeof(s->base.why), SIGNATURE_REASON);
         else if (!strcmp(code, "InvalidAccessKeyId"))
-            snprintf(s->error, sizeof(s->error), "S3 does not know AWS_ACCESS_KEY_ID");
+            snprintf(s->base.why, sizeof(s->base.why), "S3 does not know AWS_ACCESS_KEY_ID");
         else if (!strcmp(code, "RequestTimeTooSkewed"))
-            snprintf(s->error, sizeof(s->error), "S3 refused the request: the clock is off");
+            snprintf(s->base.why, sizeof(s->base.why), "S3 refused the request: the clock is off");
         else if (code[0])
-            snprintf(s->error, sizeof(s->error), "S3 denied access (%s)", code);
+            snprintf(s->base.why, sizeof(s->base.why), "S3 denied access (%s)", code);
         else /* HEAD: no body tells why */
-            snprintf(s->error, sizeof(s->error),
+            snprintf(s->base.why, sizeof(s->base.why),
                      "S3 refused the request (403; check AWS_SECRET_ACCESS_KEY and the bucket "
                      "policy)");
         return -EACCES;
     }
     /* 301 PermanentRedirect and 400 AuthorizationHeaderMalformed: the bucket lives in
      * another region than the one we signed for. */
-    snprintf(s->error, sizeof(s->error), "S3 answered HTTP %ld%s%s%s", status, code[0] ? " " : "",
-             code,
+    snprintf(s->base.why, sizeof(s->base.why), "S3 answered HTTP %ld%s%s%s", status,
+             code[0] ? " " : "", code,
              status == 301 || !strcmp(code, "AuthorizationHeaderMalformed") ? " (check AWS_REGION)"
                                                                             : "");
     return -EIO;
@@ -353,37 +234,23 @@ static int http_status_error(struct s3_store *s, long status, const struct xfer 
 
 static int curl_error(struct s3_store *s, CURLcode cc, const struct xfer *x, const char *errbuf)
 {
-    if (x->too_big) {
-        snprintf(s->error, sizeof(s->error), "S3 object larger than allowed");
+    int local_errno = x->down.io_err ? x->down.io_err : x->up.err;
+
+    if (x->down.too_big) {
+        snprintf(s->base.why, sizeof(s->base.why), "S3 object larger than allowed");
         return -EFBIG;
     }
-    if (x->local_errno) {
-        snprintf(s->error, sizeof(s->error), "S3 transfer: %s", strerror(x->local_errno));
-        return -x->local_errno;
+    if (local_errno) {
+        snprintf(s->base.why, sizeof(s->base.why), "S3 transfer: %s", strerror(local_errno));
+        return -local_errno;
     }
-    snprintf(s->error, sizeof(s->error), "S3 request to %s failed: %s", s->host,
+    snprintf(s->base.why, sizeof(s->base.why), "S3 request to %s failed: %s", s->host,
              errbuf[0] ? errbuf : curl_easy_strerror(cc));
-    switch (cc) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return -ETIMEDOUT;
-    case CURLE_COULDNT_CONNECT:
-        return -ECONNREFUSED;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return -EHOSTUNREACH;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CACERT_BADFILE:
-        return -EPROTO;
-    case CURLE_OUT_OF_MEMORY:
-        return -ENOMEM;
-    default:
-        return -EIO;
-    }
+    return wc_curl_errno(cc);
 }
 
 /* One signed request. path is raw (encoded here); payload_hash is the hex SHA-256 of what
- * x uploads. 0, or -errno with s->error set. */
+ * x uploads. 0, or -errno with s->base.why set. */
 static int s3_request(struct s3_store *s, const char *method, const char *path,
                       const struct wc_sigv4_pair *q, size_t nq, const char *payload_hash,
                       struct xfer *x, curl_off_t up_size)
@@ -397,7 +264,7 @@ static int s3_request(struct s3_store *s, const char *method, const char *path,
 
     if (!h) {
         free(url);
-        snprintf(s->error, sizeof(s->error), "out of memory");
+        snprintf(s->base.why, sizeof(s->base.why), "out of memory");
         return -ENOMEM;
     }
     set_common_options(s, x, errbuf);
@@ -413,7 +280,7 @@ static int s3_request(struct s3_store *s, const char *method, const char *path,
     else
         rc = 0;
     if (rc == 0)
-        s->error[0] = '\0';
+        s->base.why[0] = '\0';
     /* The handle keeps pointers to these until the next reset: clear them first. */
     curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
@@ -424,18 +291,12 @@ static int s3_request(struct s3_store *s, const char *method, const char *path,
 
 /* ---- object names ---- */
 
-static int name_valid(const char *name)
-{
-    return name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..") &&
-           strlen(name) <= 255;
-}
-
 /* The raw path of file `name` of entry `key` ("" name: the entry's own "directory/"). */
 static char *object_path(struct s3_store *s, const char *key, const char *name)
 {
     char *p = NULL;
 
-    if (!wc_dir_key_valid(key) || (name[0] && !name_valid(name))) {
+    if (wc_store_check(key, name[0] ? name : NULL) < 0) {
         errno = EINVAL;
         return NULL;
     }
@@ -458,15 +319,16 @@ static int s3_get(wc_store *st, const char *key, const char *name, size_t max_le
     if (!path)
         return -errno;
     xfer_init(&x);
-    x.max = max_len;
-    x.down_fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (x.down_fd < 0) {
+    x.down.max = max_len;
+    x.down.kind = WC_SINK_FILE;
+    x.down.fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (x.down.fd < 0) {
         rc = -errno;
         free(path);
         return rc;
     }
     rc = s3_request(s, "GET", path, NULL, 0, WC_SIGV4_EMPTY_SHA256, &x, 0);
-    if (close(x.down_fd) != 0 && rc == 0)
+    if (close(x.down.fd) != 0 && rc == 0)
         rc = -errno;
     if (rc < 0)
         unlink(dest); /* nothing half-written is left behind */
@@ -487,15 +349,15 @@ static int s3_read(wc_store *st, const char *key, const char *name, size_t max_l
     if (!path)
         return -errno;
     xfer_init(&x);
-    x.max = max_len;
+    x.down.max = max_len;
     rc = s3_request(s, "GET", path, NULL, 0, WC_SIGV4_EMPTY_SHA256, &x, 0);
-    if (rc == 0 && !x.buf && !(x.buf = calloc(1, 1)))
+    if (rc == 0 && !x.down.buf && !(x.down.buf = calloc(1, 1)))
         rc = -ENOMEM;
     if (rc < 0) {
-        free(x.buf);
+        free(x.down.buf);
     } else {
-        *buf = x.buf;
-        *len = x.len;
+        *buf = x.down.buf;
+        *len = x.down.len;
     }
     free(path);
     return rc;
@@ -512,20 +374,20 @@ static int s3_put(wc_store *st, const char *key, const char *name, const char *s
     int rc = path ? 0 : -errno;
 
     xfer_init(&x);
-    if (rc == 0 && (x.up_fd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+    if (rc == 0 && (x.up.fd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
         rc = -errno;
-    if (rc == 0 && fstat(x.up_fd, &sb) != 0)
+    if (rc == 0 && fstat(x.up.fd, &sb) != 0)
         rc = -errno;
     if (rc == 0 && !S_ISREG(sb.st_mode))
         rc = -EINVAL;
     if (rc == 0)
-        rc = wc_sigv4_sha256_fd(x.up_fd, hash);
-    if (rc == 0 && lseek(x.up_fd, 0, SEEK_SET) != 0)
+        rc = wc_sigv4_sha256_fd(x.up.fd, hash);
+    if (rc == 0 && lseek(x.up.fd, 0, SEEK_SET) != 0)
         rc = -errno;
     if (rc == 0)
         rc = s3_request(s, "PUT", path, NULL, 0, hash, &x, (curl_off_t)sb.st_size);
-    if (x.up_fd >= 0)
-        close(x.up_fd);
+    if (x.up.fd >= 0)
+        close(x.up.fd);
     free(path);
     return rc;
 }
@@ -538,8 +400,8 @@ static int s3_write(wc_store *st, const char *key, const char *name, const void 
     int rc = path ? wc_sigv4_sha256_hex(buf, len, hash) : -errno;
 
     xfer_init(&x);
-    x.up_buf = buf;
-    x.up_len = len;
+    x.up.buf = buf;
+    x.up.len = len;
     if (rc == 0)
         rc = s3_request(s, "PUT", path, NULL, 0, hash, &x, (curl_off_t)len);
     free(path);
@@ -564,7 +426,7 @@ static int s3_exists(wc_store *st, const char *key, const char *name)
 static int s3_touch(wc_store *st, const char *key)
 {
     (void)st;
-    return wc_dir_key_valid(key) ? 0 : -EINVAL; /* see the top of this file */
+    return wc_store_key_valid(key) ? 0 : -EINVAL; /* see the top of this file */
 }
 
 static int s3_delete(struct s3_store *s, const char *object)
@@ -618,17 +480,17 @@ static int list_entry(struct s3_store *s, const char *key, char **doc)
         rc = -ENOMEM;
     }
     xfer_init(&x);
-    x.max = LIST_MAX_LEN;
+    x.down.max = LIST_MAX_LEN;
     if (rc == 0) {
         q[1].value = entry + strlen(s->bucket_path) + 1; /* the object-name part */
         rc = s3_request(s, "GET", bucket, q, 2, WC_SIGV4_EMPTY_SHA256, &x, 0);
     }
-    if (rc == 0 && !x.buf && !(x.buf = calloc(1, 1)))
+    if (rc == 0 && !x.down.buf && !(x.down.buf = calloc(1, 1)))
         rc = -ENOMEM;
     if (rc == 0)
-        *doc = x.buf;
+        *doc = x.down.buf;
     else
-        free(x.buf);
+        free(x.down.buf);
     free(entry);
     free(bucket);
     return rc;
@@ -673,7 +535,7 @@ static int s3_remove(wc_store *st, const char *key)
     char *doc;
     int rc = 0;
 
-    if (!wc_dir_key_valid(key))
+    if (!wc_store_key_valid(key))
         return -EINVAL;
     /* S3 has no directories: list what the entry holds and delete it, until nothing is left
      * (a page holds at most 1000 keys). */
@@ -689,7 +551,7 @@ static int s3_remove(wc_store *st, const char *key)
         if (n == 0)
             return total ? 0 : -ENOENT;
     }
-    snprintf(s->error, sizeof(s->error), "S3 entry %s still not empty", key);
+    snprintf(s->base.why, sizeof(s->base.why), "S3 entry %s still not empty", key);
     return -EAGAIN;
 }
 
@@ -894,6 +756,7 @@ wc_store *wc_s3_open(const struct wc_config *c, int *err, char *errbuf, size_t e
         return NULL;
     }
     s->base = (wc_store){
+        .version = WC_STORE_VERSION,
         .name = "s3",
         .get = s3_get,
         .read = s3_read,
@@ -903,7 +766,7 @@ wc_store *wc_s3_open(const struct wc_config *c, int *err, char *errbuf, size_t e
         .touch = s3_touch,
         .remove = s3_remove,
         .close = s3_close,
-        .reason = wc_s3_reason,
+        .reason = wc_store_last_reason,
     };
     return &s->base;
 }

@@ -88,11 +88,4 @@ int wc_sigv4_sign(const struct wc_sigv4_request *r, const struct wc_sigv4_creden
                   struct wc_sigv4_result *out);
 void wc_sigv4_result_free(struct wc_sigv4_result *out);
 
-/* The S3 store (store/s3.c) keeps a one-line reason for its last failure, as "S3 refused the
- * request signature (check AWS_SECRET_ACCESS_KEY)" for a 403, or curl's own words for a
- * transport error; "" after a success. Never holds a credential. s must come from
- * wc_s3_open. (Declared here, beside the signer, until remote.h gathers the reasons of
- * both remote stores.) */
-const char *wc_s3_reason(wc_store *s);
-
 #endif

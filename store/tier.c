@@ -174,9 +174,9 @@ wc_store *wc_tier_local(wc_store *tier)
     return tier_of(tier)->local;
 }
 
-wc_store *wc_tier_remote(wc_store *tier)
+static wc_store *tier_side(wc_store *s, enum wc_store_side which)
 {
-    return tier_of(tier)->remote;
+    return which == WC_STORE_LOCAL ? tier_of(s)->local : tier_of(s)->remote;
 }
 
 /* The local side says nothing beyond its errno: the reason is the remote's, when the remote
@@ -201,6 +201,7 @@ wc_store *wc_tier_open(wc_store *local, wc_store *remote)
     t->local = local;
     t->remote = remote;
     t->base = (wc_store){
+        .version = WC_STORE_VERSION,
         .name = "tier",
         .get = tier_get,
         .read = tier_read,
@@ -211,6 +212,7 @@ wc_store *wc_tier_open(wc_store *local, wc_store *remote)
         .remove = tier_remove,
         .close = tier_close,
         .reason = tier_reason,
+        .side = tier_side,
     };
     return &t->base;
 }

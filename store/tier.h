@@ -27,8 +27,7 @@ wc_store *wc_tier_open(wc_store *local, wc_store *remote);
  * reports 0). For WAFCACHE_VERBOSITY ("uploaded locally, remote push failed"). */
 void wc_tier_last(wc_store *tier, int *local_rc, int *remote_rc);
 
-/* The two stores inside (for a backend's own failure reason). */
+/* The local store inside (as wc_store_side(tier, WC_STORE_LOCAL)). */
 wc_store *wc_tier_local(wc_store *tier);
-wc_store *wc_tier_remote(wc_store *tier);
 
 #endif

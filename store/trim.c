@@ -5,7 +5,6 @@
  * pay one stat), and flock() on it keeps trimmers from running at the same time. */
 #include "store/dir.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,10 +17,6 @@
 
 #include "core/util.h"
 
-/* Leftovers of a crashed writer or an unfinished delete are swept after this long: a
- * younger one may belong to a process that is still working. */
-#define WC_STALE_NS (3600LL * 1000000000LL)
-
 struct trim_item {
     int64_t mtime_ns;
     uint64_t size;
@@ -29,6 +24,7 @@ struct trim_item {
 };
 
 struct trim_list {
+    const char *root;
     struct trim_item *v;
     size_t n, cap;
 };
@@ -63,16 +59,6 @@ int wc_dir_trim_due(const char *root, const struct wc_trim_limits *lim)
     return interval_elapsed(&st, lim);
 }
 
-static int is_hex2(const char *name)
-{
-    return strlen(name) == 2 && strspn(name, "0123456789abcdefABCDEF") == 2;
-}
-
-static int is_stale(const struct stat *st, int64_t now)
-{
-    return mtime_ns(st) < now - WC_STALE_NS;
-}
-
 static int list_push(struct trim_list *l, int64_t mt, uint64_t size, const char *path)
 {
     if (l->n == l->cap) {
@@ -99,137 +85,15 @@ static void list_free(struct trim_list *l)
     free(l->v);
 }
 
-/* Size of an entry: the sum of its files (as the seed). Old temporaries in it are the
- * remains of a writer that died; they are removed rather than counted. */
-static uint64_t entry_size(const char *path, const struct stat *dst, int64_t now)
+/* The walk's callback: every entry goes on the list, by its path. */
+static int collect(void *ctx, const struct wc_store_item *it)
 {
-    int swept = 0;
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    uint64_t size = 0;
-    struct dirent *de;
-    DIR *d;
+    struct trim_list *l = ctx;
+    char path[PATH_MAX];
 
-    if (fd < 0)
+    if ((size_t)snprintf(path, sizeof path, "%s/%.2s/%s", l->root, it->key, it->key) >= sizeof path)
         return 0;
-    d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return 0;
-    }
-    while ((de = readdir(d)) != NULL) {
-        struct stat st;
-        if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
-            continue;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            continue;
-        if (strstr(de->d_name, ".wctmp.") && is_stale(&st, now)) {
-            swept += unlinkat(dirfd(d), de->d_name, 0) == 0;
-            continue;
-        }
-        size += (uint64_t)st.st_size;
-    }
-    /* The unlink moved the directory's mtime, which is the entry's LRU clock: put it back,
-     * a sweep is not a use. */
-    if (swept) {
-        struct timespec ts[2] = {{0, UTIME_OMIT}, dst->st_mtim};
-        futimens(dirfd(d), ts);
-    }
-    closedir(d);
-    return size;
-}
-
-/* One <root>/<kk> directory: entries are listed, leftovers of removals swept. */
-static int scan_bucket(const char *bucket, const char *kk, struct trim_list *l, int64_t now)
-{
-    /* A <kk> that is a link (planted, or an old cache's) is not ours to walk or trim. */
-    int fd = open(bucket, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    struct dirent *de;
-    int rc = 0;
-
-    if (fd >= 0 && !d)
-        close(fd);
-    if (!d)
-        return 0;
-    while (rc == 0 && (de = readdir(d)) != NULL) {
-        char path[PATH_MAX];
-        struct stat st;
-        int w = snprintf(path, sizeof(path), "%s/%s", bucket, de->d_name);
-
-        if (w < 0 || (size_t)w >= sizeof(path) || de->d_name[0] == '.')
-            continue;
-        if (lstat(path, &st) != 0)
-            continue;
-        if (strstr(de->d_name, ".remove.") || strstr(de->d_name, ".wctmp.")) {
-            if (is_stale(&st, now))
-                wc_rm_rf(path);
-            continue;
-        }
-        /* Only <kk>/<key> directories are entries; anything else is not ours to judge. */
-        if (!S_ISDIR(st.st_mode) || !wc_dir_key_valid(de->d_name) ||
-            strncmp(de->d_name, kk, 2) != 0)
-            continue;
-        rc = list_push(l, mtime_ns(&st), entry_size(path, &st, now), path);
-    }
-    closedir(d);
-    return rc;
-}
-
-/* Old temporaries in a directory of small files beside the entries (explain/, stats/): what a
- * writer killed between its write and its rename left behind. */
-static void sweep_dir(const char *dir, int64_t now)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    struct dirent *de;
-    DIR *d;
-
-    if (fd < 0)
-        return;
-    d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return;
-    }
-    while ((de = readdir(d)) != NULL) {
-        struct stat st;
-        if (!strstr(de->d_name, ".wctmp."))
-            continue;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-            is_stale(&st, now))
-            unlinkat(dirfd(d), de->d_name, 0);
-    }
-    closedir(d);
-}
-
-/* Root-level temporaries (all.lock's neighbours written atomically, the memo's) are swept
- * too, and those of explain/ and stats/. */
-static int scan_root(const char *root, struct trim_list *l, int64_t now)
-{
-    DIR *d = opendir(root);
-    struct dirent *de;
-    int rc = 0;
-
-    if (!d)
-        return -errno;
-    while (rc == 0 && (de = readdir(d)) != NULL) {
-        char path[PATH_MAX];
-        struct stat st;
-        int w = snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
-
-        if (w < 0 || (size_t)w >= sizeof(path) || de->d_name[0] == '.')
-            continue;
-        if (strstr(de->d_name, ".wctmp.") || strstr(de->d_name, ".remove.")) {
-            if (lstat(path, &st) == 0 && is_stale(&st, now))
-                wc_rm_rf(path);
-            continue;
-        }
-        if (is_hex2(de->d_name))
-            rc = scan_bucket(path, de->d_name, l, now);
-        else if (!strcmp(de->d_name, "explain") || !strcmp(de->d_name, "stats"))
-            sweep_dir(path, now);
-    }
-    closedir(d);
-    return rc;
+    return list_push(l, it->mtime_ns, it->bytes, path);
 }
 
 static int by_mtime(const void *a, const void *b)
@@ -267,8 +131,9 @@ static void evict(struct trim_list *l, const struct wc_trim_limits *lim, struct 
 
 static int run_trim(const char *root, const struct wc_trim_limits *lim, struct wc_trim_result *res)
 {
-    struct trim_list l = {0};
-    int rc = scan_root(root, &l, wc_now_ns());
+    struct trim_list l = {.root = root};
+    /* Leftovers are swept on the way (store/dir_walk.c). */
+    int rc = wc_dir_walk(root, 1, collect, &l);
 
     if (rc == 0) {
         if (l.n > 1)

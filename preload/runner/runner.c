@@ -26,6 +26,7 @@
 #include "hashing/replay.h"
 #include "hashing/signature.h"
 #include "store/dir.h"
+#include "store/guard.h"
 #include "store/open.h"
 #include "core/programs.h"
 #include "preload/runner/runner.h"
@@ -255,33 +256,51 @@ static const char *rc_text(const struct runner *r, int rc, char *buf, size_t n)
     return buf;
 }
 
-static wc_store *open_dir_store(struct runner *r, const char *root)
+/* The guard's one line goes to stderr (only the runner that found the store down says it);
+ * a local tier that cannot be opened goes to the log. */
+static void store_notice(void *ctx, enum wc_store_notice what, const char *line)
 {
-    struct wc_dir_options opt = {r->cfg.hardlink, r->cfg.dir_mode};
-    int err = 0;
-    wc_store *s = wc_dir_open(root, &opt, &err);
-    if (!s)
-        wc_log(&r->cfg, "cannot open the cache %s: %s", root, strerror(-err));
-    return s;
+    struct runner *r = ctx;
+    if (what == WC_STORE_NOTICE_DOWN)
+        dprintf(2, "wafcache: %s\n", line);
+    else
+        wc_log(&r->cfg, "%s", line);
 }
 
-/* A remote store, guarded (guard.c), behind WAFCACHE_LOCAL when it is set. A local tier
- * that cannot be opened leaves the remote alone: the build still shares its results. */
-static void open_remote_store(struct runner *r)
+/* The runner's own directory: wafcache-remote.so is installed beside wafcache-run. */
+static int self_dir(char *buf, size_t n)
 {
-    char why[512];
-    int err = 0;
-    wc_store *remote = wc_remote_open_guarded(&r->cfg, &err, why, sizeof why);
-    if (!remote) {
-        wc_log(&r->cfg, "cannot open the remote cache: %s", why);
-        wc_verbose(&r->cfg, "error cannot open the remote cache: %s", why);
-        fallback(r, "cannot open the remote cache");
+    ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+    if (len <= 0)
+        return -ENOENT;
+    buf[len] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return -ENOENT;
+    *slash = '\0';
+    return 0;
+}
+
+/* The store the configuration names, a remote one guarded (store/guard.h), with its local
+ * tier unless remote_only. NULL with *err and one line in why. The options live as long as
+ * the process: the guard tells through them. */
+static wc_store *open_cache(struct runner *r, int remote_only, int *err, char *why, size_t n)
+{
+    static char libdir[PATH_MAX], tmp[PATH_MAX];
+    static struct wc_store_options o;
+
+    *err = self_dir(libdir, sizeof libdir);
+    if (*err < 0 && r->cfg.kind != WC_STORE_DIR) {
+        snprintf(why, n, "cannot find the runner's own directory");
+        return NULL;
     }
-    r->remote = remote;
-    wc_store *local = r->cfg.local ? open_dir_store(r, r->cfg.local) : NULL;
-    r->store = local ? wc_tier_open(local, remote) : remote;
-    if (!r->store)
-        fallback(r, "out of memory");
+    o = (struct wc_store_options){.libdir = libdir,
+                                  .remote_only = remote_only,
+                                  .guard = 1,
+                                  .guard_dir = wc_user_tmp_dir(tmp, sizeof tmp) == 0 ? tmp : NULL,
+                                  .notice = store_notice,
+                                  .ctx = r};
+    return wc_store_open(&r->cfg, &o, err, why, n);
 }
 
 /* The default cache directory (~/.cache/wafcache_$USER), as the configuration computes it:
@@ -317,13 +336,20 @@ static void open_memo(struct runner *r)
 
 static void open_store(struct runner *r)
 {
-    if (r->cfg.kind == WC_STORE_DIR) {
-        r->store = open_dir_store(r, r->cfg.cache);
-        if (!r->store)
-            fallback(r, "cannot open the cache");
-    } else {
-        open_remote_store(r);
+    char why[600];
+    int err = 0;
+
+    r->store = open_cache(r, 0, &err, why, sizeof why);
+    if (!r->store && r->cfg.kind == WC_STORE_DIR) {
+        wc_log(&r->cfg, "%s", why);
+        fallback(r, "cannot open the cache");
     }
+    if (!r->store) {
+        wc_log(&r->cfg, "cannot open the remote cache: %s", why);
+        wc_verbose(&r->cfg, "error cannot open the remote cache: %s", why);
+        fallback(r, "cannot open the remote cache");
+    }
+    r->remote = wc_store_side(r->store, WC_STORE_REMOTE);
     open_memo(r);
 }
 
@@ -857,7 +883,7 @@ __attribute__((noreturn)) static void uploader(struct runner *r, struct wc_stage
 {
     char why[600] = "";
     int err = 0, rc;
-    wc_store *remote = wc_remote_open_guarded(&r->cfg, &err, why, sizeof why);
+    wc_store *remote = open_cache(r, 1, &err, why, sizeof why);
     int64_t t = wc_now_ns();
 
     rc = remote ? wc_upload_entry(remote, st->root, hex, meta) : err;

@@ -140,24 +140,6 @@ int wc_explain_last(const struct wc_config *c, const wc_key1 *k, char hex[WC_HAS
 /* Run the LRU trim of the local store at root in a detached process, if one is due. */
 void wc_trim_in_background(const struct wc_config *c);
 
-/* ---- guard.c ------------------------------------------------------------------------------ */
-
-/* How long a remote store found down (or refusing our credentials) is skipped by every
- * runner of this user, before one of them tries it again. */
-#define WC_GUARD_TTL_S 30
-
-/* Wrap a remote store (taking ownership): after a failure that says the store is down
- * (timeout, refused connection, unknown host; refused credentials on a request that touches
- * nothing local), every operation fails at once with -EHOSTDOWN, here and, through a marker
- * file under wc_user_tmp_dir for WC_GUARD_TTL_S seconds, in the other runners. The runner
- * that creates the marker prints one line on stderr with the store's reason. NULL on OOM. */
-wc_store *wc_guard_open(wc_store *remote, const struct wc_config *c);
-/* 1 when the guard skips its store. */
-int wc_guard_down(wc_store *guard);
-/* The remote store c names (without its local tier), guarded. The remote module is loaded
- * from the runner's own directory. NULL with *err and a one-line reason in why. */
-wc_store *wc_remote_open_guarded(const struct wc_config *c, int *err, char *why, size_t n);
-
 /* ---- upload.c ----------------------------------------------------------------------------- */
 
 /* ${TMPDIR:-/tmp}/wafcache-<uid>, created 0700; refused unless it is ours. 0 or -errno. */

@@ -266,9 +266,11 @@ int wc_stage_open(const struct wc_config *c, wc_store *store, struct wc_stage *s
     int err = 0;
 
     memset(st, 0, sizeof *st);
-    if (c->local && strcmp(store->name, "tier") == 0) {
-        /* The local tier keeps the entry anyway: it is the stage. */
-        st->store = wc_tier_local(store);
+    wc_store *local = wc_store_side(store, WC_STORE_LOCAL);
+    if (c->local && local && local != store) {
+        /* The local tier keeps the entry anyway: it is the stage. (A directory is its own
+         * local side: only a tier has one inside.) */
+        st->store = local;
         snprintf(st->root, sizeof st->root, "%s", c->local);
         return 0;
     }

@@ -343,7 +343,7 @@ START_TEST(store_miss)
 
     ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, dest), -ENOENT);
     ck_assert_int_eq(access(dest, F_OK), -1);
-    ck_assert_ptr_nonnull(strstr(wc_cmd_reason(s), "No URLs matched"));
+    ck_assert_ptr_nonnull(strstr(s->reason(s), "No URLs matched"));
     ck_assert_int_eq(s->read(s, KEY, "meta", 100, &buf, &len), -ENOENT);
     ck_assert_ptr_null(buf);
     s->close(s);
@@ -400,7 +400,7 @@ START_TEST(store_failing_command)
 
     ck_assert_ptr_nonnull(s);
     ck_assert_int_eq(s->write(s, KEY, "0", "x", 1), -EIO);
-    ck_assert_ptr_nonnull(strstr(wc_cmd_reason(s), "denied"));
+    ck_assert_ptr_nonnull(strstr(s->reason(s), "denied"));
     ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, path_in("d")), -ENOENT);
     s->close(s);
 }

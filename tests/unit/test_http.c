@@ -380,15 +380,15 @@ START_TEST(put_mode_basic_auth)
     ck_assert_int_eq(s->write(s, KEY, "meta", "m", 1), 0);
     ck_assert_int_eq(s->exists(s, KEY, "meta"), 0);
     ck_assert_int_eq(s->get(s, KEY, "1", WC_STORE_UNBOUNDED, path_in("x")), -ENOENT);
-    ck_assert_ptr_null(strstr(wc_http_reason(s), "p@ss"));
-    ck_assert_ptr_null(strstr(wc_http_reason(s), PASSWORD_URL));
-    ck_assert_ptr_nonnull(strstr(wc_http_reason(s), "127.0.0.1"));
+    ck_assert_ptr_null(strstr(s->reason(s), "p@ss"));
+    ck_assert_ptr_null(strstr(s->reason(s), PASSWORD_URL));
+    ck_assert_ptr_nonnull(strstr(s->reason(s), "127.0.0.1"));
     s->close(s);
 
     snprintf(url, sizeof(url), "http://wc:wrongpass@127.0.0.1:%d/auth", port);
     s = open_url(url, 1, 5000);
     ck_assert_int_eq(s->write(s, KEY, "meta", "m", 1), -EACCES);
-    ck_assert_ptr_null(strstr(wc_http_reason(s), "wrongpass"));
+    ck_assert_ptr_null(strstr(s->reason(s), "wrongpass"));
     s->close(s);
 
     s = open_store("/auth", 1, 5000);
@@ -441,7 +441,7 @@ START_TEST(not_listening)
     port = free_port();
     s = open_store("/", 1, 2000);
     rc = s->get(s, KEY, "0", WC_STORE_UNBOUNDED, path_in("d"));
-    ck_assert_msg(rc == -ECONNREFUSED, "get: %d %s", rc, wc_http_reason(s));
+    ck_assert_msg(rc == -ECONNREFUSED, "get: %d %s", rc, s->reason(s));
     ck_assert_int_eq(access(path_in("d"), F_OK), -1);
     ck_assert_int_eq(s->write(s, KEY, "0", "x", 1), -ECONNREFUSED);
     ck_assert_int_lt(now_ms() - t0, 2000);
@@ -480,7 +480,7 @@ START_TEST(server_error_500)
         return;
     s = open_store("/", 0, 5000);
     ck_assert_int_eq(s->write(s, KEY, "0", "x", 1), -EIO);
-    ck_assert_ptr_nonnull(strstr(wc_http_reason(s), "500"));
+    ck_assert_ptr_nonnull(strstr(s->reason(s), "500"));
     ck_assert_int_eq(s->get(s, KEY, "0", WC_STORE_UNBOUNDED, path_in("d")), -EIO);
     ck_assert_int_eq(access(path_in("d"), F_OK), -1);
     ck_assert_int_eq(s->read(s, KEY, "0", 100, &buf, &len), -EIO);

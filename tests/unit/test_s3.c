@@ -272,7 +272,7 @@ START_TEST(round_trip)
     ck_assert_int_eq(s->exists(s, KEY, "0"), 0);
     ck_assert_int_eq(s->exists(s, KEY, "meta"), 0);
     ck_assert_int_eq(s->touch(s, KEY), 0);
-    ck_assert_str_eq(wc_s3_reason(s), "");
+    ck_assert_str_eq(s->reason(s), "");
     /* The seed's layout below the prefix, "ci" made "ci/". */
     snprintf(obj, sizeof(obj), "%s/" BUCKET "/ci/01/" KEY "/0._S3rver_object", server_dir);
     ck_assert_msg(access(obj, F_OK) == 0, "%s missing", obj);
@@ -328,7 +328,7 @@ START_TEST(missing_is_enoent)
     /* A bucket that does not exist: a miss, with the reason. */
     s = open_s3("s3://no-such-bucket/", 5000);
     ck_assert_int_eq(s->read(s, KEY2, "meta", 1024, &buf, &len), -ENOENT);
-    ck_assert_ptr_nonnull(strstr(wc_s3_reason(s), "no-such-bucket"));
+    ck_assert_ptr_nonnull(strstr(s->reason(s), "no-such-bucket"));
     s->close(s);
 }
 END_TEST
@@ -369,24 +369,24 @@ START_TEST(wrong_secret_is_eacces_with_reason)
     setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret", 1);
     s = open_s3("s3://" BUCKET "/ci/", 5000);
     ck_assert_int_eq(s->write(s, KEY, "meta", "x", 1), -EACCES);
-    ck_assert_str_eq(wc_s3_reason(s),
+    ck_assert_str_eq(s->reason(s),
                      "S3 refused the request signature (check AWS_SECRET_ACCESS_KEY)");
     ck_assert_int_eq(s->read(s, KEY, "meta", 100, &buf, &len), -EACCES);
-    ck_assert_str_eq(wc_s3_reason(s),
+    ck_assert_str_eq(s->reason(s),
                      "S3 refused the request signature (check AWS_SECRET_ACCESS_KEY)");
     ck_assert_int_eq(s->get(s, KEY, "meta", WC_STORE_UNBOUNDED, wpath("dest")), -EACCES);
     ck_assert_int_eq(access(wpath("dest"), F_OK), -1);
     /* HEAD answers carry no body: the reason still points at the secret. */
     ck_assert_int_eq(s->exists(s, KEY, "meta"), -EACCES);
-    ck_assert_ptr_nonnull(strstr(wc_s3_reason(s), "AWS_SECRET_ACCESS_KEY"));
-    ck_assert_ptr_null(strstr(wc_s3_reason(s), "not-the-secret"));
+    ck_assert_ptr_nonnull(strstr(s->reason(s), "AWS_SECRET_ACCESS_KEY"));
+    ck_assert_ptr_null(strstr(s->reason(s), "not-the-secret"));
     s->close(s);
 
     use_server_env(server_url);
     setenv("AWS_ACCESS_KEY_ID", "NOBODY", 1);
     s = open_s3("s3://" BUCKET "/ci/", 5000);
     ck_assert_int_eq(s->write(s, KEY, "meta", "x", 1), -EACCES);
-    ck_assert_ptr_nonnull(strstr(wc_s3_reason(s), "AWS_ACCESS_KEY_ID"));
+    ck_assert_ptr_nonnull(strstr(s->reason(s), "AWS_ACCESS_KEY_ID"));
     s->close(s);
 }
 END_TEST
@@ -423,7 +423,7 @@ START_TEST(odd_prefix_is_encoded_once)
     s = open_s3(cache, 5000);
     write_text(wpath("src"), "odd");
     ck_assert_int_eq(s->put(s, KEY, "0", wpath("src")), 0);
-    ck_assert_msg(s->write(s, KEY, "meta", "m", 1) == 0, "%s", wc_s3_reason(s));
+    ck_assert_msg(s->write(s, KEY, "meta", "m", 1) == 0, "%s", s->reason(s));
     snprintf(obj, sizeof(obj), "%s/" BUCKET "/%s/01/" KEY "/meta._S3rver_object", server_dir,
              prefix);
     ck_assert_msg(access(obj, F_OK) == 0, "%s missing", obj);
@@ -489,7 +489,7 @@ START_TEST(closed_port_fails_fast)
     t0 = now_s();
     ck_assert_int_eq(s->read(s, KEY, "meta", 100, &buf, &len), -ECONNREFUSED);
     ck_assert_double_lt(now_s() - t0, 1.0);
-    ck_assert_ptr_nonnull(strstr(wc_s3_reason(s), "127.0.0.1"));
+    ck_assert_ptr_nonnull(strstr(s->reason(s), "127.0.0.1"));
     s->close(s);
 }
 END_TEST

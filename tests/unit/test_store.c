@@ -286,8 +286,8 @@ START_TEST(invalid_keys_and_names_refused)
     snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A %s/cache)\"", tmpdir);
     ck_assert_int_eq(system(cmd), 0);
     ck_assert_int_eq(access(tpath("out"), F_OK), -1);
-    ck_assert(wc_dir_key_valid(KEY));
-    ck_assert(wc_dir_key_valid("ABCDEF6789abcdef0123456789abcdef"));
+    ck_assert(wc_store_key_valid(KEY));
+    ck_assert(wc_store_key_valid("ABCDEF6789abcdef0123456789abcdef"));
     s->close(s);
 }
 END_TEST

@@ -314,6 +314,104 @@ START_TEST(sweeps_stale_leftovers)
 }
 END_TEST
 
+/* ---- the walk of the layout (store/dir_walk.c), behind foreach() ---- */
+
+struct seen {
+    int n, metas, manifests;
+    unsigned long long bytes;
+    char keys[8][33];
+};
+
+static int see(void *ctx, const struct wc_store_item *it)
+{
+    struct seen *w = ctx;
+
+    ck_assert_int_ge(it->fd, 0);
+    if (w->n < 8)
+        snprintf(w->keys[w->n], 33, "%s", it->key);
+    w->n++;
+    w->metas += it->has_meta;
+    w->manifests += it->has_manifest;
+    w->bytes += it->bytes;
+    return 0;
+}
+
+START_TEST(foreach_tells_each_entry)
+{
+    wc_store *s = open_store();
+    struct seen w = {0};
+    char key[33];
+
+    make_entry(s, 0, 100, 1000);
+    make_entry(s, 1, 5, 2000);
+    key_of(2, key);
+    ck_assert_int_eq(s->write(s, key, "manifest", "m", 1), 0);
+    ck_assert_ptr_nonnull(s->foreach);
+    ck_assert_int_eq(s->foreach (s, see, &w), 0);
+    ck_assert_int_eq(w.n, 3);
+    ck_assert_int_eq(w.metas, 2);
+    ck_assert_int_eq(w.manifests, 1);
+    ck_assert_uint_eq(w.bytes, 100 + 10 + 5 + 10 + 1);
+    s->close(s);
+}
+END_TEST
+
+static int stop_at_first(void *ctx, const struct wc_store_item *it)
+{
+    (void)it;
+    ++*(int *)ctx;
+    return 42;
+}
+
+START_TEST(foreach_stops_when_asked)
+{
+    wc_store *s = open_store();
+    int calls = 0;
+
+    make_entry(s, 0, 1, 1000);
+    make_entry(s, 1, 1, 1000);
+    ck_assert_int_eq(s->foreach (s, stop_at_first, &calls), 42);
+    ck_assert_int_eq(calls, 1);
+    s->close(s);
+}
+END_TEST
+
+/* Links planted in the cache, as a bucket or as an entry, lead elsewhere: never walked. */
+START_TEST(walk_follows_no_link)
+{
+    wc_store *s = open_store();
+    struct seen w = {0};
+    char key[33], dir[256], elsewhere[128], link[PATH_MAX + 40];
+
+    make_entry(s, 0, 1, 1000);
+    snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere", tmpdir);
+    ck_assert_int_eq(rename(root, elsewhere), 0);
+    s->close(s);
+    s = open_store();
+    /* <kk> a link to a bucket elsewhere, and an entry that is a link to an entry elsewhere. */
+    key_of(0, key);
+    snprintf(dir, sizeof dir, "%s/%.2s", elsewhere, key);
+    snprintf(link, sizeof link, "%s/%.2s", root, key);
+    ck_assert_int_eq(symlink(dir, link), 0);
+    key_of(1, key);
+    snprintf(link, sizeof link, "%s/%.2s", root, key);
+    ck_assert_int_eq(mkdir(link, 0700), 0);
+    snprintf(link, sizeof link, "%s/%.2s/%s", root, key, key);
+    snprintf(dir, sizeof dir, "%s/%.2s", elsewhere, "00");
+    ck_assert_int_eq(symlink(dir, link), 0);
+    ck_assert_int_eq(wc_dir_walk(root, 1, see, &w), 0);
+    ck_assert_int_eq(w.n, 0);
+    s->close(s);
+}
+END_TEST
+
+START_TEST(walk_of_no_store)
+{
+    struct seen w = {0};
+    ck_assert_int_eq(wc_dir_walk("/nonexistent/wafcache", 0, see, &w), -ENOENT);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("trim");
@@ -329,6 +427,10 @@ int main(void)
     tcase_add_test(tc, interval_respected);
     tcase_add_test(tc, lock_held_elsewhere_returns_2);
     tcase_add_test(tc, sweeps_stale_leftovers);
+    tcase_add_test(tc, foreach_tells_each_entry);
+    tcase_add_test(tc, foreach_stops_when_asked);
+    tcase_add_test(tc, walk_follows_no_link);
+    tcase_add_test(tc, walk_of_no_store);
     suite_add_tcase(su, tc);
 
     r = srunner_create(su);

@@ -1,12 +1,16 @@
-/* A guard in front of a remote store: once the store has shown it is down (no answer within
+/* The guard (store/guard.h): once a remote store has shown it is down (no answer within
  * the timeout, connection refused, unknown host) or refuses our credentials, every later
  * operation fails at once instead of costing another timeout. The verdict is shared with the
  * other runners of the build (and of other builds of this user) through a marker file that
  * expires after WC_GUARD_TTL_S seconds, so a build of hundreds of commands against a dead
  * server costs about one timeout per parallel job, not one per command, and a server that
- * comes back is used again soon. The runner that creates the marker prints one line. */
+ * comes back is used again soon. The process that creates the marker hands one line to its
+ * caller. */
+#include "store/guard.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "preload/runner/runner.h"
-#include "store/open.h"
-
 struct guard {
     wc_store base; /* first: a wc_store * is a struct guard * */
     wc_store *inner;
     int down;
     char marker[4096]; /* "" when there is no place for one */
     char why[512];
+    wc_guard_say_fn say;
+    void *ctx;
 };
 
 static struct guard *guard_of(wc_store *s)
@@ -30,13 +33,12 @@ static struct guard *guard_of(wc_store *s)
     return (struct guard *)s;
 }
 
-/* <user tmp dir>/down-<hash of WAFCACHE>: per user, per store. */
-static void marker_path(struct guard *g, const char *cache)
+/* <marker dir>/down-<hash of WAFCACHE>: per user (the caller's directory), per store. */
+static void marker_path(struct guard *g, const char *cache, const char *dir)
 {
-    char dir[4000];
     uint64_t h = 1469598103934665603ULL; /* FNV-1a: the URL never appears in the name */
 
-    if (wc_user_tmp_dir(dir, sizeof dir) < 0)
+    if (!dir)
         return;
     for (const char *p = cache; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ULL;
@@ -90,9 +92,12 @@ static void mark_down(struct guard *g, int rc)
 
     g->down = 1;
     snprintf(g->why, sizeof g->why, "%s", r && r[0] ? r : strerror(-rc));
-    if (marker_create(g->marker))
-        dprintf(2, "wafcache: remote cache unavailable (%s); not used for %d s\n", g->why,
-                WC_GUARD_TTL_S);
+    if (marker_create(g->marker) && g->say) {
+        char line[600];
+        snprintf(line, sizeof line, "remote cache unavailable (%s); not used for %d s", g->why,
+                 WC_GUARD_TTL_S);
+        g->say(g->ctx, line);
+    }
 }
 
 static int seen(struct guard *g, int rc, int remote_only)
@@ -162,7 +167,8 @@ static const char *g_reason(wc_store *s)
     return g->inner->reason ? g->inner->reason(g->inner) : NULL;
 }
 
-wc_store *wc_guard_open(wc_store *remote, const struct wc_config *c)
+wc_store *wc_guard_open(wc_store *remote, const char *cache, const char *marker_dir,
+                        wc_guard_say_fn say, void *ctx)
 {
     struct guard *g = calloc(1, sizeof *g);
     if (!g) {
@@ -170,7 +176,10 @@ wc_store *wc_guard_open(wc_store *remote, const struct wc_config *c)
         return NULL;
     }
     g->inner = remote;
-    g->base = (wc_store){.name = remote->name,
+    g->say = say;
+    g->ctx = ctx;
+    g->base = (wc_store){.version = WC_STORE_VERSION,
+                         .name = remote->name,
                          .get = g_get,
                          .read = g_read,
                          .put = g_put,
@@ -180,7 +189,7 @@ wc_store *wc_guard_open(wc_store *remote, const struct wc_config *c)
                          .remove = g_remove,
                          .close = g_close,
                          .reason = g_reason};
-    marker_path(g, c->cache);
+    marker_path(g, cache, marker_dir);
     if (marker_fresh(g->marker)) {
         g->down = 1;
         snprintf(g->why, sizeof g->why,
@@ -192,40 +201,4 @@ wc_store *wc_guard_open(wc_store *remote, const struct wc_config *c)
 int wc_guard_down(wc_store *s)
 {
     return guard_of(s)->down;
-}
-
-/* The runner's own directory: wafcache-remote.so is installed beside wafcache-run. */
-static int self_dir(char *buf, size_t n)
-{
-    ssize_t len = readlink("/proc/self/exe", buf, n - 1);
-    if (len <= 0)
-        return -ENOENT;
-    buf[len] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (!slash)
-        return -ENOENT;
-    *slash = '\0';
-    return 0;
-}
-
-wc_store *wc_remote_open_guarded(const struct wc_config *c, int *err, char *why, size_t n)
-{
-    char libdir[4096];
-    struct wc_config remote_only = *c;
-
-    remote_only.local = NULL; /* the runner builds the tier itself, around the guard */
-    *err = self_dir(libdir, sizeof libdir);
-    if (*err < 0) {
-        snprintf(why, n, "cannot find the runner's own directory");
-        return NULL;
-    }
-    wc_store *s = wc_store_open(&remote_only, libdir, err, why, n);
-    if (!s)
-        return NULL;
-    s = wc_guard_open(s, c);
-    if (!s) {
-        *err = -ENOMEM;
-        snprintf(why, n, "out of memory");
-    }
-    return s;
 }
