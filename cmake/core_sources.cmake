@@ -16,6 +16,7 @@ set(WC_CORE_SOURCES
   store/dir.c
   store/trim.c
   store/entry.c
+  store/cache.c
   store/declared.c
   store/cmd.c
   store/tier.c

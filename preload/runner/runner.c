@@ -25,6 +25,7 @@
 #include "hashing/atfile.h"
 #include "hashing/replay.h"
 #include "hashing/signature.h"
+#include "store/cache.h"
 #include "store/dir.h"
 #include "store/open.h"
 #include "core/programs.h"
@@ -436,51 +437,6 @@ static void setup(struct runner *r)
 
 /* ---- the hit ------------------------------------------------------------------------------ */
 
-/* The manifest of key1, if the store has one that really is key1's. 0 or -errno. */
-/* The manifest of key1 (hex), if the store has one that really is key1's. 0 or -errno. */
-static int read_manifest_key(struct runner *r, const char *key1, wc_manifest *m)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    wc_hash want;
-    int rc = r->store->read(r->store, key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &len);
-    if (rc < 0)
-        return rc;
-    rc = wc_manifest_parse(buf, len, m);
-    free(buf);
-    if (rc == 0 && (wc_hash_from_hex(key1, &want) < 0 || !wc_hash_equal(&m->k1.key, &want))) {
-        wc_manifest_free(m);
-        rc = -EINVAL;
-    }
-    return rc;
-}
-
-static int read_manifest(struct runner *r, wc_manifest *m)
-{
-    return read_manifest_key(r, r->key1, m);
-}
-
-__attribute__((noreturn)) static void hit(struct runner *r, const char *result,
-                                          struct wc_entry_meta *meta, struct wc_stream *out,
-                                          struct wc_stream *err)
-{
-    wc_stream_replay(out, 1);
-    wc_stream_replay(err, 2);
-    /* wc_entry_fetch refreshed the entry itself; the manifest is key1's own. */
-    r->store->touch(r->store, r->key1);
-    wc_session_count("qh");
-    tally(r, WC_STAT_REQUESTS, 1);
-    tally(r, WC_STAT_HITS, 1);
-    tally(r, WC_STAT_TIME_SAVED_NS, meta->run_ns);
-    flush_stats(r);
-    char *what = wc_describe_outputs(meta, r->root, r->cwd);
-    wc_verbose(&r->cfg, "fetched %s", what ? what : "");
-    wc_log(&r->cfg, "hit key1=%s result=%s outputs=%s in %.2f ms", r->key1, result,
-           what ? what : "", ms_since(r->t0));
-    free(what);
-    exit(0);
-}
-
 /* The base dir that recorded stdout and stderr are marked with (replay.h): the one entry
  * paths are relative to, when there is one. */
 static const char *replay_dir(const struct runner *r)
@@ -488,69 +444,21 @@ static const char *replay_dir(const struct runner *r)
     return r->bd.n > 0 ? r->root : NULL;
 }
 
-/* The recorded streams with this checkout's base dir in place of the recording one. 0, or
- * -EINVAL when a stream names a base dir and this command has none: the hit is refused. */
-static int unmark_streams(const struct runner *r, struct wc_stream *out, struct wc_stream *err)
+__attribute__((noreturn)) static void hit(struct runner *r, struct wc_lookup *l)
 {
-    /* A stream above WC_STREAM_INLINE_MAX is replayed from a file, never held in memory: its
-     * marks cannot be replaced on the way, so such a hit is refused (the command runs). */
-    if (out->fd >= 0 || err->fd >= 0)
-        return -EFBIG;
-    char *o = NULL, *e = NULL;
-    size_t ol = 0, el = 0;
-    int rc = wc_replay_unmark(out->buf ? out->buf : "", out->len, replay_dir(r), &o, &ol);
-    if (rc == 0)
-        rc = wc_replay_unmark(err->buf ? err->buf : "", err->len, replay_dir(r), &e, &el);
-    free(out->buf);
-    free(err->buf);
-    out->buf = o, out->len = ol;
-    err->buf = e, err->len = el;
-    if (rc < 0)
-        free(o), free(e), out->buf = err->buf = NULL, out->len = err->len = 0;
-    return rc;
-}
-
-/* Restores the entry and exits (a hit), or returns on a miss. */
-static void try_fetch(struct runner *r, const char *result)
-{
-    struct wc_entry_meta meta;
-    struct wc_stream out, err;
-    /* A hostile entry must not name a file the command does not write. */
-    struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd};
-    int rc = wc_entry_fetch(r->store, result, r->root, &decl, &meta, &out, &err);
-    if (rc == 0 && unmark_streams(r, &out, &err) < 0) {
-        wc_stream_free(&out);
-        wc_stream_free(&err);
-        wc_meta_free(&meta);
-        wc_log(&r->cfg, "entry %s: its output cannot be replayed here (base dir): not served",
-               result);
-        explain(r, "the matching entry %s names a base dir in its output: not served here", result);
-        return;
-    }
-    if (rc == 0)
-        hit(r, result, &meta, &out, &err);
-    if (rc == -EBADMSG) {
-        /* Corrupt: never served, counted, and removed so that the next run stores it again. */
-        wc_session_count("e");
-        tally(r, WC_STAT_ERRORS, 1);
-        r->store->remove(r->store, result);
-        wc_verbose(&r->cfg, "error corrupt cache entry %s removed", result);
-        wc_log(&r->cfg, "corrupt entry %s removed", result);
-        explain(r, "the matching entry %s was corrupt and has been removed", result);
-    } else if (rc == -ENOTDIR) {
-        /* The real command decides what a missing output directory means (gcc fails). */
-        explain(r, "an output directory of entry %s is missing or a symbolic link", result);
-    } else if (rc != -ENOENT) {
-        char why[700];
-        rc_text(r, rc, why, sizeof why);
-        wc_session_count("e");
-        tally(r, WC_STAT_ERRORS, 1);
-        wc_log(&r->cfg, "fetch %s failed: %s", result, why);
-        wc_verbose(&r->cfg, "error fetching %s: %s", result, why);
-        explain(r, "the matching entry %s could not be restored: %s", result, why);
-    } else {
-        explain(r, "an input set matches, but its entry %s is gone (trimmed or cleared)", result);
-    }
+    wc_stream_replay(&l->out, 1);
+    wc_stream_replay(&l->err, 2);
+    wc_session_count("qh");
+    tally(r, WC_STAT_REQUESTS, 1);
+    tally(r, WC_STAT_HITS, 1);
+    tally(r, WC_STAT_TIME_SAVED_NS, l->meta.run_ns);
+    flush_stats(r);
+    char *what = wc_describe_outputs(&l->meta, r->root, r->cwd);
+    wc_verbose(&r->cfg, "fetched %s", what ? what : "");
+    wc_log(&r->cfg, "hit key1=%s result=%s outputs=%s in %.2f ms", r->key1, l->result,
+           what ? what : "", ms_since(r->t0));
+    free(what);
+    exit(0);
 }
 
 /* No manifest for key1: diff key1's ingredients against the last command stored for the
@@ -574,7 +482,7 @@ static void explain_no_manifest(struct runner *r, int rc)
         explain(r, "it was stored before, and its manifest has since been trimmed or cleared");
         return;
     }
-    if (read_manifest_key(r, last, &old) < 0) {
+    if (wc_cache_manifest(r->store, last, &old) < 0) {
         explain(r, "the last command stored for the same output (key1 %s) is gone", last);
         return;
     }
@@ -584,82 +492,91 @@ static void explain_no_manifest(struct runner *r, int rc)
     wc_manifest_free(&old);
 }
 
-/* `wafcache --explain` on a command that would be served: say so, restore nothing. */
-__attribute__((noreturn)) static void explain_hit(struct runner *r, const char *result)
+/* An error of the cache on the way to a miss: counted, logged (why: rc_text). */
+static void lookup_error(struct runner *r, const char *fmt, const char *what, const char *why)
 {
-    if (r->store->exists(r->store, result, "meta") == 0) {
-        explain(r, "hit: key1 %s, result %s", r->key1, result);
-    } else {
-        explain(r, "miss: key1 %s has a matching input set, but its entry %s is gone", r->key1,
-                result);
-        explain(r, "(trimmed or cleared; the next run stores it again)");
-    }
-    exit(0);
+    wc_session_count("e");
+    tally(r, WC_STAT_ERRORS, 1);
+    wc_log(&r->cfg, fmt, what, why);
 }
 
-/* A tier whose local manifest has no matching set asks the remote one (DESIGN.md): another
- * machine may have stored this command's inputs since the local copy was made. 0 with *res. */
-static int lookup_remote(struct runner *r, wc_hash *res)
+/* What a lookup that is no hit found: counted, logged and explained. */
+static void tell_lookup(struct runner *r, struct wc_lookup *l)
 {
-    wc_manifest m;
-    char *buf = NULL;
-    size_t len = 0;
-    wc_hash want;
-    if (!r->remote || r->store == r->remote || r->explain_only)
-        return -ENOENT;
-    int rc = r->remote->read(r->remote, r->key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &len);
-    if (rc == 0 && (rc = wc_manifest_parse(buf, len, &m)) == 0) {
-        rc = -ENOENT;
-        if (wc_hash_from_hex(r->key1, &want) == 0 && wc_hash_equal(&m.k1.key, &want) &&
-            wc_manifest_lookup(&m, &r->primary, r->memo, environ, NULL, res) >= 0)
-            rc = 0;
-        wc_manifest_free(&m);
+    const char *res = l->result;
+    char why[700];
+    switch (l->verdict) {
+    case WC_VERDICT_HIT: /* hit() told it */
+        break;
+    case WC_VERDICT_NO_MANIFEST:
+        explain_no_manifest(r, -ENOENT);
+        break;
+    case WC_VERDICT_BAD_MANIFEST:
+        /* A garbage manifest is an error, counted; the miss then writes a good one. */
+        lookup_error(r, "manifest %s unusable: %s", r->key1, rc_text(r, l->rc, why, sizeof why));
+        explain_no_manifest(r, l->rc);
+        break;
+    case WC_VERDICT_NO_MATCH:
+        wc_log(&r->cfg, "key1=%s: no input set of the manifest matches", r->key1);
+        if (!explaining(r))
+            break;
+        explain(r,
+                "miss: key1 %s is known, but no recorded input set matches the files and "
+                "environment now",
+                r->key1);
+        wc_manifest_explain(&l->manifest, &r->primary, r->memo, environ, r->cwd, explain_say, r);
+        break;
+    case WC_VERDICT_MATCH: /* `wafcache --explain` on a command that would be served */
+        explain(r, "hit: key1 %s, result %s", r->key1, res);
+        break;
+    case WC_VERDICT_GONE:
+        if (r->explain_only) {
+            explain(r, "miss: key1 %s has a matching input set, but its entry %s is gone", r->key1,
+                    res);
+            explain(r, "(trimmed or cleared; the next run stores it again)");
+        } else {
+            explain(r, "an input set matches, but its entry %s is gone (trimmed or cleared)", res);
+        }
+        break;
+    case WC_VERDICT_CORRUPT:
+        wc_session_count("e");
+        tally(r, WC_STAT_ERRORS, 1);
+        wc_verbose(&r->cfg, "error corrupt cache entry %s removed", res);
+        wc_log(&r->cfg, "corrupt entry %s removed", res);
+        explain(r, "the matching entry %s was corrupt and has been removed", res);
+        break;
+    case WC_VERDICT_NO_OUTDIR:
+        explain(r, "an output directory of entry %s is missing or a symbolic link", res);
+        break;
+    case WC_VERDICT_UNREPLAYABLE:
+        wc_log(&r->cfg, "entry %s: its output cannot be replayed here (base dir): not served", res);
+        explain(r, "the matching entry %s names a base dir in its output: not served here", res);
+        break;
+    case WC_VERDICT_FAILED:
+        lookup_error(r, "fetch %s failed: %s", res, rc_text(r, l->rc, why, sizeof why));
+        wc_verbose(&r->cfg, "error fetching %s: %s", res, why);
+        explain(r, "the matching entry %s could not be restored: %s", res, why);
+        break;
     }
-    if (rc == 0) { /* the local tier gets the newer manifest too (best effort) */
-        wc_store *local = wc_tier_local(r->store);
-        local->write(local, r->key1, "manifest", buf, len);
-    }
-    free(buf);
-    return rc;
 }
 
+/* Restores the entry and exits (a hit), or returns on a miss. */
 static void lookup(struct runner *r)
 {
-    wc_manifest m;
-    int rc = read_manifest(r, &m);
-    if (rc < 0) {
-        char why[700];
-        if (rc != -ENOENT) {
-            /* A garbage manifest is an error, counted; the miss then writes a good one. */
-            wc_log(&r->cfg, "manifest %s unusable: %s", r->key1, rc_text(r, rc, why, sizeof why));
-            wc_session_count("e");
-            tally(r, WC_STAT_ERRORS, 1);
-        }
-        explain_no_manifest(r, rc);
-        return;
-    }
-    wc_hash res;
-    int i = wc_manifest_lookup(&m, &r->primary, r->memo, environ, NULL, &res);
-    if (i < 0 && lookup_remote(r, &res) == 0)
-        i = 0;
-    if (i < 0) {
-        wc_log(&r->cfg, "key1=%s: no input set of the manifest matches", r->key1);
-        if (explaining(r)) {
-            explain(r,
-                    "miss: key1 %s is known, but no recorded input set matches the files and "
-                    "environment now",
-                    r->key1);
-            wc_manifest_explain(&m, &r->primary, r->memo, environ, r->cwd, explain_say, r);
-        }
-        wc_manifest_free(&m);
-        return;
-    }
-    wc_manifest_free(&m);
-    char hex[WC_HASH_HEX_LEN + 1];
-    wc_hash_to_hex(&res, hex);
-    if (r->explain_only)
-        explain_hit(r, hex);
-    try_fetch(r, hex);
+    /* A hostile entry must not name a file the command does not write. */
+    struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd};
+    struct wc_lookup_ctx ctx = {.primary = &r->primary,
+                                .memo = r->memo,
+                                .envp = environ,
+                                .root = r->root,
+                                .decl = &decl,
+                                .replay_dir = replay_dir(r),
+                                .fetch = !r->explain_only};
+    struct wc_lookup l;
+    if (wc_cache_lookup(r->store, r->key1, &ctx, &l) == WC_VERDICT_HIT)
+        hit(r, &l);
+    tell_lookup(r, &l);
+    wc_lookup_free(&l);
 }
 
 /* ---- the miss ----------------------------------------------------------------------------- */
@@ -807,36 +724,10 @@ oom:
     return NULL;
 }
 
-/* The manifest of key1 in store s, read again just before writing it: another build may
- * have added a set. Moves set into it. 0 or -errno. */
-static int update_manifest_in(struct runner *r, wc_store *s, struct wc_mf_set *set)
-{
-    wc_manifest m;
-    char *buf = NULL, *text = NULL;
-    size_t len = 0;
-    wc_hash want;
-    int rc = s->read(s, r->key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &len);
-    if (rc < 0 || wc_manifest_parse(buf, len, &m) < 0)
-        memset(&m, 0, sizeof m);
-    else if (wc_hash_from_hex(r->key1, &want) < 0 || !wc_hash_equal(&m.k1.key, &want))
-        wc_manifest_free(&m), memset(&m, 0, sizeof m); /* someone else's: replaced */
-    free(buf);
-    rc = -ENOMEM;
-    if (wc_manifest_set_key1(&m, &r->k1) == 0) {
-        wc_manifest_add(&m, set);
-        text = wc_manifest_format(&m, &len);
-    }
-    if (text)
-        rc = s->write(s, r->key1, "manifest", text, len);
-    free(text);
-    wc_manifest_free(&m);
-    return rc;
-}
-
 static void update_manifest(struct runner *r, wc_store *s, struct wc_mf_set *set)
 {
     char why[700];
-    int rc = update_manifest_in(r, s, set);
+    int rc = wc_cache_record(s, &r->k1, set);
     if (rc < 0) {
         wc_session_count("e");
         tally(r, WC_STAT_ERRORS, 1);
@@ -862,7 +753,7 @@ __attribute__((noreturn)) static void uploader(struct runner *r, struct wc_stage
 
     rc = remote ? wc_upload_entry(remote, st->root, hex, meta) : err;
     if (rc == 0)
-        rc = update_manifest_in(r, remote, set);
+        rc = wc_cache_record(remote, &r->k1, set);
     if (rc < 0 && remote && remote->reason && remote->reason(remote))
         snprintf(why, sizeof why, "%s", remote->reason(remote));
     wc_stage_close(st, 1);
