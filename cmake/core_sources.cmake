@@ -13,6 +13,8 @@ set(WC_CORE_SOURCES
   hashing/atfile.c
   hashing/replay.c
   hashing/manifest.c
+  hashing/manifest_text.c
+  hashing/manifest_explain.c
   store/dir.c
   store/trim.c
   store/entry.c
