@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/redact.h"
 #include "core/util.h"
 #include "hashing/atfile.h"
 #include "hashing/replay.h"
@@ -40,7 +38,6 @@ struct runner {
     char **exec_argv; /* what exec gets: argv, or argv[0] and a response file when too long */
     char *argfile;    /* that response file (ours, removed after the run), or NULL */
     struct wc_config cfg;
-    int cfg_loaded;
     char *prog; /* path resolved through symbolic links */
     char cwd[PATH_MAX];
     const char *root; /* outputs are stored relative to it */
@@ -52,68 +49,20 @@ struct runner {
     wc_key1 k1;
     char key1[WC_HASH_HEX_LEN + 1];
     int64_t t0;
-    struct wc_stats stats;  /* this run's counters, added to the cache's at the end */
     int explain_only;       /* `wafcache --explain`: say what a lookup finds, run nothing */
-    int explained;          /* the explanation's first line is out */
     int archiver;           /* ar and its wrappers: they update an archive that exists */
     struct wc_prehash *pre; /* an archiver's operands hashed before the run */
     size_t n_pre;
+    struct wc_lookup look;     /* what the lookup found */
+    struct wc_child child;     /* a miss: the real command's run */
+    struct wc_entry_meta meta; /* ... its outputs */
+    char why[300];             /* ... why it is not stored */
+    struct wc_report rep;      /* what becomes of the command, told once (report.c) */
 };
 
 static double ms_since(int64_t t)
 {
     return (double)(wc_now_ns() - t) / 1e6;
-}
-
-/* ---- statistics and explanations --------------------------------------------------------- */
-
-static void tally(struct runner *r, enum wc_stat s, uint64_t n)
-{
-    r->stats.v[s] += n;
-}
-
-/* Once, on the way out: one lock of one shard per runner. */
-static void flush_stats(struct runner *r)
-{
-    if (r->cfg_loaded && !r->explain_only)
-        wc_stats_flush(&r->cfg, &r->stats);
-}
-
-static int explaining(const struct runner *r)
-{
-    return r->explain_only || (r->cfg_loaded && r->cfg.explain);
-}
-
-/* One line of the explanation: on stdout for `wafcache --explain`, else on stderr beside the
- * build's own output, after a first line that names the command. */
-static void explain(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void explain(struct runner *r, const char *fmt, ...)
-{
-    if (!explaining(r))
-        return;
-    char line[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    int fd = r->explain_only ? 1 : 2;
-    const char *prefix = r->explain_only ? "" : "wafcache: explain: ";
-    char safe[4096];
-    if (!r->explained) {
-        char *what = wc_describe_argv(r->argv ? r->argv : r->orig_argv);
-        wc_redact(what ? what : r->path, safe, sizeof safe);
-        dprintf(fd, "%s%s\n", prefix, safe);
-        free(what);
-        r->explained = 1;
-    }
-    wc_redact(line, safe, sizeof safe);
-    dprintf(fd, "%s  %s\n", prefix, safe);
-}
-
-static void explain_say(void *ctx, const char *line)
-{
-    explain(ctx, "  %s", line);
 }
 
 /* ---- what exec takes ---------------------------------------------------------------------- */
@@ -154,7 +103,7 @@ static char *const *real_argv(const struct runner *r)
     return r->argv && exec_fits(r->argv) ? r->argv : r->orig_argv;
 }
 
-/* ---- falling back ------------------------------------------------------------------------- */
+/* ---- the way out ------------------------------------------------------------------------- */
 
 /* The real command, unobserved: its children (collect2 -> ld) are part of it, not commands
  * to cache on their own. */
@@ -164,32 +113,37 @@ __attribute__((noreturn)) static void run_real(const char *path, char *const *ar
     wc_exec_or_die(path, argv, environ);
 }
 
-/* The real command, as if we had never been there. why, when given, is an error. */
-__attribute__((noreturn)) static void fallback(struct runner *r, const char *why)
+/* Tell the outcome, then act on it: the one place where the runner ends (an uploader it
+ * forks ends on its own). `wafcache --explain` runs nothing: 2 when it could not look up. */
+__attribute__((noreturn)) static void finish(struct runner *r, enum wc_outcome o)
 {
-    if (r->explain_only) {
-        explain(r, "not looked up: %s", why ? why : "the cache is disabled");
-        exit(why ? 2 : 0);
-    }
-    if (r->cfg_loaded && why) {
-        wc_log(&r->cfg, "fallback %s: %s", r->path, why);
-        wc_verbose(&r->cfg, "error %s: %s", why, r->path);
-        tally(r, WC_STAT_ERRORS, 1);
-        flush_stats(r);
-    }
+    wc_report(&r->rep, o);
+    if (r->explain_only)
+        exit(o == WC_OUTCOME_FALLBACK || o == WC_OUTCOME_BAD_CONFIG ? 2 : 0);
+    if (o == WC_OUTCOME_HIT)
+        exit(0);
+    if (o == WC_OUTCOME_MISS)
+        wc_exit_like(r->child.status);
     run_real(r->path, real_argv(r));
 }
 
+/* The real command, as if we had never been there. why, when given, is an error. */
+__attribute__((noreturn)) static void fallback(struct runner *r, const char *why)
+{
+    r->rep.why = why;
+    finish(r, why ? WC_OUTCOME_FALLBACK : WC_OUTCOME_DISABLED);
+}
+
 /* The real command, not cached for a reason that is no error. */
+static enum wc_outcome not_cached(struct runner *r, const char *why)
+{
+    r->rep.why = why;
+    return WC_OUTCOME_UNCACHED;
+}
+
 __attribute__((noreturn)) static void uncached(struct runner *r, const char *why)
 {
-    explain(r, "not cached: %s", why);
-    if (r->explain_only)
-        exit(0);
-    wc_log(&r->cfg, "not cached %s: %s", r->path, why);
-    tally(r, wc_stat_reason(why), 1);
-    flush_stats(r);
-    run_real(r->path, real_argv(r));
+    finish(r, not_cached(r, why));
 }
 
 /* ---- setting up --------------------------------------------------------------------------- */
@@ -197,13 +151,10 @@ __attribute__((noreturn)) static void uncached(struct runner *r, const char *why
 static void load_config(struct runner *r)
 {
     if (wc_config_load(&r->cfg, NULL, NULL) < 0) {
-        if (r->cfg.error[0])
-            dprintf(2, "%s\n", r->cfg.error);
-        if (r->explain_only)
-            exit(2);
-        run_real(r->path, r->orig_argv);
+        r->rep.why = r->cfg.error;
+        finish(r, WC_OUTCOME_BAD_CONFIG);
     }
-    r->cfg_loaded = 1;
+    r->rep.cfg = &r->cfg;
     if (r->cfg.disabled)
         fallback(r, NULL);
 }
@@ -240,20 +191,6 @@ static void choose_primary(struct runner *r)
     r->primary.n = r->bd.n > 0 ? 1 : 0;
     r->primary.dirs = r->bd.n > 0 ? &r->bd.dirs[pick] : NULL;
     r->root = r->bd.n > 0 ? r->bd.dirs[pick] : r->cwd;
-}
-
-/* The backend's own words for its last failure (never credentials), or "". */
-static const char *store_reason(const struct runner *r)
-{
-    const char *why = r->store && r->store->reason ? r->store->reason(r->store) : NULL;
-    return why ? why : "";
-}
-
-static const char *rc_text(const struct runner *r, int rc, char *buf, size_t n)
-{
-    const char *why = store_reason(r);
-    snprintf(buf, n, "%s%s%s", strerror(-rc), why[0] ? ": " : "", why);
-    return buf;
 }
 
 static wc_store *open_dir_store(struct runner *r, const char *root)
@@ -393,6 +330,7 @@ static void rewrite_argv(struct runner *r)
     wc_argv_free(expanded);
     if (!r->argv)
         fallback(r, "out of memory");
+    r->rep.argv = r->argv;
 }
 
 /* $PWD when it names the working directory: what gcc records as -g's compile directory. */
@@ -419,6 +357,8 @@ static void compute_key1(struct runner *r)
     if (wc_key1_build(&r->k1, &p) < 0)
         fallback(r, "out of memory");
     wc_hash_to_hex(&r->k1.key, r->key1);
+    r->rep.k1 = &r->k1;
+    r->rep.key1 = r->key1;
 }
 
 static void setup(struct runner *r)
@@ -431,7 +371,12 @@ static void setup(struct runner *r)
         fallback(r, "cannot get the working directory");
     load_basedirs(r);
     choose_primary(r);
+    r->rep.root = r->root;
+    r->rep.cwd = r->cwd;
+    r->rep.primary = &r->primary;
     open_store(r);
+    r->rep.store = r->store;
+    r->rep.memo = r->memo;
     rewrite_argv(r);
 }
 
@@ -444,124 +389,8 @@ static const char *replay_dir(const struct runner *r)
     return r->bd.n > 0 ? r->root : NULL;
 }
 
-__attribute__((noreturn)) static void hit(struct runner *r, struct wc_lookup *l)
-{
-    wc_stream_replay(&l->out, 1);
-    wc_stream_replay(&l->err, 2);
-    wc_session_count("qh");
-    tally(r, WC_STAT_REQUESTS, 1);
-    tally(r, WC_STAT_HITS, 1);
-    tally(r, WC_STAT_TIME_SAVED_NS, l->meta.run_ns);
-    flush_stats(r);
-    char *what = wc_describe_outputs(&l->meta, r->root, r->cwd);
-    wc_verbose(&r->cfg, "fetched %s", what ? what : "");
-    wc_log(&r->cfg, "hit key1=%s result=%s outputs=%s in %.2f ms", r->key1, l->result,
-           what ? what : "", ms_since(r->t0));
-    free(what);
-    exit(0);
-}
-
-/* No manifest for key1: diff key1's ingredients against the last command stored for the
- * same output (the explain index), which names the argument or variable that changed. */
-static void explain_no_manifest(struct runner *r, int rc)
-{
-    char last[WC_HASH_HEX_LEN + 1];
-    wc_manifest old;
-    if (!explaining(r))
-        return;
-    if (rc != -ENOENT) {
-        explain(r, "miss: the manifest of key1 %s is unusable: %s", r->key1, strerror(-rc));
-        return;
-    }
-    explain(r, "miss: no manifest for key1 %s (this command line was not stored before)", r->key1);
-    if (wc_explain_last(&r->cfg, &r->k1, last) < 0) {
-        explain(r, "no command with the same output was stored before in this cache");
-        return;
-    }
-    if (strcmp(last, r->key1) == 0) {
-        explain(r, "it was stored before, and its manifest has since been trimmed or cleared");
-        return;
-    }
-    if (wc_cache_manifest(r->store, last, &old) < 0) {
-        explain(r, "the last command stored for the same output (key1 %s) is gone", last);
-        return;
-    }
-    explain(r, "the last command stored for the same output (key1 %s) differs:", last);
-    if (wc_key1_diff(&old.k1, &r->k1, explain_say, r) == 0)
-        explain(r, "  (in nothing wafcache can show: a different wafcache version?)");
-    wc_manifest_free(&old);
-}
-
-/* An error of the cache on the way to a miss: counted, logged (why: rc_text). */
-static void lookup_error(struct runner *r, const char *fmt, const char *what, const char *why)
-{
-    wc_session_count("e");
-    tally(r, WC_STAT_ERRORS, 1);
-    wc_log(&r->cfg, fmt, what, why);
-}
-
-/* What a lookup that is no hit found: counted, logged and explained. */
-static void tell_lookup(struct runner *r, struct wc_lookup *l)
-{
-    const char *res = l->result;
-    char why[700];
-    switch (l->verdict) {
-    case WC_VERDICT_HIT: /* hit() told it */
-        break;
-    case WC_VERDICT_NO_MANIFEST:
-        explain_no_manifest(r, -ENOENT);
-        break;
-    case WC_VERDICT_BAD_MANIFEST:
-        /* A garbage manifest is an error, counted; the miss then writes a good one. */
-        lookup_error(r, "manifest %s unusable: %s", r->key1, rc_text(r, l->rc, why, sizeof why));
-        explain_no_manifest(r, l->rc);
-        break;
-    case WC_VERDICT_NO_MATCH:
-        wc_log(&r->cfg, "key1=%s: no input set of the manifest matches", r->key1);
-        if (!explaining(r))
-            break;
-        explain(r,
-                "miss: key1 %s is known, but no recorded input set matches the files and "
-                "environment now",
-                r->key1);
-        wc_manifest_explain(&l->manifest, &r->primary, r->memo, environ, r->cwd, explain_say, r);
-        break;
-    case WC_VERDICT_MATCH: /* `wafcache --explain` on a command that would be served */
-        explain(r, "hit: key1 %s, result %s", r->key1, res);
-        break;
-    case WC_VERDICT_GONE:
-        if (r->explain_only) {
-            explain(r, "miss: key1 %s has a matching input set, but its entry %s is gone", r->key1,
-                    res);
-            explain(r, "(trimmed or cleared; the next run stores it again)");
-        } else {
-            explain(r, "an input set matches, but its entry %s is gone (trimmed or cleared)", res);
-        }
-        break;
-    case WC_VERDICT_CORRUPT:
-        wc_session_count("e");
-        tally(r, WC_STAT_ERRORS, 1);
-        wc_verbose(&r->cfg, "error corrupt cache entry %s removed", res);
-        wc_log(&r->cfg, "corrupt entry %s removed", res);
-        explain(r, "the matching entry %s was corrupt and has been removed", res);
-        break;
-    case WC_VERDICT_NO_OUTDIR:
-        explain(r, "an output directory of entry %s is missing or a symbolic link", res);
-        break;
-    case WC_VERDICT_UNREPLAYABLE:
-        wc_log(&r->cfg, "entry %s: its output cannot be replayed here (base dir): not served", res);
-        explain(r, "the matching entry %s names a base dir in its output: not served here", res);
-        break;
-    case WC_VERDICT_FAILED:
-        lookup_error(r, "fetch %s failed: %s", res, rc_text(r, l->rc, why, sizeof why));
-        wc_verbose(&r->cfg, "error fetching %s: %s", res, why);
-        explain(r, "the matching entry %s could not be restored: %s", res, why);
-        break;
-    }
-}
-
-/* Restores the entry and exits (a hit), or returns on a miss. */
-static void lookup(struct runner *r)
+/* A hit restores the entry and replays its streams. */
+static enum wc_outcome lookup(struct runner *r)
 {
     /* A hostile entry must not name a file the command does not write. */
     struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd};
@@ -572,11 +401,15 @@ static void lookup(struct runner *r)
                                 .decl = &decl,
                                 .replay_dir = replay_dir(r),
                                 .fetch = !r->explain_only};
-    struct wc_lookup l;
-    if (wc_cache_lookup(r->store, r->key1, &ctx, &l) == WC_VERDICT_HIT)
-        hit(r, &l);
-    tell_lookup(r, &l);
-    wc_lookup_free(&l);
+    if (wc_cache_lookup(r->store, r->key1, &ctx, &r->look) == WC_VERDICT_HIT) {
+        wc_stream_replay(&r->look.out, 1);
+        wc_stream_replay(&r->look.err, 2);
+        r->rep.lookup = &r->look;
+        return WC_OUTCOME_HIT;
+    }
+    wc_report_lookup(&r->rep, &r->look);
+    wc_lookup_free(&r->look);
+    return r->explain_only ? WC_OUTCOME_EXPLAINED : WC_OUTCOME_NEXT;
 }
 
 /* ---- the miss ----------------------------------------------------------------------------- */
@@ -730,9 +563,9 @@ static void update_manifest(struct runner *r, wc_store *s, struct wc_mf_set *set
     int rc = wc_cache_record(s, &r->k1, set);
     if (rc < 0) {
         wc_session_count("e");
-        tally(r, WC_STAT_ERRORS, 1);
+        wc_tally(&r->rep, WC_STAT_ERRORS, 1);
         wc_log(&r->cfg, "key1=%s: manifest not written: %s", r->key1,
-               rc_text(r, rc, why, sizeof why));
+               wc_rc_text(r->store, rc, why, sizeof why));
     } else if (wc_explain_record(&r->cfg, &r->k1, r->key1) < 0) {
         wc_log(&r->cfg, "key1=%s: explain index not written", r->key1);
     }
@@ -827,7 +660,7 @@ static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
         rc = wc_entry_push(r->store, hex, r->root, meta, c->out, c->out_len, c->err, c->err_len);
     if (rc < 0) {
         wc_log(&r->cfg, "key1=%s result=%s: push failed: %s", r->key1, hex,
-               rc_text(r, rc, why, sizeof why));
+               wc_rc_text(r->store, rc, why, sizeof why));
         wc_verbose(&r->cfg, "error pushing %s: %s", hex, why);
         return rc;
     }
@@ -922,26 +755,8 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
     return count;
 }
 
-/* A miss's counters from store_run's verdict: stored, failed to store, or not cacheable. */
-static void count_miss(struct runner *r, const char *verdict, const char *why,
-                       const struct wc_entry_meta *meta, const struct wc_child *c)
-{
-    tally(r, WC_STAT_REQUESTS, 1);
-    tally(r, WC_STAT_MISSES, 1);
-    if (strcmp(verdict, "qw") == 0) {
-        uint64_t bytes = (uint64_t)c->out_len + (uint64_t)c->err_len;
-        for (size_t i = 0; i < meta->n_outputs; i++)
-            bytes += meta->outputs[i].size;
-        tally(r, WC_STAT_WRITES, 1);
-        tally(r, WC_STAT_BYTES_WRITTEN, bytes);
-    } else if (strcmp(verdict, "qe") == 0) {
-        tally(r, WC_STAT_ERRORS, 1);
-    } else {
-        tally(r, wc_stat_reason(why), 1);
-    }
-}
-
-__attribute__((noreturn)) static void miss(struct runner *r)
+/* The real command, observed; its run stored when it qualifies. */
+static enum wc_outcome miss(struct runner *r)
 {
     int chan;
     char observe[96];
@@ -953,39 +768,37 @@ __attribute__((noreturn)) static void miss(struct runner *r)
     if (r->archiver && wc_prehash_operands(r->cwd, r->argv, r->memo, &r->pre, &r->n_pre) < 0)
         fallback(r, "out of memory");
     prepare_exec(r);
-    struct wc_child c = {.path = r->path,
-                         .argv = r->exec_argv,
-                         .envp = env,
-                         .stderr_pty = isatty(2),
-                         .runner_ns = r->t0};
-    int started = wc_child_run(&c);
+    struct wc_child *c = &r->child;
+    *c = (struct wc_child){.path = r->path,
+                           .argv = r->exec_argv,
+                           .envp = env,
+                           .stderr_pty = isatty(2),
+                           .runner_ns = r->t0};
+    int started = wc_child_run(c);
     remove_argfile(r);
     if (started < 0) {
         close(chan);
         fallback(r, "cannot start the command");
     }
-    struct wc_entry_meta meta;
-    memset(&meta, 0, sizeof meta);
-    char why[300] = "";
-    const char *count = store_run(r, &c, chan, &meta, why, sizeof why);
+    r->rep.stored = store_run(r, c, chan, &r->meta, r->why, sizeof r->why);
     close(chan);
-    wc_session_count(count);
-    count_miss(r, count, why, &meta, &c);
-    char *what =
-        meta.n_outputs ? wc_describe_outputs(&meta, r->root, r->cwd) : wc_describe_argv(r->argv);
-    wc_verbose(&r->cfg, "no cache entry for %s", what ? what : "");
-    if (strcmp(count, "qw") == 0)
-        wc_verbose(&r->cfg, "uploaded %s", what ? what : "");
-    else if (strcmp(count, "qe") == 0)
-        wc_verbose(&r->cfg, "error uploading %s", what ? what : "");
-    wc_log(&r->cfg, "miss key1=%s %s: %s (run %.1f ms, total %.1f ms)", r->key1, what ? what : "",
-           why[0] ? why : "stored", (double)c.run_ns / 1e6, ms_since(r->t0));
-    free(what);
-    wc_meta_free(&meta);
-    flush_stats(r);
-    if (strcmp(count, "qw") == 0)
-        wc_trim_in_background(&r->cfg);
-    wc_exit_like(c.status);
+    r->rep.why = r->why;
+    r->rep.meta = &r->meta;
+    r->rep.child = c;
+    return WC_OUTCOME_MISS;
+}
+
+/* Set up, then look the command up and run it on a miss. Returns what became of it. */
+static enum wc_outcome run(struct runner *r)
+{
+    setup(r);
+    if (wc_argv_uses_stdio(r->argv))
+        return not_cached(r, "reads stdin or writes stdout ('-')");
+    if (wc_argv_info_only(r->argv))
+        return not_cached(r, "no output file (it only prints information)");
+    compute_key1(r);
+    enum wc_outcome o = lookup(r);
+    return o == WC_OUTCOME_NEXT ? miss(r) : o;
 }
 
 /* ---- main --------------------------------------------------------------------------------- */
@@ -1021,16 +834,9 @@ int main(int argc, char **argv)
     r.path = argv[1];
     r.orig_argv = argv + 2;
     r.t0 = wc_now_ns();
+    r.rep = (struct wc_report){
+        .explain_only = r.explain_only, .path = r.path, .argv = r.orig_argv, .t0 = r.t0};
     if (!r.explain_only)
         wc_session_watch();
-    setup(&r);
-    if (wc_argv_uses_stdio(r.argv))
-        uncached(&r, "reads stdin or writes stdout ('-')");
-    if (wc_argv_info_only(r.argv))
-        uncached(&r, "no output file (it only prints information)");
-    compute_key1(&r);
-    lookup(&r);
-    if (r.explain_only)
-        return 0;
-    miss(&r);
+    finish(&r, run(&r));
 }
