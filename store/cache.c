@@ -161,6 +161,30 @@ void wc_lookup_free(struct wc_lookup *l)
 
 /* ---- record ------------------------------------------------------------------------------- */
 
+void wc_cache_result(const wc_key1 *k1, struct wc_mf_set *set, char hex[WC_HASH_HEX_LEN + 1])
+{
+    wc_result_key(&k1->key, set, NULL, &set->result);
+    wc_hash_to_hex(&set->result, hex);
+}
+
+int wc_cache_mark_streams(const char *dir, char **out, size_t *out_len, char **err, size_t *err_len)
+{
+    char *o = NULL, *e = NULL;
+    size_t ol = 0, el = 0;
+    int rc = wc_replay_mark(*out ? *out : "", *out_len, dir, &o, &ol);
+    if (rc == 0)
+        rc = wc_replay_mark(*err ? *err : "", *err_len, dir, &e, &el);
+    if (rc < 0) {
+        free(o);
+        return rc;
+    }
+    free(*out);
+    free(*err);
+    *out = o, *out_len = ol;
+    *err = e, *err_len = el;
+    return 0;
+}
+
 int wc_cache_record(wc_store *s, const wc_key1 *k1, struct wc_mf_set *set)
 {
     char key1[WC_HASH_HEX_LEN + 1];

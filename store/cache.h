@@ -61,6 +61,16 @@ void wc_lookup_free(struct wc_lookup *l);
  * then empty): -ENOENT when there is none, -EINVAL when it is garbage or another key's. */
 int wc_cache_manifest(wc_store *s, const char *key1, wc_manifest *m);
 
+/* The key of the entry that stores a run with input set `set`: its result key (kept in
+ * set->result) in hex. */
+void wc_cache_result(const wc_key1 *k1, struct wc_mf_set *set, char hex[WC_HASH_HEX_LEN + 1]);
+
+/* A run's recorded stdout and stderr (*out, *err: malloc'd or NULL) with the base dir dir
+ * marked (replay.h), replaced in place, so that another checkout's hit replays its own. 0 or
+ * -ENOMEM (then unchanged). */
+int wc_cache_mark_streams(const char *dir, char **out, size_t *out_len, char **err,
+                          size_t *err_len);
+
 /* Add set (moved into it) to the manifest of k1 in s, read again just before writing it:
  * another build may have added a set since the lookup. A manifest that is garbage or
  * another key's is replaced. 0 or -errno. */

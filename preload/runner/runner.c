@@ -21,7 +21,6 @@
 
 #include "core/util.h"
 #include "hashing/atfile.h"
-#include "hashing/replay.h"
 #include "hashing/signature.h"
 #include "store/cache.h"
 #include "store/dir.h"
@@ -650,8 +649,7 @@ static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
                 struct wc_entry_meta *meta)
 {
     char hex[WC_HASH_HEX_LEN + 1], why[700];
-    wc_result_key(&r->k1.key, set, NULL, &set->result);
-    wc_hash_to_hex(&set->result, hex);
+    wc_cache_result(&r->k1, set, hex);
     meta->run_ns = (uint64_t)c->run_ns;
     int rc = async_wanted(r) ? push_async(r, c, set, meta, hex) : -EAGAIN;
     if (rc == 0)
@@ -667,25 +665,6 @@ static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
     wc_log(&r->cfg, "key1=%s result=%s: stored (%zu inputs, %zu probes, run %.1f ms)", r->key1, hex,
            set->n_inputs, set->n_probes, (double)meta->run_ns / 1e6);
     update_manifest(r, r->store, set); /* moves the set into the manifest */
-    return 0;
-}
-
-/* The recorded streams with the base dir marked (replay.h), in place. 0 or -ENOMEM. */
-static int mark_streams(const struct runner *r, struct wc_child *c)
-{
-    char *o = NULL, *e = NULL;
-    size_t ol = 0, el = 0;
-    int rc = wc_replay_mark(c->out ? c->out : "", c->out_len, replay_dir(r), &o, &ol);
-    if (rc == 0)
-        rc = wc_replay_mark(c->err ? c->err : "", c->err_len, replay_dir(r), &e, &el);
-    if (rc < 0) {
-        free(o);
-        return rc;
-    }
-    free(c->out);
-    free(c->err);
-    c->out = o, c->out_len = ol;
-    c->err = e, c->err_len = el;
     return 0;
 }
 
@@ -747,7 +726,7 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
         snprintf(why, why_len, "%s", rc < 0 ? "out of memory" : x.why);
     else if (r->cfg.no_push)
         snprintf(why, why_len, "WAFCACHE_NO_PUSH is set");
-    else if (mark_streams(r, c) < 0)
+    else if (wc_cache_mark_streams(replay_dir(r), &c->out, &c->out_len, &c->err, &c->err_len) < 0)
         snprintf(why, why_len, "out of memory");
     else
         count = push(r, c, &set, meta) == 0 ? "qw" : "qe";

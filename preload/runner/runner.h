@@ -1,6 +1,7 @@
 /* Internal interfaces of the runner (wafcache-run): running the real command
- * (run_child.c), turning what it did into a manifest set and an entry (collect.c), and
- * reporting (report.c). runner.c holds the decisions. */
+ * (run_child.c), turning what it did into a manifest set and an entry (collect.c), telling
+ * the outcome (report.c), the remote store's guard (guard.c) and background uploads
+ * (upload.c). runner.c holds the decisions; what a manifest says is store/cache.c's. */
 #ifndef WC_RUNNER_H
 #define WC_RUNNER_H
 

@@ -298,6 +298,38 @@ START_TEST(tier_asks_remote)
 }
 END_TEST
 
+/* Streams are recorded with the base dir marked, and a hit replays them with its own. */
+START_TEST(streams_marked_then_replayed_here)
+{
+    wc_store *s = open_dir("cache");
+    char result[WC_HASH_HEX_LEN + 1], said[PATH_MAX + 32], *err = NULL;
+    struct wc_mf_set set;
+    snprintf(said, sizeof said, "%s/x.c: warning\n", src);
+    char *out = strdup(said);
+    size_t out_len = strlen(out), err_len = 0;
+    ck_assert_int_eq(wc_cache_mark_streams(src, &out, &out_len, &err, &err_len), 0);
+    ck_assert_ptr_null(memmem(out, out_len, src, strlen(src)));
+
+    make_set(&set);
+    wc_cache_result(&k1, &set, result);
+    struct wc_output o = {.path = "x.o"};
+    struct wc_entry_meta meta = {.n_outputs = 1, .outputs = &o};
+    ck_assert_int_eq(wc_entry_push(s, result, src, &meta, out, out_len, err, err_len), 0);
+    ck_assert_int_eq(wc_cache_record(s, &k1, &set), 0);
+    wc_mf_set_free(&set);
+
+    struct wc_lookup l;
+    ck_assert_int_eq(lookup(s, 1, &l), WC_VERDICT_HIT);
+    ck_assert_str_eq(l.result, result);
+    ck_assert_uint_eq(l.out.len, strlen(said));
+    ck_assert_int_eq(memcmp(l.out.buf, said, l.out.len), 0);
+    wc_lookup_free(&l);
+    free(out);
+    free(err);
+    s->close(s);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
     Suite *s = suite_create("cache");
@@ -313,6 +345,7 @@ static Suite *cache_suite(void)
     tcase_add_test(tc, entry_corrupt_removed);
     tcase_add_test(tc, record_adds_a_set);
     tcase_add_test(tc, tier_asks_remote);
+    tcase_add_test(tc, streams_marked_then_replayed_here);
     suite_add_tcase(s, tc);
     return s;
 }
