@@ -66,40 +66,11 @@ static double ms_since(int64_t t)
 
 /* ---- what exec takes ---------------------------------------------------------------------- */
 
-/* The kernel's limit on one argument or environment string (MAX_ARG_STRLEN, 32 pages). */
-#define WC_MAX_ARG_STRLEN (32 * 4096)
-
-/* Bytes exec counts for a vector: each string with its NUL, and its pointer. */
-static size_t vector_bytes(char *const *v, int *too_long)
-{
-    size_t n = sizeof(char *);
-    for (size_t i = 0; v && v[i]; i++) {
-        size_t len = strlen(v[i]) + 1;
-        *too_long |= len > WC_MAX_ARG_STRLEN;
-        n += len + sizeof(char *);
-    }
-    return n;
-}
-
-/* 1 when exec takes argv with our environment. Half of ARG_MAX is the bound: the child's
- * environment grows by LD_PRELOAD and the channel, and gcc passes most of its arguments on
- * to cc1 and collect2 with more of its own; an expanded response file could otherwise make
- * a command line that works through the file fail with E2BIG. */
-static int exec_fits(char *const *argv)
-{
-    int too_long = 0;
-    long max = sysconf(_SC_ARG_MAX);
-    size_t total = vector_bytes(argv, &too_long) + vector_bytes(environ, &too_long);
-    if (max <= 0)
-        max = 128 * 1024; /* POSIX's least ARG_MAX */
-    return !too_long && total <= (size_t)max / 2;
-}
-
 /* The rewritten argv when exec takes it, else the build's own (a failure inside the cache
  * must not make the command fail). */
 static char *const *real_argv(const struct runner *r)
 {
-    return r->argv && exec_fits(r->argv) ? r->argv : r->orig_argv;
+    return r->argv && wc_exec_fits(r->argv, environ) ? r->argv : r->orig_argv;
 }
 
 /* ---- the way out ------------------------------------------------------------------------- */
@@ -413,41 +384,6 @@ static enum wc_outcome lookup(struct runner *r)
 
 /* ---- the miss ----------------------------------------------------------------------------- */
 
-/* A response file of ours holding argv[1...] quoted as libiberty reads it (mode 0600, in
- * TMPDIR or /tmp, spelt as the kernel resolves it so that collect can recognise it). */
-static int write_argfile(struct runner *r)
-{
-    const char *tmp = getenv("TMPDIR");
-    char dir[PATH_MAX];
-    if (!realpath(tmp && tmp[0] == '/' ? tmp : "/tmp", dir))
-        return -errno;
-    if (asprintf(&r->argfile, "%s/wafcache-args-XXXXXX", dir) < 0) {
-        r->argfile = NULL;
-        return -ENOMEM;
-    }
-    int fd = mkostemp(r->argfile, O_CLOEXEC);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        int err = errno;
-        if (fd >= 0)
-            close(fd), unlink(r->argfile);
-        free(r->argfile), r->argfile = NULL;
-        return -err;
-    }
-    int rc = 0;
-    for (size_t i = 1; r->argv[i] && rc >= 0; i++) {
-        char *q = wc_atfile_quote(r->argv[i]);
-        rc = q ? fprintf(f, "%s\n", q) : -1;
-        free(q);
-    }
-    if (fclose(f) != 0 || rc < 0) {
-        unlink(r->argfile);
-        free(r->argfile), r->argfile = NULL;
-        return -EIO;
-    }
-    return 0;
-}
-
 static void remove_argfile(struct runner *r)
 {
     if (r->argfile)
@@ -459,10 +395,10 @@ static void remove_argfile(struct runner *r)
 static void prepare_exec(struct runner *r)
 {
     r->exec_argv = r->argv;
-    if (exec_fits(r->argv) || !program_name(r, reads_atfiles))
+    if (wc_exec_fits(r->argv, environ) || !program_name(r, reads_atfiles))
         return; /* a program that takes no @file fails with E2BIG and falls back */
     char **v = calloc(3, sizeof *v);
-    if (!v || write_argfile(r) < 0 || !(v[0] = strdup(r->argv[0])) ||
+    if (!v || wc_argfile_write(r->argv, &r->argfile) < 0 || !(v[0] = strdup(r->argv[0])) ||
         asprintf(&v[1], "@%s", r->argfile) < 0) {
         if (v)
             v[1] = NULL;

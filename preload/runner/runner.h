@@ -35,6 +35,14 @@ void wc_exec_raw(const char *path, char *const *argv, char *const *envp);
 void wc_exec_or_die(const char *path, char *const *argv, char *const *envp)
     __attribute__((noreturn));
 
+/* 1 when exec takes argv with envp: no string beyond the kernel's limit on one, and the
+ * whole within half of ARG_MAX. */
+int wc_exec_fits(char *const *argv, char *const *envp);
+/* A response file holding argv[1...] quoted as libiberty reads it (mode 0600, in TMPDIR or
+ * /tmp, spelt as the kernel resolves it so that collect can recognise it); its path in *path
+ * (malloc'd; NULL on failure). 0 or -errno. */
+int wc_argfile_write(char *const *argv, char **path);
+
 /* The observation channel: an unlinked temporary file opened O_APPEND, at a descriptor >= 100
  * without O_CLOEXEC. *value gets "<fd>:<dev>:<ino>" for WC_ENV_OBSERVE. 0 or -errno. */
 int wc_channel_create(int *fd, char *value, size_t n);
