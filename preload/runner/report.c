@@ -525,9 +525,9 @@ static void report_explained(struct wc_report *rep, enum wc_outcome o)
 
 void wc_report(struct wc_report *rep, enum wc_outcome o)
 {
-    if (o == WC_OUTCOME_BAD_CONFIG) {
-        if (rep->cfg && rep->cfg->error[0])
-            dprintf(2, "%s\n", rep->cfg->error);
+    if (o == WC_OUTCOME_BAD_CONFIG) { /* why: the settings' own message, when they have one */
+        if (rep->why && rep->why[0])
+            dprintf(2, "%s\n", rep->why);
         return;
     }
     if (rep->explain_only) {

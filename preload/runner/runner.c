@@ -3,11 +3,12 @@
  *   wafcache-run <path to execute> <original argv[0]> <argv[1]> ...
  *
  * started by libwafcache.so in place of a cached program, with the build's environment.
- * It computes key1, looks up the manifest and either restores the outputs and replays
+ * It computes key1, looks it up (store/cache.c) and either restores the outputs and replays
  * stdout/stderr (a hit: exit 0), or runs the real command with an observation channel and,
  * when the run qualifies, stores it. Whatever goes wrong inside the cache, the real command
  * runs: until the child has been started any failure ends in fallback(), and after it the
- * runner exits as the child did. */
+ * runner exits as the child did. run() reads top to bottom; every way out goes through
+ * finish(), which tells the outcome once (report.c) and then execs or exits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

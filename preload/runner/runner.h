@@ -149,7 +149,8 @@ struct wc_report {
     const wc_basedirs *primary;
     wc_memo *memo;
 
-    const char *why; /* FALLBACK: the error; UNCACHED: the reason; MISS: why it is not stored */
+    const char *why; /* FALLBACK: the error; UNCACHED: the reason; MISS: why it is not
+                      * stored; BAD_CONFIG: the settings' message */
     const struct wc_lookup *lookup;   /* HIT: the restored entry */
     const char *stored;               /* MISS: the session's counters, "q", "qw" or "qe" */
     const struct wc_entry_meta *meta; /* MISS: the outputs */
