@@ -360,7 +360,8 @@ static const char *replay_dir(const struct runner *r)
     return r->bd.n > 0 ? r->root : NULL;
 }
 
-/* A hit restores the entry and replays its streams. */
+/* Look key1 up (store/cache.c). A hit's entry is restored, and its streams are replayed
+ * here; anything else is told (report.c) and, but under --explain, the miss follows. */
 static enum wc_outcome lookup(struct runner *r)
 {
     /* A hostile entry must not name a file the command does not write. */
