@@ -13,11 +13,14 @@ set(WC_CORE_SOURCES
   hashing/atfile.c
   hashing/replay.c
   hashing/manifest.c
+  hashing/manifest_text.c
+  hashing/manifest_explain.c
   store/store.c
   store/dir.c
   store/dir_walk.c
   store/trim.c
   store/entry.c
+  store/cache.c
   store/declared.c
   store/cmd.c
   store/tier.c

@@ -1,4 +1,4 @@
-/* libFuzzer target: the manifest parser (hashing/manifest.c). A manifest comes from a store
+/* libFuzzer target: the manifest parser (hashing/manifest_text.c). A manifest comes from a store
  * someone else may control. One that parses must format back to text that parses to the
  * same manifest (format -> parse -> format is stable). */
 #include <stdint.h>

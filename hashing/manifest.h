@@ -1,4 +1,6 @@
-/* The manifest: file "manifest" of the store entry named by key1 (hex). It records key1's
+/* The manifest: file "manifest" of the store entry named by key1 (hex). Written in three
+ * files: the text format (manifest_text.c), the input sets and their lookup (manifest.c),
+ * the explanations (manifest_explain.c). It records key1's
  * ingredients (for --explain) and the input sets seen before for that key, most recent first;
  * the first set whose inputs and probes still hold names the result entry.
  *
@@ -147,6 +149,13 @@ char *wc_mf_path_resolve(const wc_basedirs *bd, const char *stored);
  * when the set depends on it) in *result, or -1. */
 int wc_manifest_lookup(const wc_manifest *m, const wc_basedirs *bd, wc_memo *memo,
                        char *const *envp, const char *date, wc_hash *result);
+
+/* One recorded item against the files and the environment now, as a lookup checks it (for
+ * the explanations): a variable with its recorded value (or still unset), a probe still
+ * missing, a place of the outputs as recorded. 1 when it holds. */
+int wc_mf_env_holds(const struct wc_mf_env *e, char *const *envp);
+int wc_mf_probe_holds(const char *stored, const wc_basedirs *bd);
+int wc_mf_place_holds(enum wc_mf_place k, const char *stored, const wc_basedirs *bd);
 
 /* NAME's value in envp ("NAME=value" strings), or NULL. */
 const char *wc_env_value(char *const *envp, const char *name);

@@ -1,5 +1,6 @@
-/* Running the real command: the raw exec, the observation channel, and the child whose
- * stdout and stderr are passed through live while they are recorded. */
+/* Running the real command: the raw exec and what it takes (the bounds of a command line, a
+ * response file for one too long), the observation channel, and the child whose stdout and
+ * stderr are passed through live while they are recorded. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "hashing/atfile.h"
 #include "preload/runner/runner.h"
 
 /* ---- exec --------------------------------------------------------------------------------- */
@@ -31,6 +33,70 @@ void wc_exec_or_die(const char *path, char *const *argv, char *const *envp)
     int e = errno;
     dprintf(2, "wafcache-run: %s: %s\n", path, strerror(e));
     _exit(e == ENOENT ? 127 : 126);
+}
+
+/* ---- what exec takes ---------------------------------------------------------------------- */
+
+/* The kernel's limit on one argument or environment string (MAX_ARG_STRLEN, 32 pages). */
+#define WC_MAX_ARG_STRLEN (32 * 4096)
+
+/* Bytes exec counts for a vector: each string with its NUL, and its pointer. */
+static size_t vector_bytes(char *const *v, int *too_long)
+{
+    size_t n = sizeof(char *);
+    for (size_t i = 0; v && v[i]; i++) {
+        size_t len = strlen(v[i]) + 1;
+        *too_long |= len > WC_MAX_ARG_STRLEN;
+        n += len + sizeof(char *);
+    }
+    return n;
+}
+
+/* Half of ARG_MAX is the bound: the child's environment grows by LD_PRELOAD and the
+ * channel, and gcc passes most of its arguments on to cc1 and collect2 with more of its own;
+ * an expanded response file could otherwise make a command line that works through the file
+ * fail with E2BIG. */
+int wc_exec_fits(char *const *argv, char *const *envp)
+{
+    int too_long = 0;
+    long max = sysconf(_SC_ARG_MAX);
+    size_t total = vector_bytes(argv, &too_long) + vector_bytes(envp, &too_long);
+    if (max <= 0)
+        max = 128 * 1024; /* POSIX's least ARG_MAX */
+    return !too_long && total <= (size_t)max / 2;
+}
+
+int wc_argfile_write(char *const *argv, char **path)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX];
+    if (!realpath(tmp && tmp[0] == '/' ? tmp : "/tmp", dir))
+        return -errno;
+    if (asprintf(path, "%s/wafcache-args-XXXXXX", dir) < 0) {
+        *path = NULL;
+        return -ENOMEM;
+    }
+    int fd = mkostemp(*path, O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd), unlink(*path);
+        free(*path), *path = NULL;
+        return -err;
+    }
+    int rc = 0;
+    for (size_t i = 1; argv[i] && rc >= 0; i++) {
+        char *q = wc_atfile_quote(argv[i]);
+        rc = q ? fprintf(f, "%s\n", q) : -1;
+        free(q);
+    }
+    if (fclose(f) != 0 || rc < 0) {
+        unlink(*path);
+        free(*path), *path = NULL;
+        return -EIO;
+    }
+    return 0;
 }
 
 /* ---- the channel -------------------------------------------------------------------------- */

@@ -3,15 +3,15 @@
  *   wafcache-run <path to execute> <original argv[0]> <argv[1]> ...
  *
  * started by libwafcache.so in place of a cached program, with the build's environment.
- * It computes key1, looks up the manifest and either restores the outputs and replays
+ * It computes key1, looks it up (store/cache.c) and either restores the outputs and replays
  * stdout/stderr (a hit: exit 0), or runs the real command with an observation channel and,
  * when the run qualifies, stores it. Whatever goes wrong inside the cache, the real command
  * runs: until the child has been started any failure ends in fallback(), and after it the
- * runner exits as the child did. */
+ * runner exits as the child did. run() reads top to bottom; every way out goes through
+ * finish(), which tells the outcome once (report.c) and then execs or exits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/redact.h"
 #include "core/util.h"
 #include "hashing/atfile.h"
-#include "hashing/replay.h"
 #include "hashing/signature.h"
+#include "store/cache.h"
 #include "store/dir.h"
 #include "store/guard.h"
 #include "store/open.h"
@@ -40,7 +39,6 @@ struct runner {
     char **exec_argv; /* what exec gets: argv, or argv[0] and a response file when too long */
     char *argfile;    /* that response file (ours, removed after the run), or NULL */
     struct wc_config cfg;
-    int cfg_loaded;
     char *prog; /* path resolved through symbolic links */
     char cwd[PATH_MAX];
     const char *root; /* outputs are stored relative to it */
@@ -52,12 +50,15 @@ struct runner {
     wc_key1 k1;
     char key1[WC_HASH_HEX_LEN + 1];
     int64_t t0;
-    struct wc_stats stats;  /* this run's counters, added to the cache's at the end */
     int explain_only;       /* `wafcache --explain`: say what a lookup finds, run nothing */
-    int explained;          /* the explanation's first line is out */
     int archiver;           /* ar and its wrappers: they update an archive that exists */
     struct wc_prehash *pre; /* an archiver's operands hashed before the run */
     size_t n_pre;
+    struct wc_lookup look;     /* what the lookup found */
+    struct wc_child child;     /* a miss: the real command's run */
+    struct wc_entry_meta meta; /* ... its outputs */
+    char why[300];             /* ... why it is not stored */
+    struct wc_report rep;      /* what becomes of the command, told once (report.c) */
 };
 
 static double ms_since(int64_t t)
@@ -65,96 +66,16 @@ static double ms_since(int64_t t)
     return (double)(wc_now_ns() - t) / 1e6;
 }
 
-/* ---- statistics and explanations --------------------------------------------------------- */
-
-static void tally(struct runner *r, enum wc_stat s, uint64_t n)
-{
-    r->stats.v[s] += n;
-}
-
-/* Once, on the way out: one lock of one shard per runner. */
-static void flush_stats(struct runner *r)
-{
-    if (r->cfg_loaded && !r->explain_only)
-        wc_stats_flush(&r->cfg, &r->stats);
-}
-
-static int explaining(const struct runner *r)
-{
-    return r->explain_only || (r->cfg_loaded && r->cfg.explain);
-}
-
-/* One line of the explanation: on stdout for `wafcache --explain`, else on stderr beside the
- * build's own output, after a first line that names the command. */
-static void explain(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void explain(struct runner *r, const char *fmt, ...)
-{
-    if (!explaining(r))
-        return;
-    char line[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    int fd = r->explain_only ? 1 : 2;
-    const char *prefix = r->explain_only ? "" : "wafcache: explain: ";
-    char safe[4096];
-    if (!r->explained) {
-        char *what = wc_describe_argv(r->argv ? r->argv : r->orig_argv);
-        wc_redact(what ? what : r->path, safe, sizeof safe);
-        dprintf(fd, "%s%s\n", prefix, safe);
-        free(what);
-        r->explained = 1;
-    }
-    wc_redact(line, safe, sizeof safe);
-    dprintf(fd, "%s  %s\n", prefix, safe);
-}
-
-static void explain_say(void *ctx, const char *line)
-{
-    explain(ctx, "  %s", line);
-}
-
 /* ---- what exec takes ---------------------------------------------------------------------- */
-
-/* The kernel's limit on one argument or environment string (MAX_ARG_STRLEN, 32 pages). */
-#define WC_MAX_ARG_STRLEN (32 * 4096)
-
-/* Bytes exec counts for a vector: each string with its NUL, and its pointer. */
-static size_t vector_bytes(char *const *v, int *too_long)
-{
-    size_t n = sizeof(char *);
-    for (size_t i = 0; v && v[i]; i++) {
-        size_t len = strlen(v[i]) + 1;
-        *too_long |= len > WC_MAX_ARG_STRLEN;
-        n += len + sizeof(char *);
-    }
-    return n;
-}
-
-/* 1 when exec takes argv with our environment. Half of ARG_MAX is the bound: the child's
- * environment grows by LD_PRELOAD and the channel, and gcc passes most of its arguments on
- * to cc1 and collect2 with more of its own; an expanded response file could otherwise make
- * a command line that works through the file fail with E2BIG. */
-static int exec_fits(char *const *argv)
-{
-    int too_long = 0;
-    long max = sysconf(_SC_ARG_MAX);
-    size_t total = vector_bytes(argv, &too_long) + vector_bytes(environ, &too_long);
-    if (max <= 0)
-        max = 128 * 1024; /* POSIX's least ARG_MAX */
-    return !too_long && total <= (size_t)max / 2;
-}
 
 /* The rewritten argv when exec takes it, else the build's own (a failure inside the cache
  * must not make the command fail). */
 static char *const *real_argv(const struct runner *r)
 {
-    return r->argv && exec_fits(r->argv) ? r->argv : r->orig_argv;
+    return r->argv && wc_exec_fits(r->argv, environ) ? r->argv : r->orig_argv;
 }
 
-/* ---- falling back ------------------------------------------------------------------------- */
+/* ---- the way out ------------------------------------------------------------------------- */
 
 /* The real command, unobserved: its children (collect2 -> ld) are part of it, not commands
  * to cache on their own. */
@@ -164,32 +85,37 @@ __attribute__((noreturn)) static void run_real(const char *path, char *const *ar
     wc_exec_or_die(path, argv, environ);
 }
 
-/* The real command, as if we had never been there. why, when given, is an error. */
-__attribute__((noreturn)) static void fallback(struct runner *r, const char *why)
+/* Tell the outcome, then act on it: the one place where the runner ends (an uploader it
+ * forks ends on its own). `wafcache --explain` runs nothing: 2 when it could not look up. */
+__attribute__((noreturn)) static void finish(struct runner *r, enum wc_outcome o)
 {
-    if (r->explain_only) {
-        explain(r, "not looked up: %s", why ? why : "the cache is disabled");
-        exit(why ? 2 : 0);
-    }
-    if (r->cfg_loaded && why) {
-        wc_log(&r->cfg, "fallback %s: %s", r->path, why);
-        wc_verbose(&r->cfg, "error %s: %s", why, r->path);
-        tally(r, WC_STAT_ERRORS, 1);
-        flush_stats(r);
-    }
+    wc_report(&r->rep, o);
+    if (r->explain_only)
+        exit(o == WC_OUTCOME_FALLBACK || o == WC_OUTCOME_BAD_CONFIG ? 2 : 0);
+    if (o == WC_OUTCOME_HIT)
+        exit(0);
+    if (o == WC_OUTCOME_MISS)
+        wc_exit_like(r->child.status);
     run_real(r->path, real_argv(r));
 }
 
+/* The real command, as if we had never been there. why, when given, is an error. */
+__attribute__((noreturn)) static void fallback(struct runner *r, const char *why)
+{
+    r->rep.why = why;
+    finish(r, why ? WC_OUTCOME_FALLBACK : WC_OUTCOME_DISABLED);
+}
+
 /* The real command, not cached for a reason that is no error. */
+static enum wc_outcome not_cached(struct runner *r, const char *why)
+{
+    r->rep.why = why;
+    return WC_OUTCOME_UNCACHED;
+}
+
 __attribute__((noreturn)) static void uncached(struct runner *r, const char *why)
 {
-    explain(r, "not cached: %s", why);
-    if (r->explain_only)
-        exit(0);
-    wc_log(&r->cfg, "not cached %s: %s", r->path, why);
-    tally(r, wc_stat_reason(why), 1);
-    flush_stats(r);
-    run_real(r->path, real_argv(r));
+    finish(r, not_cached(r, why));
 }
 
 /* ---- setting up --------------------------------------------------------------------------- */
@@ -197,13 +123,10 @@ __attribute__((noreturn)) static void uncached(struct runner *r, const char *why
 static void load_config(struct runner *r)
 {
     if (wc_config_load(&r->cfg, NULL, NULL) < 0) {
-        if (r->cfg.error[0])
-            dprintf(2, "%s\n", r->cfg.error);
-        if (r->explain_only)
-            exit(2);
-        run_real(r->path, r->orig_argv);
+        r->rep.why = r->cfg.error;
+        finish(r, WC_OUTCOME_BAD_CONFIG);
     }
-    r->cfg_loaded = 1;
+    r->rep.cfg = &r->cfg;
     if (r->cfg.disabled)
         fallback(r, NULL);
 }
@@ -240,20 +163,6 @@ static void choose_primary(struct runner *r)
     r->primary.n = r->bd.n > 0 ? 1 : 0;
     r->primary.dirs = r->bd.n > 0 ? &r->bd.dirs[pick] : NULL;
     r->root = r->bd.n > 0 ? r->bd.dirs[pick] : r->cwd;
-}
-
-/* The backend's own words for its last failure (never credentials), or "". */
-static const char *store_reason(const struct runner *r)
-{
-    const char *why = r->store && r->store->reason ? r->store->reason(r->store) : NULL;
-    return why ? why : "";
-}
-
-static const char *rc_text(const struct runner *r, int rc, char *buf, size_t n)
-{
-    const char *why = store_reason(r);
-    snprintf(buf, n, "%s%s%s", strerror(-rc), why[0] ? ": " : "", why);
-    return buf;
 }
 
 /* The guard's one line goes to stderr (only the runner that found the store down says it);
@@ -418,6 +327,7 @@ static void rewrite_argv(struct runner *r)
     wc_argv_free(expanded);
     if (!r->argv)
         fallback(r, "out of memory");
+    r->rep.argv = r->argv;
 }
 
 /* $PWD when it names the working directory: what gcc records as -g's compile directory. */
@@ -444,6 +354,8 @@ static void compute_key1(struct runner *r)
     if (wc_key1_build(&r->k1, &p) < 0)
         fallback(r, "out of memory");
     wc_hash_to_hex(&r->k1.key, r->key1);
+    r->rep.k1 = &r->k1;
+    r->rep.key1 = r->key1;
 }
 
 static void setup(struct runner *r)
@@ -456,56 +368,16 @@ static void setup(struct runner *r)
         fallback(r, "cannot get the working directory");
     load_basedirs(r);
     choose_primary(r);
+    r->rep.root = r->root;
+    r->rep.cwd = r->cwd;
+    r->rep.primary = &r->primary;
     open_store(r);
+    r->rep.store = r->store;
+    r->rep.memo = r->memo;
     rewrite_argv(r);
 }
 
 /* ---- the hit ------------------------------------------------------------------------------ */
-
-/* The manifest of key1, if the store has one that really is key1's. 0 or -errno. */
-/* The manifest of key1 (hex), if the store has one that really is key1's. 0 or -errno. */
-static int read_manifest_key(struct runner *r, const char *key1, wc_manifest *m)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    wc_hash want;
-    int rc = r->store->read(r->store, key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &len);
-    if (rc < 0)
-        return rc;
-    rc = wc_manifest_parse(buf, len, m);
-    free(buf);
-    if (rc == 0 && (wc_hash_from_hex(key1, &want) < 0 || !wc_hash_equal(&m->k1.key, &want))) {
-        wc_manifest_free(m);
-        rc = -EINVAL;
-    }
-    return rc;
-}
-
-static int read_manifest(struct runner *r, wc_manifest *m)
-{
-    return read_manifest_key(r, r->key1, m);
-}
-
-__attribute__((noreturn)) static void hit(struct runner *r, const char *result,
-                                          struct wc_entry_meta *meta, struct wc_stream *out,
-                                          struct wc_stream *err)
-{
-    wc_stream_replay(out, 1);
-    wc_stream_replay(err, 2);
-    /* wc_entry_fetch refreshed the entry itself; the manifest is key1's own. */
-    r->store->touch(r->store, r->key1);
-    wc_session_count("qh");
-    tally(r, WC_STAT_REQUESTS, 1);
-    tally(r, WC_STAT_HITS, 1);
-    tally(r, WC_STAT_TIME_SAVED_NS, meta->run_ns);
-    flush_stats(r);
-    char *what = wc_describe_outputs(meta, r->root, r->cwd);
-    wc_verbose(&r->cfg, "fetched %s", what ? what : "");
-    wc_log(&r->cfg, "hit key1=%s result=%s outputs=%s in %.2f ms", r->key1, result,
-           what ? what : "", ms_since(r->t0));
-    free(what);
-    exit(0);
-}
 
 /* The base dir that recorded stdout and stderr are marked with (replay.h): the one entry
  * paths are relative to, when there is one. */
@@ -514,216 +386,31 @@ static const char *replay_dir(const struct runner *r)
     return r->bd.n > 0 ? r->root : NULL;
 }
 
-/* The recorded streams with this checkout's base dir in place of the recording one. 0, or
- * -EINVAL when a stream names a base dir and this command has none: the hit is refused. */
-static int unmark_streams(const struct runner *r, struct wc_stream *out, struct wc_stream *err)
+/* Look key1 up (store/cache.c). A hit's entry is restored, and its streams are replayed
+ * here; anything else is told (report.c) and, but under --explain, the miss follows. */
+static enum wc_outcome lookup(struct runner *r)
 {
-    /* A stream above WC_STREAM_INLINE_MAX is replayed from a file, never held in memory: its
-     * marks cannot be replaced on the way, so such a hit is refused (the command runs). */
-    if (out->fd >= 0 || err->fd >= 0)
-        return -EFBIG;
-    char *o = NULL, *e = NULL;
-    size_t ol = 0, el = 0;
-    int rc = wc_replay_unmark(out->buf ? out->buf : "", out->len, replay_dir(r), &o, &ol);
-    if (rc == 0)
-        rc = wc_replay_unmark(err->buf ? err->buf : "", err->len, replay_dir(r), &e, &el);
-    free(out->buf);
-    free(err->buf);
-    out->buf = o, out->len = ol;
-    err->buf = e, err->len = el;
-    if (rc < 0)
-        free(o), free(e), out->buf = err->buf = NULL, out->len = err->len = 0;
-    return rc;
-}
-
-/* Restores the entry and exits (a hit), or returns on a miss. */
-static void try_fetch(struct runner *r, const char *result)
-{
-    struct wc_entry_meta meta;
-    struct wc_stream out, err;
     /* A hostile entry must not name a file the command does not write. */
     struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd};
-    int rc = wc_entry_fetch(r->store, result, r->root, &decl, &meta, &out, &err);
-    if (rc == 0 && unmark_streams(r, &out, &err) < 0) {
-        wc_stream_free(&out);
-        wc_stream_free(&err);
-        wc_meta_free(&meta);
-        wc_log(&r->cfg, "entry %s: its output cannot be replayed here (base dir): not served",
-               result);
-        explain(r, "the matching entry %s names a base dir in its output: not served here", result);
-        return;
+    struct wc_lookup_ctx ctx = {.primary = &r->primary,
+                                .memo = r->memo,
+                                .envp = environ,
+                                .root = r->root,
+                                .decl = &decl,
+                                .replay_dir = replay_dir(r),
+                                .fetch = !r->explain_only};
+    if (wc_cache_lookup(r->store, r->key1, &ctx, &r->look) == WC_VERDICT_HIT) {
+        wc_stream_replay(&r->look.out, 1);
+        wc_stream_replay(&r->look.err, 2);
+        r->rep.lookup = &r->look;
+        return WC_OUTCOME_HIT;
     }
-    if (rc == 0)
-        hit(r, result, &meta, &out, &err);
-    if (rc == -EBADMSG) {
-        /* Corrupt: never served, counted, and removed so that the next run stores it again. */
-        wc_session_count("e");
-        tally(r, WC_STAT_ERRORS, 1);
-        r->store->remove(r->store, result);
-        wc_verbose(&r->cfg, "error corrupt cache entry %s removed", result);
-        wc_log(&r->cfg, "corrupt entry %s removed", result);
-        explain(r, "the matching entry %s was corrupt and has been removed", result);
-    } else if (rc == -ENOTDIR) {
-        /* The real command decides what a missing output directory means (gcc fails). */
-        explain(r, "an output directory of entry %s is missing or a symbolic link", result);
-    } else if (rc != -ENOENT) {
-        char why[700];
-        rc_text(r, rc, why, sizeof why);
-        wc_session_count("e");
-        tally(r, WC_STAT_ERRORS, 1);
-        wc_log(&r->cfg, "fetch %s failed: %s", result, why);
-        wc_verbose(&r->cfg, "error fetching %s: %s", result, why);
-        explain(r, "the matching entry %s could not be restored: %s", result, why);
-    } else {
-        explain(r, "an input set matches, but its entry %s is gone (trimmed or cleared)", result);
-    }
-}
-
-/* No manifest for key1: diff key1's ingredients against the last command stored for the
- * same output (the explain index), which names the argument or variable that changed. */
-static void explain_no_manifest(struct runner *r, int rc)
-{
-    char last[WC_HASH_HEX_LEN + 1];
-    wc_manifest old;
-    if (!explaining(r))
-        return;
-    if (rc != -ENOENT) {
-        explain(r, "miss: the manifest of key1 %s is unusable: %s", r->key1, strerror(-rc));
-        return;
-    }
-    explain(r, "miss: no manifest for key1 %s (this command line was not stored before)", r->key1);
-    if (wc_explain_last(&r->cfg, &r->k1, last) < 0) {
-        explain(r, "no command with the same output was stored before in this cache");
-        return;
-    }
-    if (strcmp(last, r->key1) == 0) {
-        explain(r, "it was stored before, and its manifest has since been trimmed or cleared");
-        return;
-    }
-    if (read_manifest_key(r, last, &old) < 0) {
-        explain(r, "the last command stored for the same output (key1 %s) is gone", last);
-        return;
-    }
-    explain(r, "the last command stored for the same output (key1 %s) differs:", last);
-    if (wc_key1_diff(&old.k1, &r->k1, explain_say, r) == 0)
-        explain(r, "  (in nothing wafcache can show: a different wafcache version?)");
-    wc_manifest_free(&old);
-}
-
-/* `wafcache --explain` on a command that would be served: say so, restore nothing. */
-__attribute__((noreturn)) static void explain_hit(struct runner *r, const char *result)
-{
-    if (r->store->exists(r->store, result, "meta") == 0) {
-        explain(r, "hit: key1 %s, result %s", r->key1, result);
-    } else {
-        explain(r, "miss: key1 %s has a matching input set, but its entry %s is gone", r->key1,
-                result);
-        explain(r, "(trimmed or cleared; the next run stores it again)");
-    }
-    exit(0);
-}
-
-/* A tier whose local manifest has no matching set asks the remote one (DESIGN.md): another
- * machine may have stored this command's inputs since the local copy was made. 0 with *res. */
-static int lookup_remote(struct runner *r, wc_hash *res)
-{
-    wc_manifest m;
-    char *buf = NULL;
-    size_t len = 0;
-    wc_hash want;
-    if (!r->remote || r->store == r->remote || r->explain_only)
-        return -ENOENT;
-    int rc = r->remote->read(r->remote, r->key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &len);
-    if (rc == 0 && (rc = wc_manifest_parse(buf, len, &m)) == 0) {
-        rc = -ENOENT;
-        if (wc_hash_from_hex(r->key1, &want) == 0 && wc_hash_equal(&m.k1.key, &want) &&
-            wc_manifest_lookup(&m, &r->primary, r->memo, environ, NULL, res) >= 0)
-            rc = 0;
-        wc_manifest_free(&m);
-    }
-    if (rc == 0) { /* the local tier gets the newer manifest too (best effort) */
-        wc_store *local = wc_tier_local(r->store);
-        local->write(local, r->key1, "manifest", buf, len);
-    }
-    free(buf);
-    return rc;
-}
-
-static void lookup(struct runner *r)
-{
-    wc_manifest m;
-    int rc = read_manifest(r, &m);
-    if (rc < 0) {
-        char why[700];
-        if (rc != -ENOENT) {
-            /* A garbage manifest is an error, counted; the miss then writes a good one. */
-            wc_log(&r->cfg, "manifest %s unusable: %s", r->key1, rc_text(r, rc, why, sizeof why));
-            wc_session_count("e");
-            tally(r, WC_STAT_ERRORS, 1);
-        }
-        explain_no_manifest(r, rc);
-        return;
-    }
-    wc_hash res;
-    int i = wc_manifest_lookup(&m, &r->primary, r->memo, environ, NULL, &res);
-    if (i < 0 && lookup_remote(r, &res) == 0)
-        i = 0;
-    if (i < 0) {
-        wc_log(&r->cfg, "key1=%s: no input set of the manifest matches", r->key1);
-        if (explaining(r)) {
-            explain(r,
-                    "miss: key1 %s is known, but no recorded input set matches the files and "
-                    "environment now",
-                    r->key1);
-            wc_manifest_explain(&m, &r->primary, r->memo, environ, r->cwd, explain_say, r);
-        }
-        wc_manifest_free(&m);
-        return;
-    }
-    wc_manifest_free(&m);
-    char hex[WC_HASH_HEX_LEN + 1];
-    wc_hash_to_hex(&res, hex);
-    if (r->explain_only)
-        explain_hit(r, hex);
-    try_fetch(r, hex);
+    wc_report_lookup(&r->rep, &r->look);
+    wc_lookup_free(&r->look);
+    return r->explain_only ? WC_OUTCOME_EXPLAINED : WC_OUTCOME_NEXT;
 }
 
 /* ---- the miss ----------------------------------------------------------------------------- */
-
-/* A response file of ours holding argv[1...] quoted as libiberty reads it (mode 0600, in
- * TMPDIR or /tmp, spelt as the kernel resolves it so that collect can recognise it). */
-static int write_argfile(struct runner *r)
-{
-    const char *tmp = getenv("TMPDIR");
-    char dir[PATH_MAX];
-    if (!realpath(tmp && tmp[0] == '/' ? tmp : "/tmp", dir))
-        return -errno;
-    if (asprintf(&r->argfile, "%s/wafcache-args-XXXXXX", dir) < 0) {
-        r->argfile = NULL;
-        return -ENOMEM;
-    }
-    int fd = mkostemp(r->argfile, O_CLOEXEC);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        int err = errno;
-        if (fd >= 0)
-            close(fd), unlink(r->argfile);
-        free(r->argfile), r->argfile = NULL;
-        return -err;
-    }
-    int rc = 0;
-    for (size_t i = 1; r->argv[i] && rc >= 0; i++) {
-        char *q = wc_atfile_quote(r->argv[i]);
-        rc = q ? fprintf(f, "%s\n", q) : -1;
-        free(q);
-    }
-    if (fclose(f) != 0 || rc < 0) {
-        unlink(r->argfile);
-        free(r->argfile), r->argfile = NULL;
-        return -EIO;
-    }
-    return 0;
-}
 
 static void remove_argfile(struct runner *r)
 {
@@ -736,10 +423,10 @@ static void remove_argfile(struct runner *r)
 static void prepare_exec(struct runner *r)
 {
     r->exec_argv = r->argv;
-    if (exec_fits(r->argv) || !program_name(r, reads_atfiles))
+    if (wc_exec_fits(r->argv, environ) || !program_name(r, reads_atfiles))
         return; /* a program that takes no @file fails with E2BIG and falls back */
     char **v = calloc(3, sizeof *v);
-    if (!v || write_argfile(r) < 0 || !(v[0] = strdup(r->argv[0])) ||
+    if (!v || wc_argfile_write(r->argv, &r->argfile) < 0 || !(v[0] = strdup(r->argv[0])) ||
         asprintf(&v[1], "@%s", r->argfile) < 0) {
         if (v)
             v[1] = NULL;
@@ -833,41 +520,15 @@ oom:
     return NULL;
 }
 
-/* The manifest of key1 in store s, read again just before writing it: another build may
- * have added a set. Moves set into it. 0 or -errno. */
-static int update_manifest_in(struct runner *r, wc_store *s, struct wc_mf_set *set)
-{
-    wc_manifest m;
-    char *buf = NULL, *text = NULL;
-    size_t len = 0;
-    wc_hash want;
-    int rc = s->read(s, r->key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &len);
-    if (rc < 0 || wc_manifest_parse(buf, len, &m) < 0)
-        memset(&m, 0, sizeof m);
-    else if (wc_hash_from_hex(r->key1, &want) < 0 || !wc_hash_equal(&m.k1.key, &want))
-        wc_manifest_free(&m), memset(&m, 0, sizeof m); /* someone else's: replaced */
-    free(buf);
-    rc = -ENOMEM;
-    if (wc_manifest_set_key1(&m, &r->k1) == 0) {
-        wc_manifest_add(&m, set);
-        text = wc_manifest_format(&m, &len);
-    }
-    if (text)
-        rc = s->write(s, r->key1, "manifest", text, len);
-    free(text);
-    wc_manifest_free(&m);
-    return rc;
-}
-
 static void update_manifest(struct runner *r, wc_store *s, struct wc_mf_set *set)
 {
     char why[700];
-    int rc = update_manifest_in(r, s, set);
+    int rc = wc_cache_record(s, &r->k1, set);
     if (rc < 0) {
         wc_session_count("e");
-        tally(r, WC_STAT_ERRORS, 1);
+        wc_tally(&r->rep, WC_STAT_ERRORS, 1);
         wc_log(&r->cfg, "key1=%s: manifest not written: %s", r->key1,
-               rc_text(r, rc, why, sizeof why));
+               wc_rc_text(r->store, rc, why, sizeof why));
     } else if (wc_explain_record(&r->cfg, &r->k1, r->key1) < 0) {
         wc_log(&r->cfg, "key1=%s: explain index not written", r->key1);
     }
@@ -888,7 +549,7 @@ __attribute__((noreturn)) static void uploader(struct runner *r, struct wc_stage
 
     rc = remote ? wc_upload_entry(remote, st->root, hex, meta) : err;
     if (rc == 0)
-        rc = update_manifest_in(r, remote, set);
+        rc = wc_cache_record(remote, &r->k1, set);
     if (rc < 0 && remote && remote->reason && remote->reason(remote))
         snprintf(why, sizeof why, "%s", remote->reason(remote));
     wc_stage_close(st, 1);
@@ -952,8 +613,7 @@ static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
                 struct wc_entry_meta *meta)
 {
     char hex[WC_HASH_HEX_LEN + 1], why[700];
-    wc_result_key(&r->k1.key, set, NULL, &set->result);
-    wc_hash_to_hex(&set->result, hex);
+    wc_cache_result(&r->k1, set, hex);
     meta->run_ns = (uint64_t)c->run_ns;
     int rc = async_wanted(r) ? push_async(r, c, set, meta, hex) : -EAGAIN;
     if (rc == 0)
@@ -962,32 +622,13 @@ static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
         rc = wc_entry_push(r->store, hex, r->root, meta, c->out, c->out_len, c->err, c->err_len);
     if (rc < 0) {
         wc_log(&r->cfg, "key1=%s result=%s: push failed: %s", r->key1, hex,
-               rc_text(r, rc, why, sizeof why));
+               wc_rc_text(r->store, rc, why, sizeof why));
         wc_verbose(&r->cfg, "error pushing %s: %s", hex, why);
         return rc;
     }
     wc_log(&r->cfg, "key1=%s result=%s: stored (%zu inputs, %zu probes, run %.1f ms)", r->key1, hex,
            set->n_inputs, set->n_probes, (double)meta->run_ns / 1e6);
     update_manifest(r, r->store, set); /* moves the set into the manifest */
-    return 0;
-}
-
-/* The recorded streams with the base dir marked (replay.h), in place. 0 or -ENOMEM. */
-static int mark_streams(const struct runner *r, struct wc_child *c)
-{
-    char *o = NULL, *e = NULL;
-    size_t ol = 0, el = 0;
-    int rc = wc_replay_mark(c->out ? c->out : "", c->out_len, replay_dir(r), &o, &ol);
-    if (rc == 0)
-        rc = wc_replay_mark(c->err ? c->err : "", c->err_len, replay_dir(r), &e, &el);
-    if (rc < 0) {
-        free(o);
-        return rc;
-    }
-    free(c->out);
-    free(c->err);
-    c->out = o, c->out_len = ol;
-    c->err = e, c->err_len = el;
     return 0;
 }
 
@@ -1049,7 +690,7 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
         snprintf(why, why_len, "%s", rc < 0 ? "out of memory" : x.why);
     else if (r->cfg.no_push)
         snprintf(why, why_len, "WAFCACHE_NO_PUSH is set");
-    else if (mark_streams(r, c) < 0)
+    else if (wc_cache_mark_streams(replay_dir(r), &c->out, &c->out_len, &c->err, &c->err_len) < 0)
         snprintf(why, why_len, "out of memory");
     else
         count = push(r, c, &set, meta) == 0 ? "qw" : "qe";
@@ -1057,26 +698,8 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
     return count;
 }
 
-/* A miss's counters from store_run's verdict: stored, failed to store, or not cacheable. */
-static void count_miss(struct runner *r, const char *verdict, const char *why,
-                       const struct wc_entry_meta *meta, const struct wc_child *c)
-{
-    tally(r, WC_STAT_REQUESTS, 1);
-    tally(r, WC_STAT_MISSES, 1);
-    if (strcmp(verdict, "qw") == 0) {
-        uint64_t bytes = (uint64_t)c->out_len + (uint64_t)c->err_len;
-        for (size_t i = 0; i < meta->n_outputs; i++)
-            bytes += meta->outputs[i].size;
-        tally(r, WC_STAT_WRITES, 1);
-        tally(r, WC_STAT_BYTES_WRITTEN, bytes);
-    } else if (strcmp(verdict, "qe") == 0) {
-        tally(r, WC_STAT_ERRORS, 1);
-    } else {
-        tally(r, wc_stat_reason(why), 1);
-    }
-}
-
-__attribute__((noreturn)) static void miss(struct runner *r)
+/* The real command, observed; its run stored when it qualifies. */
+static enum wc_outcome miss(struct runner *r)
 {
     int chan;
     char observe[96];
@@ -1088,39 +711,37 @@ __attribute__((noreturn)) static void miss(struct runner *r)
     if (r->archiver && wc_prehash_operands(r->cwd, r->argv, r->memo, &r->pre, &r->n_pre) < 0)
         fallback(r, "out of memory");
     prepare_exec(r);
-    struct wc_child c = {.path = r->path,
-                         .argv = r->exec_argv,
-                         .envp = env,
-                         .stderr_pty = isatty(2),
-                         .runner_ns = r->t0};
-    int started = wc_child_run(&c);
+    struct wc_child *c = &r->child;
+    *c = (struct wc_child){.path = r->path,
+                           .argv = r->exec_argv,
+                           .envp = env,
+                           .stderr_pty = isatty(2),
+                           .runner_ns = r->t0};
+    int started = wc_child_run(c);
     remove_argfile(r);
     if (started < 0) {
         close(chan);
         fallback(r, "cannot start the command");
     }
-    struct wc_entry_meta meta;
-    memset(&meta, 0, sizeof meta);
-    char why[300] = "";
-    const char *count = store_run(r, &c, chan, &meta, why, sizeof why);
+    r->rep.stored = store_run(r, c, chan, &r->meta, r->why, sizeof r->why);
     close(chan);
-    wc_session_count(count);
-    count_miss(r, count, why, &meta, &c);
-    char *what =
-        meta.n_outputs ? wc_describe_outputs(&meta, r->root, r->cwd) : wc_describe_argv(r->argv);
-    wc_verbose(&r->cfg, "no cache entry for %s", what ? what : "");
-    if (strcmp(count, "qw") == 0)
-        wc_verbose(&r->cfg, "uploaded %s", what ? what : "");
-    else if (strcmp(count, "qe") == 0)
-        wc_verbose(&r->cfg, "error uploading %s", what ? what : "");
-    wc_log(&r->cfg, "miss key1=%s %s: %s (run %.1f ms, total %.1f ms)", r->key1, what ? what : "",
-           why[0] ? why : "stored", (double)c.run_ns / 1e6, ms_since(r->t0));
-    free(what);
-    wc_meta_free(&meta);
-    flush_stats(r);
-    if (strcmp(count, "qw") == 0)
-        wc_trim_in_background(&r->cfg);
-    wc_exit_like(c.status);
+    r->rep.why = r->why;
+    r->rep.meta = &r->meta;
+    r->rep.child = c;
+    return WC_OUTCOME_MISS;
+}
+
+/* Set up, then look the command up and run it on a miss. Returns what became of it. */
+static enum wc_outcome run(struct runner *r)
+{
+    setup(r);
+    if (wc_argv_uses_stdio(r->argv))
+        return not_cached(r, "reads stdin or writes stdout ('-')");
+    if (wc_argv_info_only(r->argv))
+        return not_cached(r, "no output file (it only prints information)");
+    compute_key1(r);
+    enum wc_outcome o = lookup(r);
+    return o == WC_OUTCOME_NEXT ? miss(r) : o;
 }
 
 /* ---- main --------------------------------------------------------------------------------- */
@@ -1156,16 +777,9 @@ int main(int argc, char **argv)
     r.path = argv[1];
     r.orig_argv = argv + 2;
     r.t0 = wc_now_ns();
+    r.rep = (struct wc_report){
+        .explain_only = r.explain_only, .path = r.path, .argv = r.orig_argv, .t0 = r.t0};
     if (!r.explain_only)
         wc_session_watch();
-    setup(&r);
-    if (wc_argv_uses_stdio(r.argv))
-        uncached(&r, "reads stdin or writes stdout ('-')");
-    if (wc_argv_info_only(r.argv))
-        uncached(&r, "no output file (it only prints information)");
-    compute_key1(&r);
-    lookup(&r);
-    if (r.explain_only)
-        return 0;
-    miss(&r);
+    finish(&r, run(&r));
 }

@@ -1,6 +1,7 @@
 /* Internal interfaces of the runner (wafcache-run): running the real command
- * (run_child.c), turning what it did into a manifest set and an entry (collect.c), and
- * reporting (report.c). runner.c holds the decisions. */
+ * (run_child.c), turning what it did into a manifest set and an entry (collect.c), telling
+ * the outcome (report.c), the remote store's guard (guard.c) and background uploads
+ * (upload.c). runner.c holds the decisions; what a manifest says is store/cache.c's. */
 #ifndef WC_RUNNER_H
 #define WC_RUNNER_H
 
@@ -33,6 +34,14 @@ void wc_exec_raw(const char *path, char *const *argv, char *const *envp);
 /* wc_exec_raw, and on failure a message and exit(126 or 127). */
 void wc_exec_or_die(const char *path, char *const *argv, char *const *envp)
     __attribute__((noreturn));
+
+/* 1 when exec takes argv with envp: no string beyond the kernel's limit on one, and the
+ * whole within half of ARG_MAX. */
+int wc_exec_fits(char *const *argv, char *const *envp);
+/* A response file holding argv[1...] quoted as libiberty reads it (mode 0600, in TMPDIR or
+ * /tmp, spelt as the kernel resolves it so that collect can recognise it); its path in *path
+ * (malloc'd; NULL on failure). 0 or -errno. */
+int wc_argfile_write(char *const *argv, char **path);
 
 /* The observation channel: an unlinked temporary file opened O_APPEND, at a descriptor >= 100
  * without O_CLOEXEC. *value gets "<fd>:<dev>:<ino>" for WC_ENV_OBSERVE. 0 or -errno. */
@@ -106,6 +115,59 @@ int wc_prehash_operands(const char *cwd, char *const *argv, wc_memo *memo, struc
 void wc_prehash_free(struct wc_prehash *pre, size_t n);
 
 /* ---- report.c ----------------------------------------------------------------------------- */
+
+/* What became of the command: the runner decides it, wc_report tells it (statistics, log,
+ * verbose line, explanation, session file), then the runner acts on it once (finish()). */
+enum wc_outcome {
+    WC_OUTCOME_NEXT,       /* no decision yet: the runner goes on */
+    WC_OUTCOME_HIT,        /* the entry is restored and its streams replayed: exit 0 */
+    WC_OUTCOME_MISS,       /* the real command ran, observed: exit as it did */
+    WC_OUTCOME_EXPLAINED,  /* `wafcache --explain`: the lookup is told, nothing runs */
+    WC_OUTCOME_UNCACHED,   /* not cacheable, for a reason that is no error: the real command */
+    WC_OUTCOME_FALLBACK,   /* an error inside the cache: the real command, as if we were not */
+    WC_OUTCOME_DISABLED,   /* WAFCACHE_DISABLE: the real command */
+    WC_OUTCOME_BAD_CONFIG, /* the settings cannot be read: the real command */
+};
+
+struct wc_lookup;
+
+/* What a report tells from: the command, key1 and where it was looked up, and the facts of
+ * the outcome. The runner fills it as it goes. */
+struct wc_report {
+    const struct wc_config *cfg; /* the settings, once loaded (else NULL) */
+    int explain_only;            /* `wafcache --explain`: explanations on stdout, nothing else */
+    int explained;               /* the explanation's first line is out */
+    const char *path;            /* the program the build asked for */
+    char *const *argv;           /* the command as shown: the build's, then the rewritten one */
+    const char *root, *cwd;      /* outputs are stored relative to root, shown relative to cwd */
+    int64_t t0;                  /* when the runner started */
+    struct wc_stats stats;       /* this run's counters, added to the cache's once */
+
+    const wc_key1 *k1; /* key1 and where it was looked up, once known */
+    const char *key1;
+    wc_store *store;
+    const wc_basedirs *primary;
+    wc_memo *memo;
+
+    const char *why; /* FALLBACK: the error; UNCACHED: the reason; MISS: why it is not
+                      * stored; BAD_CONFIG: the settings' message */
+    const struct wc_lookup *lookup;   /* HIT: the restored entry */
+    const char *stored;               /* MISS: the session's counters, "q", "qw" or "qe" */
+    const struct wc_entry_meta *meta; /* MISS: the outputs */
+    const struct wc_child *child;     /* MISS: the run */
+};
+
+/* Tell an outcome, once, on the way out: counters (flushed to the cache's statistics), the
+ * session file, the log, the verbose line, the explanation. */
+void wc_report(struct wc_report *rep, enum wc_outcome o);
+/* Tell what a lookup that is no hit found (a hit is told by wc_report). */
+void wc_report_lookup(struct wc_report *rep, const struct wc_lookup *l);
+
+/* Add n to one of this run's counters. */
+void wc_tally(struct wc_report *rep, enum wc_stat s, uint64_t n);
+
+/* "<strerror>: <the store's own words for its last failure>" into buf. */
+const char *wc_rc_text(wc_store *s, int rc, char *buf, size_t n);
 
 /* Append counter bytes ("q", "h", "w", "e") to the build's session file, if there is one. */
 void wc_session_count(const char *bytes);

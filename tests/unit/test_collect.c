@@ -1,6 +1,7 @@
-/* collect.c's issue 12 rules, from channel text about real files in a temporary tree: the
- * places of outputs (absent, odir, output), outputs written through a link or left in /tmp,
- * and the time macros in arguments. */
+/* collect.c's rules, from channel text about real files in a temporary tree: inputs, probes
+ * and what is no input (kernel files, the runner's response file, temporaries); the places
+ * of outputs (absent, odir, output), outputs written through a link or left in /tmp; the
+ * time macros in arguments; the variables that are inputs; runs that are not cached. */
 #include <check.h>
 #include <limits.h>
 #include <stdint.h>
@@ -15,6 +16,11 @@
 static char dir[64];   /* holds proj/ (the base dir and cwd) and elsewhere/ */
 static char proj[128]; /* the base dir */
 static wc_basedirs bd;
+/* The command's environment, whether it printed, and the runner's response file, for the
+ * next collect(). */
+static char **envp;
+static int printed;
+static const char *ignore;
 
 static void setup(void)
 {
@@ -23,6 +29,9 @@ static void setup(void)
     snprintf(proj, sizeof proj, "%s/proj", dir);
     ck_assert_int_eq(mkdir(proj, 0755), 0);
     ck_assert_int_eq(wc_basedirs_parse(&bd, proj, "/nonexistent-home"), 0);
+    envp = NULL;
+    printed = 0;
+    ignore = NULL;
 }
 
 static void teardown(void)
@@ -66,6 +75,9 @@ static void collect(struct run *r, const char *events, char *const *argv, int ar
     r->x.source_date_epoch = sde;
     r->x.argv = argv;
     r->x.archiver = archiver;
+    r->x.envp = envp;
+    r->x.printed = printed;
+    r->x.ignore = ignore;
     r->rc = wc_collect(&r->x, &obs, &r->set, &r->meta);
     wc_observation_free(&obs);
 }
@@ -242,6 +254,145 @@ START_TEST(time_macros_in_arguments)
 }
 END_TEST
 
+static int has_input(const struct run *r, const char *stored)
+{
+    for (size_t i = 0; i < r->set.n_inputs; i++)
+        if (strcmp(r->set.inputs[i].path, stored) == 0)
+            return 1;
+    return 0;
+}
+
+static int has_probe(const struct run *r, const char *stored)
+{
+    for (size_t i = 0; i < r->set.n_probes; i++)
+        if (strcmp(r->set.probes[i], stored) == 0)
+            return 1;
+    return 0;
+}
+
+/* The value recorded for a variable: 1 with *value (NULL: recorded unset), 0 if not recorded. */
+static int has_env(const struct run *r, const char *name, const char **value)
+{
+    for (size_t i = 0; i < r->set.n_env; i++)
+        if (strcmp(r->set.env[i].name, name) == 0) {
+            *value = r->set.env[i].value;
+            return 1;
+        }
+    return 0;
+}
+
+/* Read files are inputs with their hashes, missing ones probes; kernel files, the runner's
+ * own response file and temporaries written and removed are neither. */
+START_TEST(inputs_and_probes)
+{
+    struct run r;
+    char events[1024];
+    write_file(in_proj("x.c"));
+    write_file(in_proj("args"));
+    write_file(in_proj("x.o"));
+    snprintf(events, sizeof events,
+             "10 r %%s/x.c\n10 m %%s/missing.h\n10 r /proc/self/maps\n10 r %%s/args\n"
+             "10 w /tmp/ccTEMP.s\n10 u /tmp/ccTEMP.s\n10 w %%s/x.o\n");
+    collect(&r, events, NULL, 0, 0);
+    ck_assert_msg(r.rc == 0, "%s", r.x.why);
+    ck_assert(has_input(&r, "@WAFCACHE_BASEDIR@/x.c"));
+    ck_assert(has_input(&r, "@WAFCACHE_BASEDIR@/args"));
+    ck_assert(has_probe(&r, "@WAFCACHE_BASEDIR@/missing.h"));
+    ck_assert_uint_eq(r.set.n_inputs, 3); /* and /bin/true, the program */
+    ck_assert_uint_eq(r.set.n_probes, 1);
+    wc_hash h;
+    ck_assert_int_eq(wc_memo_hash(NULL, in_proj("x.c"), &h, NULL, NULL), 0);
+    for (size_t i = 0; i < r.set.n_inputs; i++)
+        if (strcmp(r.set.inputs[i].path, "@WAFCACHE_BASEDIR@/x.c") == 0)
+            ck_assert(wc_hash_equal(&r.set.inputs[i].hash, &h));
+    ck_assert_uint_eq(r.meta.n_outputs, 1);
+    ck_assert_str_eq(r.meta.outputs[0].path, "x.o");
+    done(&r);
+    /* The response file the runner wrote for a long command line is not the command's. */
+    char args[PATH_MAX];
+    snprintf(args, sizeof args, "%s", in_proj("args"));
+    ignore = args;
+    collect(&r, events, NULL, 0, 0);
+    ck_assert_msg(r.rc == 0, "%s", r.x.why);
+    ck_assert(!has_input(&r, "@WAFCACHE_BASEDIR@/args"));
+    ck_assert_uint_eq(r.set.n_inputs, 2);
+    done(&r);
+}
+END_TEST
+
+/* A variable read is an input with the value the command inherited; the build tool's
+ * bookkeeping never; the diagnostics' only when something was printed; the link's search
+ * path only when something linked; a value a process of the command set is derived. */
+START_TEST(environment)
+{
+    struct run r;
+    const char *v;
+    char *env[] = {"CPATH=/inc",    "MAKEFLAGS=-j2",       "TERM=xterm", "LIBRARY_PATH=/lib",
+                   "OWN=inherited", "WAFCACHE_LOG=/tmp/x", NULL};
+    envp = env;
+    write_file(in_proj("x.o"));
+    const char *events = "10 e CPATH=/inc\n10 e MAKEFLAGS=-j2\n10 e TERM=xterm\n"
+                         "10 e LIBRARY_PATH=/lib\n10 e UNSET_ONE\n10 e OWN=set by gcc\n"
+                         "10 e WAFCACHE_LOG=/tmp/x\n10 w %s/x.o\n";
+    collect(&r, events, NULL, 0, 0);
+    ck_assert_msg(r.rc == 0, "%s", r.x.why);
+    ck_assert(has_env(&r, "CPATH", &v));
+    ck_assert_str_eq(v, "/inc");
+    ck_assert(has_env(&r, "UNSET_ONE", &v));
+    ck_assert_ptr_null(v);
+    ck_assert(!has_env(&r, "MAKEFLAGS", &v));
+    ck_assert(!has_env(&r, "TERM", &v));
+    ck_assert(!has_env(&r, "LIBRARY_PATH", &v));
+    ck_assert(!has_env(&r, "OWN", &v));
+    ck_assert(!has_env(&r, "WAFCACHE_LOG", &v));
+    ck_assert_uint_eq(r.set.n_env, 2);
+    ck_assert_str_eq(r.set.env[0].name, "CPATH"); /* sorted */
+    done(&r);
+    printed = 1;
+    collect(&r, events, NULL, 0, 0);
+    ck_assert(has_env(&r, "TERM", &v));
+    done(&r);
+    printed = 0;
+    char linked[512];
+    write_file(in_proj("ld"));
+    snprintf(linked, sizeof linked, "10 x %%s/ld\n10 B\n10 H 1 %%s/ld\n%s", events);
+    collect(&r, linked, NULL, 0, 0);
+    ck_assert_msg(r.rc == 0, "%s", r.x.why);
+    ck_assert(has_env(&r, "LIBRARY_PATH", &v));
+    done(&r);
+}
+END_TEST
+
+/* Runs that are not cached, and why. */
+START_TEST(not_cached_runs)
+{
+    struct run r;
+    write_file(in_proj("x.c"));
+    collect(&r, "10 r %s/x.c\n", NULL, 0, 0);
+    ck_assert_int_eq(r.rc, 1);
+    ck_assert_str_eq(r.x.why, "no output file");
+    done(&r);
+    write_file(in_proj("x.o"));
+    collect(&r, "10 i\n10 w %s/x.o\n", NULL, 0, 0);
+    ck_assert_int_eq(r.rc, 1);
+    ck_assert_ptr_nonnull(strstr(r.x.why, "standard input"));
+    done(&r);
+    collect(&r, "10 z /dev/tty\n10 w %s/x.o\n", NULL, 0, 0);
+    ck_assert_int_eq(r.rc, 1);
+    ck_assert_ptr_nonnull(strstr(r.x.why, "/dev/tty"));
+    done(&r);
+
+    struct wc_observation obs;
+    const char *cut = "10 H 1 /bin/true\n10 r /x.c\n"; /* no bye: the process was not seen end */
+    ck_assert_int_eq(wc_channel_parse(cut, strlen(cut), &obs), 0);
+    struct wc_collect x = {.cwd = proj, .root = proj, .bd = &bd, .primary = &bd};
+    ck_assert_int_eq(wc_collect(&x, &obs, &r.set, &r.meta), 1);
+    ck_assert_ptr_nonnull(strstr(x.why, "incomplete observation"));
+    wc_observation_free(&obs);
+    done(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("collect");
@@ -252,6 +403,9 @@ int main(void)
     tcase_add_test(tc, outputs_through_links_refused);
     tcase_add_test(tc, output_left_in_tmp_refused);
     tcase_add_test(tc, time_macros_in_arguments);
+    tcase_add_test(tc, inputs_and_probes);
+    tcase_add_test(tc, environment);
+    tcase_add_test(tc, not_cached_runs);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

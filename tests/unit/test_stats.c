@@ -1,6 +1,6 @@
 /* The command line's state in the cache directory: the sharded statistics (core/stats.c), the
  * wafcache.conf layer of the settings (core/config.c), and the explain helpers that say why a
- * command missed (hashing/manifest.c). */
+ * command missed (hashing/manifest_explain.c). */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
