@@ -8,6 +8,7 @@
 #undef _FORTIFY_SOURCE
 #include "preload/lib/preload.h"
 #include "preload/channel.h"
+#include "core/config.h"
 #include "core/programs.h"
 
 #include <dlfcn.h>
@@ -37,19 +38,6 @@ static char snap_arena[8192];
 static const char *snap[WC_MAX_SNAP];
 static size_t snap_namelen[WC_MAX_SNAP]; /* up to and including '=' */
 static unsigned snap_n;
-static char programs_copy[4096];
-
-int wc_switch_on(const char *v)
-{
-    static const char *const off[] = {"0", "no", "false", "off"};
-
-    if (!v || !*v)
-        return 0;
-    for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
-        if (strcasecmp(v, off[i]) == 0)
-            return 0;
-    return 1;
-}
 
 int wc_sys_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
@@ -233,28 +221,17 @@ static void snapshot_env(void)
     }
 }
 
-static void read_programs(void)
-{
-    const char *p = wc_env_get("WAFCACHE_PROGRAMS");
-
-    /* As in core/config.c, a variable set to "" counts as unset. */
-    if (!p || !*p || strlen(p) >= sizeof(programs_copy))
-        return;
-    strcpy(programs_copy, p);
-    wc_state.programs = programs_copy;
-}
-
 static void wc_init_mode(void)
 {
     const char *obs;
 
     if (!wc_real.resolved)
         wc_resolve_real();
-    if (wc_switch_on(wc_env_get("WAFCACHE_DISABLE")) || getauxval(AT_SECURE))
+    if (wc_settings_disabled() || getauxval(AT_SECURE))
         return;
     if (find_library() < 0 || is_runner_process())
         return;
-    wc_state.hardlink = wc_switch_on(wc_env_get("WAFCACHE_HARDLINK"));
+    wc_settings_read();
     obs = wc_env_get(WC_ENV_OBSERVE);
     if (obs && *obs) {
         wc_state.mode = WC_MODE_OBSERVE;
@@ -263,8 +240,6 @@ static void wc_init_mode(void)
         /* No WAFCACHE_TOPDIR yet: the build's first process (wc_session_init sets it). */
         if (!wc_env_get(WC_ENV_TOPDIR) && wc_toplevel_config_bad())
             return;
-        read_programs();
-        wc_state.passive = wc_env_get(WC_ENV_PASSIVE) != NULL;
         wc_session_init();
         wc_state.mode = WC_MODE_INTERCEPT;
     }

@@ -118,6 +118,8 @@ struct wc_state {
     int hardlink;                /* WAFCACHE_HARDLINK: copy-on-write of shared inodes */
     const char *programs;        /* WAFCACHE_PROGRAMS, or NULL for the default list */
     int passive;                 /* WAFCACHE_PASSIVE: inside a command run uncached */
+    int stats;                   /* WAFCACHE_STATS: the top-level process prints a line */
+    int wait_uploads;            /* WAFCACHE_ASYNC_WORKERS without WAFCACHE_ASYNC_NOWAIT */
     char lib[PATH_MAX];          /* absolute path of libwafcache.so */
     char runner[PATH_MAX];       /* <libdir>/wafcache-run */
     char preload[PATH_MAX + 16]; /* "LD_PRELOAD=<lib>", for an envp that lost it */
@@ -169,14 +171,15 @@ WC_HIDDEN const char *wc_env_get(const char *name);
 WC_HIDDEN void wc_session_init(void);
 WC_HIDDEN void wc_session_fini(void);
 
-/* 1 when an environment value turns a switch on: non-empty and not 0/no/false/off. */
-WC_HIDDEN int wc_switch_on(const char *v);
-
 /* Raw system calls (errno-setting), so that the library never re-enters its own wrappers. */
 WC_HIDDEN int wc_sys_fstatat(int dirfd, const char *path, struct stat *st, int flags);
 WC_HIDDEN int wc_sys_fstat(int fd, struct stat *st);
 
-/* toplevel.c: check the configuration once per build; 1 when the cache is off for it. */
-int wc_toplevel_config_bad(void);
+/* settings.c: the settings the library reads. 1 when WAFCACHE_DISABLE is on. */
+WC_HIDDEN int wc_settings_disabled(void);
+/* The rest of wc_state's settings (hardlink, passive, stats, wait_uploads, programs). */
+WC_HIDDEN void wc_settings_read(void);
+/* Check the configuration once per build; 1 when the cache is off for it. */
+WC_HIDDEN int wc_toplevel_config_bad(void);
 
 #endif
