@@ -10,6 +10,7 @@
 #include "preload/channel.h"
 #include "core/config.h"
 #include "core/programs.h"
+#include "core/util.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -187,23 +188,6 @@ struct envscan {
     int disable;      /* WAFCACHE_DISABLE= turned on for this command */
 };
 
-static int preload_has_lib(const char *value)
-{
-    size_t n = strlen(value);
-
-    /* LD_PRELOAD separates with ':' or ' '; match any element named libwafcache.so. */
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && value[j] != ':' && value[j] != ' ')
-            j++;
-        if (j - i >= 14 && memcmp(value + j - 14, "libwafcache.so", 14) == 0 &&
-            (j - i == 14 || value[j - 15] == '/'))
-            return 1;
-        i = j + 1;
-    }
-    return 0;
-}
-
 static void env_scan(char *const *envp, struct envscan *s)
 {
     s->n = 0;
@@ -216,7 +200,7 @@ static void env_scan(char *const *envp, struct envscan *s)
         const char *e = envp[s->n];
         if (strncmp(e, "LD_PRELOAD=", 11) == 0) {
             s->preload = (long)s->n;
-            s->has_lib = preload_has_lib(e + 11);
+            s->has_lib = wc_preload_has_wafcache(e + 11);
         }
         if (e[0] != 'W' || strncmp(e, "WAFCACHE_", 9) != 0)
             continue;

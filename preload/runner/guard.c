@@ -16,6 +16,7 @@
 
 #include "preload/runner/runner.h"
 #include "store/open.h"
+#include "core/util.h"
 
 struct guard {
     wc_store base; /* first: a wc_store * is a struct guard * */
@@ -194,27 +195,13 @@ int wc_guard_down(wc_store *s)
     return guard_of(s)->down;
 }
 
-/* The runner's own directory: wafcache-remote.so is installed beside wafcache-run. */
-static int self_dir(char *buf, size_t n)
-{
-    ssize_t len = readlink("/proc/self/exe", buf, n - 1);
-    if (len <= 0)
-        return -ENOENT;
-    buf[len] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (!slash)
-        return -ENOENT;
-    *slash = '\0';
-    return 0;
-}
-
 wc_store *wc_remote_open_guarded(const struct wc_config *c, int *err, char *why, size_t n)
 {
     char libdir[4096];
     struct wc_config remote_only = *c;
 
     remote_only.local = NULL; /* the runner builds the tier itself, around the guard */
-    *err = self_dir(libdir, sizeof libdir);
+    *err = wc_self_dir(libdir, sizeof libdir); /* wafcache-remote.so is beside us */
     if (*err < 0) {
         snprintf(why, n, "cannot find the runner's own directory");
         return NULL;

@@ -729,35 +729,9 @@ static void prepare_exec(struct runner *r)
 static char *library_path(void)
 {
     char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
+    if (wc_self_dir(self, sizeof self) < 0)
         return NULL;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
     return wc_path_join(self, "libwafcache.so");
-}
-
-/* 1 when a LD_PRELOAD list (space- or colon-separated) already loads a libwafcache.so: a
- * second copy would observe every call twice. */
-static int preloads_us(const char *list)
-{
-    const char *p = list;
-    while (*p) {
-        size_t n = strcspn(p, ": ");
-        const char *name = p;
-        for (size_t i = 0; i < n; i++)
-            if (p[i] == '/')
-                name = p + i + 1;
-        if ((size_t)(p + n - name) == strlen("libwafcache.so") &&
-            strncmp(name, "libwafcache.so", strlen("libwafcache.so")) == 0)
-            return 1;
-        p += n;
-        p += *p != '\0';
-    }
-    return 0;
 }
 
 static char *env_entry(const char *name, const char *a, const char *sep, const char *b)
@@ -786,7 +760,7 @@ static char **child_env(const char *observe)
             continue;
         if (strncmp(e, "LD_PRELOAD=", 11) == 0) {
             have_preload = 1;
-            if (!preloads_us(e + 11)) {
+            if (!wc_preload_has_wafcache(e + 11)) {
                 if (!(env[k++] = env_entry("LD_PRELOAD", e + 11, e[11] ? ":" : "", lib)))
                     goto oom;
                 continue;
