@@ -775,134 +775,6 @@ static mode_t open_mode(int flags, va_list ap)
     return __OPEN_NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
 }
 
-WC_EXPORT int open(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-    int pre, fd;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    wc_ensure_real();
-    pre = open_pre(AT_FDCWD, path, flags);
-    fd = wc_real.open(path, flags, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int open64(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-    int pre, fd;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    wc_ensure_real();
-    pre = open_pre(AT_FDCWD, path, flags);
-    fd = wc_real.open64(path, flags, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int openat(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-    int pre, fd;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    wc_ensure_real();
-    pre = open_pre(dirfd, path, flags);
-    fd = wc_real.openat(dirfd, path, flags, mode);
-    open_post(dirfd, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-    int pre, fd;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    wc_ensure_real();
-    pre = open_pre(dirfd, path, flags);
-    fd = wc_real.openat64(dirfd, path, flags, mode);
-    open_post(dirfd, path, flags, pre, fd);
-    return fd;
-}
-
-/* The _FORTIFY_SOURCE spellings (no mode: they are only used without O_CREAT). */
-int __open_2(const char *path, int flags);
-int __open64_2(const char *path, int flags);
-int __openat_2(int dirfd, const char *path, int flags);
-int __openat64_2(int dirfd, const char *path, int flags);
-
-WC_EXPORT int __open_2(const char *path, int flags)
-{
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    int fd = wc_real.open_2(path, flags);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int __open64_2(const char *path, int flags)
-{
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    int fd = wc_real.open64_2(path, flags);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int __openat_2(int dirfd, const char *path, int flags)
-{
-    wc_ensure_real();
-    int pre = open_pre(dirfd, path, flags);
-    int fd = wc_real.openat_2(dirfd, path, flags);
-    open_post(dirfd, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
-{
-    wc_ensure_real();
-    int pre = open_pre(dirfd, path, flags);
-    int fd = wc_real.openat64_2(dirfd, path, flags);
-    open_post(dirfd, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int creat(const char *path, mode_t mode)
-{
-    int flags = O_CREAT | O_WRONLY | O_TRUNC;
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    int fd = wc_real.creat(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int creat64(const char *path, mode_t mode)
-{
-    int flags = O_CREAT | O_WRONLY | O_TRUNC;
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    int fd = wc_real.creat64(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
 /* The open(2) flags an fopen mode stands for. */
 static int fopen_flags(const char *mode)
 {
@@ -923,50 +795,6 @@ static int fopen_flags(const char *mode)
     if (strchr(mode, 'x') && (flags & O_CREAT))
         flags |= O_EXCL;
     return flags;
-}
-
-WC_EXPORT FILE *fopen(const char *path, const char *mode)
-{
-    int flags = fopen_flags(mode);
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    FILE *f = wc_real.fopen(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
-    return f;
-}
-
-WC_EXPORT FILE *fopen64(const char *path, const char *mode)
-{
-    int flags = fopen_flags(mode);
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    FILE *f = wc_real.fopen64(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
-    return f;
-}
-
-WC_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
-{
-    int flags = fopen_flags(mode);
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    FILE *f = wc_real.freopen(path, mode, stream);
-    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
-    return f;
-}
-
-WC_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
-{
-    int flags = fopen_flags(mode);
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    FILE *f = wc_real.freopen64(path, mode, stream);
-    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
-    return f;
 }
 
 /* ---- probes: stat, access and friends report only what is missing ---- */
@@ -1120,7 +948,7 @@ WC_EXPORT void *dlopen(const char *file, int flags)
     return h;
 }
 
-/* ---- the wrappers of one shape: probes and reads of standard input, from wrap.def ---- */
+/* ---- the wrappers of one shape: opens, probes and reads of standard input, from wrap.def ---- */
 
 static int no_symbol(void)
 {
@@ -1134,6 +962,42 @@ static int no_symbol(void)
 
 /* Each wrapper is declared first: glibc's headers do not declare every spelling. */
 #define WC_WRAP(field, sym, ret, params) /* written by hand above */
+#define WC_OPEN(field, sym, params, args, dirfd, flags)                                            \
+    int sym params;                                                                                \
+    WC_EXPORT int sym params                                                                       \
+    {                                                                                              \
+        int how = flags;                                                                           \
+        wc_ensure_real();                                                                          \
+        int pre = open_pre(dirfd, path, how);                                                      \
+        int fd = wc_real.field args;                                                               \
+        open_post(dirfd, path, how, pre, fd);                                                      \
+        return fd;                                                                                 \
+    }
+#define WC_OPEN_MODE(field, sym, params, args, dirfd)                                              \
+    int sym params;                                                                                \
+    WC_EXPORT int sym params                                                                       \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, flags);                                                                       \
+        mode_t mode = open_mode(flags, ap);                                                        \
+        va_end(ap);                                                                                \
+        wc_ensure_real();                                                                          \
+        int pre = open_pre(dirfd, path, flags);                                                    \
+        int fd = wc_real.field args;                                                               \
+        open_post(dirfd, path, flags, pre, fd);                                                    \
+        return fd;                                                                                 \
+    }
+#define WC_FOPEN(field, sym, params, args)                                                         \
+    FILE *sym params;                                                                              \
+    WC_EXPORT FILE *sym params                                                                     \
+    {                                                                                              \
+        int how = fopen_flags(mode);                                                               \
+        wc_ensure_real();                                                                          \
+        int pre = open_pre(AT_FDCWD, path, how);                                                   \
+        FILE *f = wc_real.field args;                                                              \
+        open_post(AT_FDCWD, path, how, pre, f ? fileno(f) : -1);                                   \
+        return f;                                                                                  \
+    }
 #define WC_PROBE(field, sym, ret, params, args, dirfd, path)                                       \
     ret sym params;                                                                                \
     WC_EXPORT ret sym params                                                                       \
