@@ -607,90 +607,93 @@ static void collect_varargs(const char *arg, va_list ap, char **argv, size_t n)
     argv[n - 1] = NULL;
 }
 
-WC_EXPORT int execl(const char *path, const char *arg, ...)
+enum list_kind { LIST_EXECL, LIST_EXECLP, LIST_EXECLE };
+
+/* Lay out the arguments of an execl spelling on the stack and take its v spelling; execle's
+ * environment follows the terminating NULL. ap is the caller's, started after arg. */
+static int exec_list(enum list_kind kind, const char *path, const char *arg, va_list ap)
 {
-    va_list ap;
+    va_list count;
     size_t n;
 
-    va_start(ap, arg);
-    n = count_varargs(arg, ap);
-    va_end(ap);
+    va_copy(count, ap);
+    n = count_varargs(arg, count);
+    va_end(count);
     if (n > WC_MAX_ARGS * 4) {
         errno = E2BIG;
         return -1;
     }
     char *argv[n];
-    va_start(ap, arg);
     collect_varargs(arg, ap, argv, n);
+    switch (kind) {
+    case LIST_EXECLP:
+        return execvp(path, argv);
+    case LIST_EXECLE:
+        return execve(path, argv, va_arg(ap, char *const *));
+    default:
+        return execv(path, argv);
+    }
+}
+
+WC_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, arg);
+    r = exec_list(LIST_EXECL, path, arg, ap);
     va_end(ap);
-    return execv(path, argv);
+    return r;
 }
 
 WC_EXPORT int execlp(const char *file, const char *arg, ...)
 {
     va_list ap;
-    size_t n;
+    int r;
 
     va_start(ap, arg);
-    n = count_varargs(arg, ap);
+    r = exec_list(LIST_EXECLP, file, arg, ap);
     va_end(ap);
-    if (n > WC_MAX_ARGS * 4) {
-        errno = E2BIG;
-        return -1;
-    }
-    char *argv[n];
-    va_start(ap, arg);
-    collect_varargs(arg, ap, argv, n);
-    va_end(ap);
-    return execvp(file, argv);
+    return r;
 }
 
 WC_EXPORT int execle(const char *path, const char *arg, ...)
 {
     va_list ap;
-    size_t n;
-    char *const *envp;
+    int r;
 
     va_start(ap, arg);
-    n = count_varargs(arg, ap);
+    r = exec_list(LIST_EXECLE, path, arg, ap);
     va_end(ap);
-    if (n > WC_MAX_ARGS * 4) {
-        errno = E2BIG;
-        return -1;
-    }
-    char *argv[n];
-    va_start(ap, arg);
-    collect_varargs(arg, ap, argv, n);
-    /* The environment follows the terminating NULL, which collect_varargs consumed. */
-    envp = va_arg(ap, char *const *);
-    va_end(ap);
-    return execve(path, argv, envp);
+    return r;
 }
 
 /* ---- exits that skip the destructors (dash ends with _exit) ---- */
 
-WC_EXPORT void _exit(int status)
+/* Say bye on the channel (OBSERVE) or end the session (INTERCEPT), then leave through the
+ * next definition of _exit or _Exit. */
+static _Noreturn void leave(int status, int plain_exit)
 {
+    void (*real)(int);
+
     wc_ensure_real();
     if (wc_state.mode == WC_MODE_OBSERVE)
         wc_ev_exit();
     else if (wc_state.mode == WC_MODE_INTERCEPT)
         wc_session_fini();
-    if (wc_real.exit_)
-        wc_real.exit_(status);
+    real = plain_exit ? wc_real.exit_ : wc_real.Exit;
+    if (real)
+        real(status);
     for (;;)
         syscall(SYS_exit_group, status);
 }
 
+WC_EXPORT void _exit(int status)
+{
+    leave(status, 1);
+}
+
 WC_EXPORT void _Exit(int status)
 {
-    wc_ensure_real();
-    if (wc_state.mode == WC_MODE_OBSERVE)
-        wc_ev_exit();
-    else if (wc_state.mode == WC_MODE_INTERCEPT)
-        wc_session_fini();
-    if (wc_real.Exit)
-        wc_real.Exit(status);
-    for (;;)
-        syscall(SYS_exit_group, status);
+    leave(status, 0);
 }
