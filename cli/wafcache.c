@@ -11,6 +11,7 @@
  * function and one line in the table. */
 #include "core/config.h"
 #include "core/programs.h"
+#include "core/util.h"
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -151,7 +152,7 @@ static int find_libdir(char *out, char *err, size_t errlen)
 {
     const char *env = getenv("WAFCACHE_LIBDIR");
     char bindir[PATH_MAX];
-    ssize_t len;
+    int rc;
 
     if (env && *env) {
         if (realpath(env, out) != NULL && has_library(out))
@@ -159,13 +160,10 @@ static int find_libdir(char *out, char *err, size_t errlen)
         snprintf(err, errlen, "WAFCACHE_LIBDIR=\"%s\" holds no " LIBNAME, env);
         return -1;
     }
-    len = readlink("/proc/self/exe", bindir, sizeof(bindir) - 1);
-    if (len < 0) {
-        snprintf(err, errlen, "cannot read /proc/self/exe: %s", strerror(errno));
+    if ((rc = wc_self_dir(bindir, sizeof bindir)) < 0) {
+        snprintf(err, errlen, "cannot read /proc/self/exe: %s", strerror(-rc));
         return -1;
     }
-    bindir[len] = '\0';
-    *strrchr(bindir, '/') = '\0'; /* the kernel's path is absolute: there is a '/' */
     if (find_relative(bindir, "../lib/wafcache", out) || find_multiarch(bindir, out) ||
         find_relative(bindir, "../lib64/wafcache", out))
         return 0;

@@ -174,24 +174,21 @@ static int parse_seconds_ms(const char *s, unsigned *ms)
 
 /* ---- parsers, one per kind of value ---- */
 
-static const char *parse_flag(struct wc_config *c, const struct setting *s, const char *v)
+int wc_switch_on(const char *value)
 {
-    /* The seed's rule: set and non-empty means on, whatever the value ("0" included). */
-    (void)v;
-    *(int *)field(c, s) = 1;
-    return NULL;
+    static const char *const off[] = {"0", "no", "false", "off"};
+
+    if (value == NULL || *value == '\0')
+        return 0;
+    for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+        if (strcasecmp(value, off[i]) == 0)
+            return 0;
+    return 1;
 }
 
 static const char *parse_switch(struct wc_config *c, const struct setting *s, const char *v)
 {
-    /* Our own variables: also accept the usual spellings of "off". */
-    static const char *const off[] = {"0", "no", "false", "off"};
-    int on = 1;
-
-    for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
-        if (strcasecmp(v, off[i]) == 0)
-            on = 0;
-    *(int *)field(c, s) = on;
+    *(int *)field(c, s) = wc_switch_on(v);
     return NULL;
 }
 
@@ -409,14 +406,14 @@ static void show_umask(const struct wc_config *c, const struct setting *s, char 
 static const struct setting settings[] = {
     {"WAFCACHE", parse_store, show_store, OFF(cache), 1},
     {"WAFCACHE_CMD", parse_string, show_string, OFF(cmd), 0},
-    {"WAFCACHE_NO_PUSH", parse_flag, show_flag, OFF(no_push), 0},
-    {"WAFCACHE_VERBOSITY", parse_flag, show_flag, OFF(verbosity), 0},
-    {"WAFCACHE_STATS", parse_flag, show_flag, OFF(stats), 1},
+    {"WAFCACHE_NO_PUSH", parse_switch, show_flag, OFF(no_push), 0},
+    {"WAFCACHE_VERBOSITY", parse_switch, show_flag, OFF(verbosity), 0},
+    {"WAFCACHE_STATS", parse_switch, show_flag, OFF(stats), 1},
     {"WAFCACHE_TRIM_MAX_FOLDER", parse_count, show_count, OFF(trim_max_folder), 0},
     {"WAFCACHE_EVICT_MAX_BYTES", parse_size, show_count, OFF(evict_max_bytes), 0},
     {"WAFCACHE_EVICT_INTERVAL_MINUTES", parse_count, show_count, OFF(evict_interval_minutes), 0},
     {"WAFCACHE_ASYNC_WORKERS", parse_workers, show_workers, OFF(async_workers), 0},
-    {"WAFCACHE_ASYNC_NOWAIT", parse_flag, show_flag, OFF(async_nowait), 0},
+    {"WAFCACHE_ASYNC_NOWAIT", parse_switch, show_flag, OFF(async_nowait), 0},
     {"WAFCACHE_BASEDIR", parse_string, show_basedir, OFF(basedir), 0},
     {"WAFCACHE_HARDLINK", parse_switch, show_flag, OFF(hardlink), 0},
     {"WAFCACHE_PROGRAMS", parse_string, show_programs, OFF(programs), 1},

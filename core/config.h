@@ -97,6 +97,12 @@ int wc_parse_size(const char *s, uint64_t *out);
  * reach a log. */
 void wc_redact_url(const char *v, char *buf, size_t n);
 
+/* The one rule for every on/off setting (WAFCACHE_DISABLE, _NO_PUSH, _VERBOSITY, _STATS,
+ * _ASYNC_NOWAIT, _HARDLINK, _HASHDIR, _EXPLAIN), wherever it is read: unset or empty is off;
+ * "0", "no", "false" or "off" in any case is off; anything else is on. Safe in
+ * libwafcache.so (no allocation, no lock). */
+int wc_switch_on(const char *value);
+
 /* A non-negative integer without suffix. Returns 0 or -1. */
 int wc_parse_uint(const char *s, uint64_t *out);
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,11 +158,19 @@ int wc_write_all(int fd, const void *data, size_t len)
 
     while (len > 0) {
         ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN) {
+            /* Someone made fd non-blocking (a pipe shared with the build): wait until it
+             * drains rather than lose output. */
+            struct pollfd pfd = {fd, POLLOUT, 0};
+            poll(&pfd, 1, 1000);
+            continue;
         }
+        if (w < 0)
+            return -errno;
+        if (w == 0)
+            return -EIO;
         p += w;
         len -= (size_t)w;
     }
@@ -362,4 +371,41 @@ static int rm_tree_at(int dfd, const char *name)
 int wc_rm_rf(const char *path)
 {
     return rm_tree_at(AT_FDCWD, path);
+}
+
+int wc_self_dir(char *buf, size_t n)
+{
+    ssize_t len;
+    char *slash;
+
+    if (n < 2)
+        return -ENAMETOOLONG;
+    len = readlink("/proc/self/exe", buf, n - 1);
+    if (len < 0)
+        return -errno;
+    buf[len] = '\0';
+    slash = strrchr(buf, '/');
+    if (slash == NULL)
+        return -ENOENT;
+    *slash = '\0';
+    return 0;
+}
+
+int wc_preload_has_wafcache(const char *list)
+{
+    static const char name[] = "libwafcache.so";
+    const size_t k = sizeof(name) - 1;
+    size_t n = strlen(list);
+
+    /* Word by word, as ld.so splits: a word is ours when its last component is the name. */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && list[j] != ':' && list[j] != ' ')
+            j++;
+        if (j - i >= k && memcmp(list + j - k, name, k) == 0 &&
+            (j - i == k || list[j - k - 1] == '/'))
+            return 1;
+        i = j + 1;
+    }
+    return 0;
 }

@@ -1,5 +1,6 @@
-/* Small file-system helpers shared by the runner, the store and the command line.
- * Every function returns 0 on success or a negative errno; none of them prints. */
+/* Small helpers shared by the runner, the store, the command line and libwafcache.so: files,
+ * clocks, the running executable's place, the LD_PRELOAD check. The file-system ones return 0
+ * on success or a negative errno; none of them prints. */
 #ifndef WC_UTIL_H
 #define WC_UTIL_H
 
@@ -29,7 +30,8 @@ int wc_copy_file(const char *src, const char *dst, mode_t mode);
 /* The same from an open descriptor, read from its current offset. */
 int wc_copy_fd(int in, const char *dst, mode_t mode);
 
-/* Writes all of buf to fd (EINTR retried). */
+/* Writes all of buf to fd (EINTR retried; on a descriptor someone made non-blocking, EAGAIN
+ * waits until it drains). */
 int wc_write_all(int fd, const void *buf, size_t len);
 /* Copies what is left of in to out: a reflink, copy_file_range, or read/write. */
 int wc_copy_fds(int in, int out);
@@ -48,5 +50,15 @@ int64_t wc_now_ns(void);
 /* rm -rf: removes path and, if it is a directory, everything below it. Symbolic links are
  * removed, never followed. A path that does not exist is not an error. */
 int wc_rm_rf(const char *path);
+
+/* The directory of the running executable (from /proc/self/exe) into buf (n bytes):
+ * wafcache-run finds libwafcache.so and wafcache-remote.so beside itself, `wafcache` its
+ * ../lib. 0 or a negative errno. */
+int wc_self_dir(char *buf, size_t n);
+
+/* 1 when an LD_PRELOAD value (words separated by ':' or ' ', as ld.so splits it) already loads
+ * a libwafcache.so, from any directory: a second copy would observe every call twice. Plain
+ * string work, no allocation: safe in libwafcache.so, even in a vfork child. */
+int wc_preload_has_wafcache(const char *list);
 
 #endif

@@ -8,7 +8,9 @@
 #undef _FORTIFY_SOURCE
 #include "preload/lib/preload.h"
 #include "preload/channel.h"
+#include "core/config.h"
 #include "core/programs.h"
+#include "core/util.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -37,19 +39,6 @@ static char snap_arena[8192];
 static const char *snap[WC_MAX_SNAP];
 static size_t snap_namelen[WC_MAX_SNAP]; /* up to and including '=' */
 static unsigned snap_n;
-static char programs_copy[4096];
-
-int wc_switch_on(const char *v)
-{
-    static const char *const off[] = {"0", "no", "false", "off"};
-
-    if (!v || !*v)
-        return 0;
-    for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
-        if (strcasecmp(v, off[i]) == 0)
-            return 0;
-    return 1;
-}
 
 int wc_sys_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
@@ -69,93 +58,9 @@ struct wc_sym {
 };
 
 /* POSIX guarantees a function pointer survives the round trip through void *. */
-#define WC_SYM(field, name)                                                                        \
-    {                                                                                              \
-        (void **)&wc_real.field, name                                                              \
-    }
-
 static const struct wc_sym wc_syms[] = {
-    WC_SYM(execve, "execve"),
-    WC_SYM(execvpe, "execvpe"),
-    WC_SYM(fexecve, "fexecve"),
-    WC_SYM(posix_spawn, "posix_spawn"),
-    WC_SYM(posix_spawnp, "posix_spawnp"),
-    WC_SYM(exit_, "_exit"),
-    WC_SYM(Exit, "_Exit"),
-    WC_SYM(open, "open"),
-    WC_SYM(open64, "open64"),
-    WC_SYM(openat, "openat"),
-    WC_SYM(openat64, "openat64"),
-    WC_SYM(open_2, "__open_2"),
-    WC_SYM(open64_2, "__open64_2"),
-    WC_SYM(openat_2, "__openat_2"),
-    WC_SYM(openat64_2, "__openat64_2"),
-    WC_SYM(creat, "creat"),
-    WC_SYM(creat64, "creat64"),
-    WC_SYM(fopen, "fopen"),
-    WC_SYM(fopen64, "fopen64"),
-    WC_SYM(freopen, "freopen"),
-    WC_SYM(freopen64, "freopen64"),
-    WC_SYM(stat, "stat"),
-    WC_SYM(lstat, "lstat"),
-    WC_SYM(fstatat, "fstatat"),
-    WC_SYM(stat64, "stat64"),
-    WC_SYM(lstat64, "lstat64"),
-    WC_SYM(fstatat64, "fstatat64"),
-    WC_SYM(statx, "statx"),
-    WC_SYM(xstat, "__xstat"),
-    WC_SYM(lxstat, "__lxstat"),
-    WC_SYM(fxstatat, "__fxstatat"),
-    WC_SYM(xstat64, "__xstat64"),
-    WC_SYM(lxstat64, "__lxstat64"),
-    WC_SYM(fxstatat64, "__fxstatat64"),
-    WC_SYM(access, "access"),
-    WC_SYM(faccessat, "faccessat"),
-    WC_SYM(euidaccess, "euidaccess"),
-    WC_SYM(eaccess, "eaccess"),
-    WC_SYM(opendir, "opendir"),
-    WC_SYM(readlink, "readlink"),
-    WC_SYM(readlinkat, "readlinkat"),
-    WC_SYM(realpath, "realpath"),
-    WC_SYM(rename, "rename"),
-    WC_SYM(renameat, "renameat"),
-    WC_SYM(renameat2, "renameat2"),
-    WC_SYM(unlink, "unlink"),
-    WC_SYM(unlinkat, "unlinkat"),
-    WC_SYM(rmdir, "rmdir"),
-    WC_SYM(link, "link"),
-    WC_SYM(linkat, "linkat"),
-    WC_SYM(symlink, "symlink"),
-    WC_SYM(dlopen, "dlopen"),
-    WC_SYM(read, "read"),
-    WC_SYM(readv, "readv"),
-    WC_SYM(fread, "fread"),
-    WC_SYM(fread_unlocked, "fread_unlocked"),
-    WC_SYM(fgets, "fgets"),
-    WC_SYM(getc, "getc"),
-    WC_SYM(fgetc, "fgetc"),
-    WC_SYM(io_getc, "_IO_getc"),
-    WC_SYM(getchar, "getchar"),
-    WC_SYM(getc_unlocked, "getc_unlocked"),
-    WC_SYM(fgetc_unlocked, "fgetc_unlocked"),
-    WC_SYM(getchar_unlocked, "getchar_unlocked"),
-    WC_SYM(getline, "getline"),
-    WC_SYM(getdelim, "getdelim"),
-    WC_SYM(uflow, "__uflow"),
-    WC_SYM(underflow, "__underflow"),
-    WC_SYM(read_chk, "__read_chk"),
-    WC_SYM(pread, "pread"),
-    WC_SYM(pread64, "pread64"),
-    WC_SYM(fread_chk, "__fread_chk"),
-    WC_SYM(fread_unlocked_chk, "__fread_unlocked_chk"),
-    WC_SYM(fgets_chk, "__fgets_chk"),
-    WC_SYM(fgets_unlocked_chk, "__fgets_unlocked_chk"),
-    WC_SYM(fgets_unlocked, "fgets_unlocked"),
-    WC_SYM(getdelim_, "__getdelim"),
-    WC_SYM(fgetwc, "fgetwc"),
-    WC_SYM(getwc, "getwc"),
-    WC_SYM(getwchar, "getwchar"),
-    WC_SYM(fgetws, "fgetws"),
+#define WC_WRAP(field, sym, ret, params) {(void **)&wc_real.field, #sym},
+#include "preload/lib/wrap.def"
 };
 
 void wc_resolve_real(void)
@@ -233,28 +138,17 @@ static void snapshot_env(void)
     }
 }
 
-static void read_programs(void)
-{
-    const char *p = wc_env_get("WAFCACHE_PROGRAMS");
-
-    /* As in core/config.c, a variable set to "" counts as unset. */
-    if (!p || !*p || strlen(p) >= sizeof(programs_copy))
-        return;
-    strcpy(programs_copy, p);
-    wc_state.programs = programs_copy;
-}
-
 static void wc_init_mode(void)
 {
     const char *obs;
 
     if (!wc_real.resolved)
         wc_resolve_real();
-    if (wc_switch_on(wc_env_get("WAFCACHE_DISABLE")) || getauxval(AT_SECURE))
+    if (wc_settings_disabled() || getauxval(AT_SECURE))
         return;
     if (find_library() < 0 || is_runner_process())
         return;
-    wc_state.hardlink = wc_switch_on(wc_env_get("WAFCACHE_HARDLINK"));
+    wc_settings_read();
     obs = wc_env_get(WC_ENV_OBSERVE);
     if (obs && *obs) {
         wc_state.mode = WC_MODE_OBSERVE;
@@ -263,8 +157,6 @@ static void wc_init_mode(void)
         /* No WAFCACHE_TOPDIR yet: the build's first process (wc_session_init sets it). */
         if (!wc_env_get(WC_ENV_TOPDIR) && wc_toplevel_config_bad())
             return;
-        read_programs();
-        wc_state.passive = wc_env_get(WC_ENV_PASSIVE) != NULL;
         wc_session_init();
         wc_state.mode = WC_MODE_INTERCEPT;
     }
@@ -296,23 +188,6 @@ struct envscan {
     int disable;      /* WAFCACHE_DISABLE= turned on for this command */
 };
 
-static int preload_has_lib(const char *value)
-{
-    size_t n = strlen(value);
-
-    /* LD_PRELOAD separates with ':' or ' '; match any element named libwafcache.so. */
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && value[j] != ':' && value[j] != ' ')
-            j++;
-        if (j - i >= 14 && memcmp(value + j - 14, "libwafcache.so", 14) == 0 &&
-            (j - i == 14 || value[j - 15] == '/'))
-            return 1;
-        i = j + 1;
-    }
-    return 0;
-}
-
 static void env_scan(char *const *envp, struct envscan *s)
 {
     s->n = 0;
@@ -325,7 +200,7 @@ static void env_scan(char *const *envp, struct envscan *s)
         const char *e = envp[s->n];
         if (strncmp(e, "LD_PRELOAD=", 11) == 0) {
             s->preload = (long)s->n;
-            s->has_lib = preload_has_lib(e + 11);
+            s->has_lib = wc_preload_has_wafcache(e + 11);
         }
         if (e[0] != 'W' || strncmp(e, "WAFCACHE_", 9) != 0)
             continue;
@@ -732,90 +607,93 @@ static void collect_varargs(const char *arg, va_list ap, char **argv, size_t n)
     argv[n - 1] = NULL;
 }
 
-WC_EXPORT int execl(const char *path, const char *arg, ...)
+enum list_kind { LIST_EXECL, LIST_EXECLP, LIST_EXECLE };
+
+/* Lay out the arguments of an execl spelling on the stack and take its v spelling; execle's
+ * environment follows the terminating NULL. ap is the caller's, started after arg. */
+static int exec_list(enum list_kind kind, const char *path, const char *arg, va_list ap)
 {
-    va_list ap;
+    va_list count;
     size_t n;
 
-    va_start(ap, arg);
-    n = count_varargs(arg, ap);
-    va_end(ap);
+    va_copy(count, ap);
+    n = count_varargs(arg, count);
+    va_end(count);
     if (n > WC_MAX_ARGS * 4) {
         errno = E2BIG;
         return -1;
     }
     char *argv[n];
-    va_start(ap, arg);
     collect_varargs(arg, ap, argv, n);
+    switch (kind) {
+    case LIST_EXECLP:
+        return execvp(path, argv);
+    case LIST_EXECLE:
+        return execve(path, argv, va_arg(ap, char *const *));
+    default:
+        return execv(path, argv);
+    }
+}
+
+WC_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, arg);
+    r = exec_list(LIST_EXECL, path, arg, ap);
     va_end(ap);
-    return execv(path, argv);
+    return r;
 }
 
 WC_EXPORT int execlp(const char *file, const char *arg, ...)
 {
     va_list ap;
-    size_t n;
+    int r;
 
     va_start(ap, arg);
-    n = count_varargs(arg, ap);
+    r = exec_list(LIST_EXECLP, file, arg, ap);
     va_end(ap);
-    if (n > WC_MAX_ARGS * 4) {
-        errno = E2BIG;
-        return -1;
-    }
-    char *argv[n];
-    va_start(ap, arg);
-    collect_varargs(arg, ap, argv, n);
-    va_end(ap);
-    return execvp(file, argv);
+    return r;
 }
 
 WC_EXPORT int execle(const char *path, const char *arg, ...)
 {
     va_list ap;
-    size_t n;
-    char *const *envp;
+    int r;
 
     va_start(ap, arg);
-    n = count_varargs(arg, ap);
+    r = exec_list(LIST_EXECLE, path, arg, ap);
     va_end(ap);
-    if (n > WC_MAX_ARGS * 4) {
-        errno = E2BIG;
-        return -1;
-    }
-    char *argv[n];
-    va_start(ap, arg);
-    collect_varargs(arg, ap, argv, n);
-    /* The environment follows the terminating NULL, which collect_varargs consumed. */
-    envp = va_arg(ap, char *const *);
-    va_end(ap);
-    return execve(path, argv, envp);
+    return r;
 }
 
 /* ---- exits that skip the destructors (dash ends with _exit) ---- */
 
-WC_EXPORT void _exit(int status)
+/* Say bye on the channel (OBSERVE) or end the session (INTERCEPT), then leave through the
+ * next definition of _exit or _Exit. */
+static _Noreturn void leave(int status, int plain_exit)
 {
+    void (*real)(int);
+
     wc_ensure_real();
     if (wc_state.mode == WC_MODE_OBSERVE)
         wc_ev_exit();
     else if (wc_state.mode == WC_MODE_INTERCEPT)
         wc_session_fini();
-    if (wc_real.exit_)
-        wc_real.exit_(status);
+    real = plain_exit ? wc_real.exit_ : wc_real.Exit;
+    if (real)
+        real(status);
     for (;;)
         syscall(SYS_exit_group, status);
 }
 
+WC_EXPORT void _exit(int status)
+{
+    leave(status, 1);
+}
+
 WC_EXPORT void _Exit(int status)
 {
-    wc_ensure_real();
-    if (wc_state.mode == WC_MODE_OBSERVE)
-        wc_ev_exit();
-    else if (wc_state.mode == WC_MODE_INTERCEPT)
-        wc_session_fini();
-    if (wc_real.Exit)
-        wc_real.Exit(status);
-    for (;;)
-        syscall(SYS_exit_group, status);
+    leave(status, 0);
 }

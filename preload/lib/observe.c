@@ -775,134 +775,6 @@ static mode_t open_mode(int flags, va_list ap)
     return __OPEN_NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
 }
 
-WC_EXPORT int open(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-    int pre, fd;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    wc_ensure_real();
-    pre = open_pre(AT_FDCWD, path, flags);
-    fd = wc_real.open(path, flags, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int open64(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-    int pre, fd;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    wc_ensure_real();
-    pre = open_pre(AT_FDCWD, path, flags);
-    fd = wc_real.open64(path, flags, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int openat(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-    int pre, fd;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    wc_ensure_real();
-    pre = open_pre(dirfd, path, flags);
-    fd = wc_real.openat(dirfd, path, flags, mode);
-    open_post(dirfd, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-    int pre, fd;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    wc_ensure_real();
-    pre = open_pre(dirfd, path, flags);
-    fd = wc_real.openat64(dirfd, path, flags, mode);
-    open_post(dirfd, path, flags, pre, fd);
-    return fd;
-}
-
-/* The _FORTIFY_SOURCE spellings (no mode: they are only used without O_CREAT). */
-int __open_2(const char *path, int flags);
-int __open64_2(const char *path, int flags);
-int __openat_2(int dirfd, const char *path, int flags);
-int __openat64_2(int dirfd, const char *path, int flags);
-
-WC_EXPORT int __open_2(const char *path, int flags)
-{
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    int fd = wc_real.open_2(path, flags);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int __open64_2(const char *path, int flags)
-{
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    int fd = wc_real.open64_2(path, flags);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int __openat_2(int dirfd, const char *path, int flags)
-{
-    wc_ensure_real();
-    int pre = open_pre(dirfd, path, flags);
-    int fd = wc_real.openat_2(dirfd, path, flags);
-    open_post(dirfd, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
-{
-    wc_ensure_real();
-    int pre = open_pre(dirfd, path, flags);
-    int fd = wc_real.openat64_2(dirfd, path, flags);
-    open_post(dirfd, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int creat(const char *path, mode_t mode)
-{
-    int flags = O_CREAT | O_WRONLY | O_TRUNC;
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    int fd = wc_real.creat(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
-WC_EXPORT int creat64(const char *path, mode_t mode)
-{
-    int flags = O_CREAT | O_WRONLY | O_TRUNC;
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    int fd = wc_real.creat64(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, fd);
-    return fd;
-}
-
 /* The open(2) flags an fopen mode stands for. */
 static int fopen_flags(const char *mode)
 {
@@ -925,50 +797,6 @@ static int fopen_flags(const char *mode)
     return flags;
 }
 
-WC_EXPORT FILE *fopen(const char *path, const char *mode)
-{
-    int flags = fopen_flags(mode);
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    FILE *f = wc_real.fopen(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
-    return f;
-}
-
-WC_EXPORT FILE *fopen64(const char *path, const char *mode)
-{
-    int flags = fopen_flags(mode);
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    FILE *f = wc_real.fopen64(path, mode);
-    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
-    return f;
-}
-
-WC_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
-{
-    int flags = fopen_flags(mode);
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    FILE *f = wc_real.freopen(path, mode, stream);
-    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
-    return f;
-}
-
-WC_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
-{
-    int flags = fopen_flags(mode);
-
-    wc_ensure_real();
-    int pre = open_pre(AT_FDCWD, path, flags);
-    FILE *f = wc_real.freopen64(path, mode, stream);
-    open_post(AT_FDCWD, path, flags, pre, f ? fileno(f) : -1);
-    return f;
-}
-
 /* ---- probes: stat, access and friends report only what is missing ---- */
 
 static int probed(int r, int dirfd, const char *path)
@@ -976,134 +804,6 @@ static int probed(int r, int dirfd, const char *path)
     if (r < 0 && observing())
         wc_ev_missing_if(errno, dirfd, path);
     return r;
-}
-
-WC_EXPORT int stat(const char *path, struct stat *st)
-{
-    wc_ensure_real();
-    return probed(wc_real.stat(path, st), AT_FDCWD, path);
-}
-
-WC_EXPORT int lstat(const char *path, struct stat *st)
-{
-    wc_ensure_real();
-    return probed(wc_real.lstat(path, st), AT_FDCWD, path);
-}
-
-WC_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
-{
-    wc_ensure_real();
-    return probed(wc_real.fstatat(dirfd, path, st, flags), dirfd, path);
-}
-
-WC_EXPORT int stat64(const char *path, struct stat64 *st)
-{
-    wc_ensure_real();
-    return probed(wc_real.stat64(path, st), AT_FDCWD, path);
-}
-
-WC_EXPORT int lstat64(const char *path, struct stat64 *st)
-{
-    wc_ensure_real();
-    return probed(wc_real.lstat64(path, st), AT_FDCWD, path);
-}
-
-WC_EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
-{
-    wc_ensure_real();
-    return probed(wc_real.fstatat64(dirfd, path, st, flags), dirfd, path);
-}
-
-WC_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *st)
-{
-    wc_ensure_real();
-    return probed(wc_real.statx(dirfd, path, flags, mask, st), dirfd, path);
-}
-
-/* The pre-2.33 glibc stat ABI, still called by binaries built against it (make 4.3). */
-int __xstat(int ver, const char *path, struct stat *st);
-int __lxstat(int ver, const char *path, struct stat *st);
-int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
-int __xstat64(int ver, const char *path, struct stat64 *st);
-int __lxstat64(int ver, const char *path, struct stat64 *st);
-int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
-
-static int no_symbol(void)
-{
-    errno = ENOSYS;
-    return -1;
-}
-
-WC_EXPORT int __xstat(int ver, const char *path, struct stat *st)
-{
-    wc_ensure_real();
-    if (!wc_real.xstat)
-        return no_symbol();
-    return probed(wc_real.xstat(ver, path, st), AT_FDCWD, path);
-}
-
-WC_EXPORT int __lxstat(int ver, const char *path, struct stat *st)
-{
-    wc_ensure_real();
-    if (!wc_real.lxstat)
-        return no_symbol();
-    return probed(wc_real.lxstat(ver, path, st), AT_FDCWD, path);
-}
-
-WC_EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags)
-{
-    wc_ensure_real();
-    if (!wc_real.fxstatat)
-        return no_symbol();
-    return probed(wc_real.fxstatat(ver, dirfd, path, st, flags), dirfd, path);
-}
-
-WC_EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
-{
-    wc_ensure_real();
-    if (!wc_real.xstat64)
-        return no_symbol();
-    return probed(wc_real.xstat64(ver, path, st), AT_FDCWD, path);
-}
-
-WC_EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
-{
-    wc_ensure_real();
-    if (!wc_real.lxstat64)
-        return no_symbol();
-    return probed(wc_real.lxstat64(ver, path, st), AT_FDCWD, path);
-}
-
-WC_EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags)
-{
-    wc_ensure_real();
-    if (!wc_real.fxstatat64)
-        return no_symbol();
-    return probed(wc_real.fxstatat64(ver, dirfd, path, st, flags), dirfd, path);
-}
-
-WC_EXPORT int access(const char *path, int how)
-{
-    wc_ensure_real();
-    return probed(wc_real.access(path, how), AT_FDCWD, path);
-}
-
-WC_EXPORT int faccessat(int dirfd, const char *path, int how, int flags)
-{
-    wc_ensure_real();
-    return probed(wc_real.faccessat(dirfd, path, how, flags), dirfd, path);
-}
-
-WC_EXPORT int euidaccess(const char *path, int how)
-{
-    wc_ensure_real();
-    return probed(wc_real.euidaccess(path, how), AT_FDCWD, path);
-}
-
-WC_EXPORT int eaccess(const char *path, int how)
-{
-    wc_ensure_real();
-    return probed(wc_real.eaccess(path, how), AT_FDCWD, path);
 }
 
 WC_EXPORT DIR *opendir(const char *path)
@@ -1248,224 +948,79 @@ WC_EXPORT void *dlopen(const char *file, int flags)
     return h;
 }
 
-/* ---- reads of standard input ---- */
+/* ---- the wrappers of one shape: opens, probes and reads of standard input, from wrap.def ---- */
 
-WC_EXPORT ssize_t read(int fd, void *out, size_t n)
+static int no_symbol(void)
 {
-    wc_ensure_real();
-    note_stdin(fd);
-    return wc_real.read(fd, out, n);
+    errno = ENOSYS;
+    return -1;
 }
 
-WC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
-{
-    wc_ensure_real();
-    note_stdin(fd);
-    return wc_real.readv(fd, iov, n);
-}
-
-WC_EXPORT size_t fread(void *out, size_t size, size_t n, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fread(out, size, n, f);
-}
-
-/* <bits/stdio.h> makes this a macro when optimising. */
+/* <bits/stdio.h> makes fread_unlocked a macro when optimising: the call to the next
+ * definition below must not expand it. */
 #undef fread_unlocked
-WC_EXPORT size_t fread_unlocked(void *out, size_t size, size_t n, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fread_unlocked(out, size, n, f);
-}
 
-WC_EXPORT char *fgets(char *out, int n, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fgets(out, n, f);
-}
-
-WC_EXPORT int getc(FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.getc(f);
-}
-
-WC_EXPORT int fgetc(FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fgetc(f);
-}
-
-int _IO_getc(FILE *f);
-WC_EXPORT int _IO_getc(FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.io_getc(f);
-}
-
-WC_EXPORT int getchar(void)
-{
-    wc_ensure_real();
-    note_stdin_stream(stdin);
-    return wc_real.getchar();
-}
-
-WC_EXPORT int getc_unlocked(FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.getc_unlocked(f);
-}
-
-WC_EXPORT int fgetc_unlocked(FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fgetc_unlocked(f);
-}
-
-WC_EXPORT int getchar_unlocked(void)
-{
-    wc_ensure_real();
-    note_stdin_stream(stdin);
-    return wc_real.getchar_unlocked();
-}
-
-WC_EXPORT ssize_t getline(char **line, size_t *n, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.getline(line, n, f);
-}
-
-WC_EXPORT ssize_t getdelim(char **line, size_t *n, int delim, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.getdelim(line, n, delim, f);
-}
-
-/* getc_unlocked() and friends are macros that call these when the buffer runs dry. */
-int __uflow(FILE *f);
-int __underflow(FILE *f);
-
-WC_EXPORT int __uflow(FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.uflow(f);
-}
-
-WC_EXPORT int __underflow(FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.underflow(f);
-}
-
-/* The _FORTIFY_SOURCE spellings (Debian builds its tools with it), the GNU and wide ones: a
- * read of standard input through any of them is a read. (scanf and friends read through
- * libc-internal calls the library cannot see: README, Limits.) */
-ssize_t __read_chk(int fd, void *out, size_t n, size_t outlen);
-size_t __fread_chk(void *out, size_t outlen, size_t size, size_t n, FILE *f);
-size_t __fread_unlocked_chk(void *out, size_t outlen, size_t size, size_t n, FILE *f);
-char *__fgets_chk(char *out, size_t outlen, int n, FILE *f);
-char *__fgets_unlocked_chk(char *out, size_t outlen, int n, FILE *f);
-ssize_t __getdelim(char **line, size_t *n, int delim, FILE *f);
-
-WC_EXPORT ssize_t __read_chk(int fd, void *out, size_t n, size_t outlen)
-{
-    wc_ensure_real();
-    note_stdin(fd);
-    return wc_real.read_chk(fd, out, n, outlen);
-}
-
-WC_EXPORT ssize_t pread(int fd, void *out, size_t n, off_t off)
-{
-    wc_ensure_real();
-    note_stdin(fd);
-    return wc_real.pread(fd, out, n, off);
-}
-
-WC_EXPORT ssize_t pread64(int fd, void *out, size_t n, off64_t off)
-{
-    wc_ensure_real();
-    note_stdin(fd);
-    return wc_real.pread64(fd, out, n, off);
-}
-
-WC_EXPORT size_t __fread_chk(void *out, size_t outlen, size_t size, size_t n, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fread_chk(out, outlen, size, n, f);
-}
-
-WC_EXPORT size_t __fread_unlocked_chk(void *out, size_t outlen, size_t size, size_t n, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fread_unlocked_chk(out, outlen, size, n, f);
-}
-
-WC_EXPORT char *__fgets_chk(char *out, size_t outlen, int n, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fgets_chk(out, outlen, n, f);
-}
-
-WC_EXPORT char *__fgets_unlocked_chk(char *out, size_t outlen, int n, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fgets_unlocked_chk(out, outlen, n, f);
-}
-
-WC_EXPORT char *fgets_unlocked(char *out, int n, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fgets_unlocked(out, n, f);
-}
-
-WC_EXPORT ssize_t __getdelim(char **line, size_t *n, int delim, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.getdelim_(line, n, delim, f);
-}
-
-WC_EXPORT wint_t fgetwc(FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fgetwc(f);
-}
-
-WC_EXPORT wint_t getwc(FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.getwc(f);
-}
-
-WC_EXPORT wint_t getwchar(void)
-{
-    wc_ensure_real();
-    note_stdin_stream(stdin);
-    return wc_real.getwchar();
-}
-
-WC_EXPORT wchar_t *fgetws(wchar_t *out, int n, FILE *f)
-{
-    wc_ensure_real();
-    note_stdin_stream(f);
-    return wc_real.fgetws(out, n, f);
-}
+/* Each wrapper is declared first: glibc's headers do not declare every spelling. */
+#define WC_WRAP(field, sym, ret, params) /* written by hand above */
+#define WC_OPEN(field, sym, params, args, dirfd, flags)                                            \
+    int sym params;                                                                                \
+    WC_EXPORT int sym params                                                                       \
+    {                                                                                              \
+        int how = flags;                                                                           \
+        wc_ensure_real();                                                                          \
+        int pre = open_pre(dirfd, path, how);                                                      \
+        int fd = wc_real.field args;                                                               \
+        open_post(dirfd, path, how, pre, fd);                                                      \
+        return fd;                                                                                 \
+    }
+#define WC_OPEN_MODE(field, sym, params, args, dirfd)                                              \
+    int sym params;                                                                                \
+    WC_EXPORT int sym params                                                                       \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, flags);                                                                       \
+        mode_t mode = open_mode(flags, ap);                                                        \
+        va_end(ap);                                                                                \
+        wc_ensure_real();                                                                          \
+        int pre = open_pre(dirfd, path, flags);                                                    \
+        int fd = wc_real.field args;                                                               \
+        open_post(dirfd, path, flags, pre, fd);                                                    \
+        return fd;                                                                                 \
+    }
+#define WC_FOPEN(field, sym, params, args)                                                         \
+    FILE *sym params;                                                                              \
+    WC_EXPORT FILE *sym params                                                                     \
+    {                                                                                              \
+        int how = fopen_flags(mode);                                                               \
+        wc_ensure_real();                                                                          \
+        int pre = open_pre(AT_FDCWD, path, how);                                                   \
+        FILE *f = wc_real.field args;                                                              \
+        open_post(AT_FDCWD, path, how, pre, f ? fileno(f) : -1);                                   \
+        return f;                                                                                  \
+    }
+#define WC_PROBE(field, sym, ret, params, args, dirfd, path)                                       \
+    ret sym params;                                                                                \
+    WC_EXPORT ret sym params                                                                       \
+    {                                                                                              \
+        wc_ensure_real();                                                                          \
+        if (!wc_real.field)                                                                        \
+            return no_symbol();                                                                    \
+        return probed(wc_real.field args, dirfd, path);                                            \
+    }
+#define WC_STDIN_FD(field, sym, ret, params, args, fd)                                             \
+    ret sym params;                                                                                \
+    WC_EXPORT ret sym params                                                                       \
+    {                                                                                              \
+        wc_ensure_real();                                                                          \
+        note_stdin(fd);                                                                            \
+        return wc_real.field args;                                                                 \
+    }
+#define WC_STDIN_FILE(field, sym, ret, params, args, stream)                                       \
+    ret sym params;                                                                                \
+    WC_EXPORT ret sym params                                                                       \
+    {                                                                                              \
+        wc_ensure_real();                                                                          \
+        note_stdin_stream(stream);                                                                 \
+        return wc_real.field args;                                                                 \
+    }
+#include "preload/lib/wrap.def"

@@ -25,92 +25,11 @@ enum wc_mode {
     WC_MODE_OBSERVE    /* a process of a real command: report on the channel */
 };
 
-/* The next definition of every symbol we wrap, found once by the constructor. */
+/* The next definition of every symbol we wrap (wrap.def), found once by the constructor. */
 struct wc_real {
     int resolved;
-    int (*execve)(const char *, char *const[], char *const[]);
-    int (*execvpe)(const char *, char *const[], char *const[]);
-    int (*fexecve)(int, char *const[], char *const[]);
-    int (*posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-                       const posix_spawnattr_t *, char *const[], char *const[]);
-    int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-                        const posix_spawnattr_t *, char *const[], char *const[]);
-    void (*exit_)(int);
-    void (*Exit)(int);
-    int (*open)(const char *, int, ...);
-    int (*open64)(const char *, int, ...);
-    int (*openat)(int, const char *, int, ...);
-    int (*openat64)(int, const char *, int, ...);
-    int (*open_2)(const char *, int);
-    int (*open64_2)(const char *, int);
-    int (*openat_2)(int, const char *, int);
-    int (*openat64_2)(int, const char *, int);
-    int (*creat)(const char *, mode_t);
-    int (*creat64)(const char *, mode_t);
-    FILE *(*fopen)(const char *, const char *);
-    FILE *(*fopen64)(const char *, const char *);
-    FILE *(*freopen)(const char *, const char *, FILE *);
-    FILE *(*freopen64)(const char *, const char *, FILE *);
-    int (*stat)(const char *, struct stat *);
-    int (*lstat)(const char *, struct stat *);
-    int (*fstatat)(int, const char *, struct stat *, int);
-    int (*stat64)(const char *, struct stat64 *);
-    int (*lstat64)(const char *, struct stat64 *);
-    int (*fstatat64)(int, const char *, struct stat64 *, int);
-    int (*statx)(int, const char *, int, unsigned, struct statx *);
-    int (*xstat)(int, const char *, struct stat *);
-    int (*lxstat)(int, const char *, struct stat *);
-    int (*fxstatat)(int, int, const char *, struct stat *, int);
-    int (*xstat64)(int, const char *, struct stat64 *);
-    int (*lxstat64)(int, const char *, struct stat64 *);
-    int (*fxstatat64)(int, int, const char *, struct stat64 *, int);
-    int (*access)(const char *, int);
-    int (*faccessat)(int, const char *, int, int);
-    int (*euidaccess)(const char *, int);
-    int (*eaccess)(const char *, int);
-    DIR *(*opendir)(const char *);
-    ssize_t (*readlink)(const char *, char *, size_t);
-    ssize_t (*readlinkat)(int, const char *, char *, size_t);
-    char *(*realpath)(const char *, char *);
-    int (*rename)(const char *, const char *);
-    int (*renameat)(int, const char *, int, const char *);
-    int (*renameat2)(int, const char *, int, const char *, unsigned);
-    int (*unlink)(const char *);
-    int (*unlinkat)(int, const char *, int);
-    int (*rmdir)(const char *);
-    int (*link)(const char *, const char *);
-    int (*linkat)(int, const char *, int, const char *, int);
-    int (*symlink)(const char *, const char *);
-    void *(*dlopen)(const char *, int);
-    ssize_t (*read)(int, void *, size_t);
-    ssize_t (*readv)(int, const struct iovec *, int);
-    size_t (*fread)(void *, size_t, size_t, FILE *);
-    size_t (*fread_unlocked)(void *, size_t, size_t, FILE *);
-    char *(*fgets)(char *, int, FILE *);
-    int (*getc)(FILE *);
-    int (*fgetc)(FILE *);
-    int (*io_getc)(FILE *);
-    int (*getchar)(void);
-    int (*getc_unlocked)(FILE *);
-    int (*fgetc_unlocked)(FILE *);
-    int (*getchar_unlocked)(void);
-    ssize_t (*getline)(char **, size_t *, FILE *);
-    ssize_t (*getdelim)(char **, size_t *, int, FILE *);
-    int (*uflow)(FILE *);
-    int (*underflow)(FILE *);
-    ssize_t (*read_chk)(int, void *, size_t, size_t);
-    ssize_t (*pread)(int, void *, size_t, off_t);
-    ssize_t (*pread64)(int, void *, size_t, off64_t);
-    size_t (*fread_chk)(void *, size_t, size_t, size_t, FILE *);
-    size_t (*fread_unlocked_chk)(void *, size_t, size_t, size_t, FILE *);
-    char *(*fgets_chk)(char *, size_t, int, FILE *);
-    char *(*fgets_unlocked_chk)(char *, size_t, int, FILE *);
-    char *(*fgets_unlocked)(char *, int, FILE *);
-    ssize_t (*getdelim_)(char **, size_t *, int, FILE *);
-    wint_t (*fgetwc)(FILE *);
-    wint_t (*getwc)(FILE *);
-    wint_t (*getwchar)(void);
-    wchar_t *(*fgetws)(wchar_t *, int, FILE *);
+#define WC_WRAP(field, sym, ret, params) ret(*field) params;
+#include "preload/lib/wrap.def"
 };
 
 struct wc_state {
@@ -118,6 +37,8 @@ struct wc_state {
     int hardlink;                /* WAFCACHE_HARDLINK: copy-on-write of shared inodes */
     const char *programs;        /* WAFCACHE_PROGRAMS, or NULL for the default list */
     int passive;                 /* WAFCACHE_PASSIVE: inside a command run uncached */
+    int stats;                   /* WAFCACHE_STATS: the top-level process prints a line */
+    int wait_uploads;            /* WAFCACHE_ASYNC_WORKERS without WAFCACHE_ASYNC_NOWAIT */
     char lib[PATH_MAX];          /* absolute path of libwafcache.so */
     char runner[PATH_MAX];       /* <libdir>/wafcache-run */
     char preload[PATH_MAX + 16]; /* "LD_PRELOAD=<lib>", for an envp that lost it */
@@ -169,14 +90,15 @@ WC_HIDDEN const char *wc_env_get(const char *name);
 WC_HIDDEN void wc_session_init(void);
 WC_HIDDEN void wc_session_fini(void);
 
-/* 1 when an environment value turns a switch on: non-empty and not 0/no/false/off. */
-WC_HIDDEN int wc_switch_on(const char *v);
-
 /* Raw system calls (errno-setting), so that the library never re-enters its own wrappers. */
 WC_HIDDEN int wc_sys_fstatat(int dirfd, const char *path, struct stat *st, int flags);
 WC_HIDDEN int wc_sys_fstat(int fd, struct stat *st);
 
-/* toplevel.c: check the configuration once per build; 1 when the cache is off for it. */
-int wc_toplevel_config_bad(void);
+/* settings.c: the settings the library reads. 1 when WAFCACHE_DISABLE is on. */
+WC_HIDDEN int wc_settings_disabled(void);
+/* The rest of wc_state's settings (hardlink, passive, stats, wait_uploads, programs). */
+WC_HIDDEN void wc_settings_read(void);
+/* Check the configuration once per build; 1 when the cache is off for it. */
+WC_HIDDEN int wc_toplevel_config_bad(void);
 
 #endif

@@ -65,11 +65,6 @@ static void create_session(void)
     top_level = 1;
 }
 
-static int switch_on(const char *v)
-{
-    return v && *v && strcmp(v, "0") != 0;
-}
-
 /* WAFCACHE_UPLOADS: ours when it names our pid (`sh -c make`), else a new directory when the
  * build uploads in the background and waits for it. */
 static void uploads_init(void)
@@ -86,8 +81,7 @@ static void uploads_init(void)
         }
         return;
     }
-    if (!switch_on(wc_env_get("WAFCACHE_ASYNC_WORKERS")) ||
-        switch_on(wc_env_get("WAFCACHE_ASYNC_NOWAIT")))
+    if (!wc_state.wait_uploads)
         return;
     if (!tmpdir || tmpdir[0] != '/')
         tmpdir = "/tmp";
@@ -141,13 +135,12 @@ static void uploads_wait(void)
 void wc_session_init(void)
 {
     const char *value = wc_env_get(WC_ENV_SESSION);
-    const char *stats = wc_env_get("WAFCACHE_STATS");
 
     set_topdir();
     uploads_init();
     if (value)
         adopt_session(value);
-    else if (stats && *stats)
+    else if (wc_state.stats)
         create_session();
 }
 

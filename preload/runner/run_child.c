@@ -274,26 +274,6 @@ static void child_exec(const struct wc_child *c, int out_w, int err_w, const sig
     wc_exec_or_die(c->path, c->argv, c->envp);
 }
 
-static int write_all(struct stream *s, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(s->dst, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && errno == EAGAIN) {
-            /* Someone made our stdout non-blocking (a shared pipe): wait until it drains. */
-            struct pollfd pfd = {s->dst, POLLOUT, 0};
-            poll(&pfd, 1, 1000);
-            continue;
-        }
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void record(struct stream *s, const char *p, size_t n, int *overflow)
 {
     if (*overflow || *s->len + n > WC_MAX_RECORDED) {
@@ -329,7 +309,7 @@ static void pump(struct stream *s, int *overflow)
         s->fd = -1;
         return;
     }
-    if (!s->broken && write_all(s, chunk, (size_t)r) < 0)
+    if (!s->broken && wc_write_all(s->dst, chunk, (size_t)r) < 0)
         s->broken = 1; /* the build stopped reading: keep draining so the child ends */
     record(s, chunk, (size_t)r, overflow);
 }

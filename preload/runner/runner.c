@@ -176,20 +176,6 @@ static void store_notice(void *ctx, enum wc_store_notice what, const char *line)
         wc_log(&r->cfg, "%s", line);
 }
 
-/* The runner's own directory: wafcache-remote.so is installed beside wafcache-run. */
-static int self_dir(char *buf, size_t n)
-{
-    ssize_t len = readlink("/proc/self/exe", buf, n - 1);
-    if (len <= 0)
-        return -ENOENT;
-    buf[len] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (!slash)
-        return -ENOENT;
-    *slash = '\0';
-    return 0;
-}
-
 /* The store the configuration names, a remote one guarded (store/guard.h), with its local
  * tier unless remote_only. NULL with *err and one line in why. The options live as long as
  * the process: the guard tells through them. */
@@ -198,7 +184,7 @@ static wc_store *open_cache(struct runner *r, int remote_only, int *err, char *w
     static char libdir[PATH_MAX], tmp[PATH_MAX];
     static struct wc_store_options o;
 
-    *err = self_dir(libdir, sizeof libdir);
+    *err = wc_self_dir(libdir, sizeof libdir); /* wafcache-remote.so is beside us */
     if (*err < 0 && r->cfg.kind != WC_STORE_DIR) {
         snprintf(why, n, "cannot find the runner's own directory");
         return NULL;
@@ -442,35 +428,9 @@ static void prepare_exec(struct runner *r)
 static char *library_path(void)
 {
     char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
+    if (wc_self_dir(self, sizeof self) < 0)
         return NULL;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
     return wc_path_join(self, "libwafcache.so");
-}
-
-/* 1 when a LD_PRELOAD list (space- or colon-separated) already loads a libwafcache.so: a
- * second copy would observe every call twice. */
-static int preloads_us(const char *list)
-{
-    const char *p = list;
-    while (*p) {
-        size_t n = strcspn(p, ": ");
-        const char *name = p;
-        for (size_t i = 0; i < n; i++)
-            if (p[i] == '/')
-                name = p + i + 1;
-        if ((size_t)(p + n - name) == strlen("libwafcache.so") &&
-            strncmp(name, "libwafcache.so", strlen("libwafcache.so")) == 0)
-            return 1;
-        p += n;
-        p += *p != '\0';
-    }
-    return 0;
 }
 
 static char *env_entry(const char *name, const char *a, const char *sep, const char *b)
@@ -499,7 +459,7 @@ static char **child_env(const char *observe)
             continue;
         if (strncmp(e, "LD_PRELOAD=", 11) == 0) {
             have_preload = 1;
-            if (!preloads_us(e + 11)) {
+            if (!wc_preload_has_wafcache(e + 11)) {
                 if (!(env[k++] = env_entry("LD_PRELOAD", e + 11, e[11] ? ":" : "", lib)))
                     goto oom;
                 continue;

@@ -383,16 +383,54 @@ static int pick_hash_dir(const struct wc_config *c)
     return c->hash_dir;
 }
 
-START_TEST(seed_flags)
+static int pick_explain(const struct wc_config *c)
 {
-    /* The seed: any non-empty value is "on", even "0". */
-    const char *values[] = {"1", "yes", "0", "false", "anything"};
-    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-        ck_assert_int_eq(flag_of("WAFCACHE_NO_PUSH", values[i], pick_no_push), 1);
-        ck_assert_int_eq(flag_of("WAFCACHE_VERBOSITY", values[i], pick_verbosity), 1);
-        ck_assert_int_eq(flag_of("WAFCACHE_STATS", values[i], pick_stats), 1);
-        ck_assert_int_eq(flag_of("WAFCACHE_ASYNC_NOWAIT", values[i], pick_nowait), 1);
+    return c->explain;
+}
+
+/* Every on/off variable, with its value when unset. */
+static const struct {
+    const char *name;
+    int (*pick)(const struct wc_config *);
+    int unset;
+} switches[] = {
+    {"WAFCACHE_DISABLE", pick_disabled, 0},    {"WAFCACHE_NO_PUSH", pick_no_push, 0},
+    {"WAFCACHE_VERBOSITY", pick_verbosity, 0}, {"WAFCACHE_STATS", pick_stats, 0},
+    {"WAFCACHE_ASYNC_NOWAIT", pick_nowait, 0}, {"WAFCACHE_HARDLINK", pick_hardlink, 0},
+    {"WAFCACHE_HASHDIR", pick_hash_dir, 1},    {"WAFCACHE_EXPLAIN", pick_explain, 0},
+};
+
+START_TEST(one_switch_rule)
+{
+    /* One rule for every switch: WAFCACHE_NO_PUSH=0 is off like WAFCACHE_DISABLE=0. */
+    const char *off[] = {"0", "no", "off"}, *on[] = {"1", "yes"};
+
+    for (size_t i = 0; i < sizeof(switches) / sizeof(switches[0]); i++) {
+        for (size_t k = 0; k < sizeof(off) / sizeof(off[0]); k++)
+            ck_assert_msg(flag_of(switches[i].name, off[k], switches[i].pick) == 0, "%s=%s",
+                          switches[i].name, off[k]);
+        for (size_t k = 0; k < sizeof(on) / sizeof(on[0]); k++)
+            ck_assert_msg(flag_of(switches[i].name, on[k], switches[i].pick) == 1, "%s=%s",
+                          switches[i].name, on[k]);
+        /* Empty is unset: the default. */
+        ck_assert_msg(flag_of(switches[i].name, "", switches[i].pick) == switches[i].unset,
+                      "%s=", switches[i].name);
     }
+}
+END_TEST
+
+START_TEST(switch_on_rule)
+{
+    ck_assert_int_eq(wc_switch_on(NULL), 0);
+    ck_assert_int_eq(wc_switch_on(""), 0);
+    ck_assert_int_eq(wc_switch_on("0"), 0);
+    ck_assert_int_eq(wc_switch_on("No"), 0);
+    ck_assert_int_eq(wc_switch_on("FALSE"), 0);
+    ck_assert_int_eq(wc_switch_on("off"), 0);
+    ck_assert_int_eq(wc_switch_on("1"), 1);
+    ck_assert_int_eq(wc_switch_on("yes"), 1);
+    ck_assert_int_eq(wc_switch_on("00"), 1);
+    ck_assert_int_eq(wc_switch_on("anything"), 1);
 }
 END_TEST
 
@@ -768,7 +806,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, store_kinds);
     tcase_add_test(tc, store_bad);
     tcase_add_test(tc, bad_store_keeps_a_default_dir);
-    tcase_add_test(tc, seed_flags);
+    tcase_add_test(tc, one_switch_rule);
+    tcase_add_test(tc, switch_on_rule);
     tcase_add_test(tc, our_switches);
     tcase_add_test(tc, sizes_good);
     tcase_add_test(tc, sizes_bad);

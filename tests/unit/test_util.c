@@ -1,0 +1,128 @@
+/* The small shared helpers of core/util.c that more than one program uses: writing all of a
+ * buffer (also to a descriptor someone made non-blocking), the running executable's
+ * directory, and the LD_PRELOAD check shared by libwafcache.so and wafcache-run. */
+#include "core/util.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+START_TEST(write_all_regular_file)
+{
+    char path[] = "/tmp/wc-test-util-XXXXXX", back[16] = {0};
+    int fd = mkstemp(path);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(wc_write_all(fd, "hello world", 11), 0);
+    ck_assert_int_eq(pread(fd, back, sizeof back, 0), 11);
+    ck_assert_str_eq(back, "hello world");
+    close(fd);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(write_all_bad_fd)
+{
+    ck_assert_int_eq(wc_write_all(-1, "x", 1), -EBADF);
+}
+END_TEST
+
+static void *drain(void *arg)
+{
+    int fd = *(int *)arg;
+    char buf[4096];
+    size_t total = 0;
+    ssize_t r;
+
+    usleep(50 * 1000); /* let the writer fill the pipe and meet EAGAIN first */
+    while ((r = read(fd, buf, sizeof buf)) > 0)
+        total += (size_t)r;
+    return (void *)total;
+}
+
+START_TEST(write_all_nonblocking_pipe_waits)
+{
+    /* More than a pipe holds, on a non-blocking end: every byte arrives, none is lost. */
+    size_t len = 1 << 20;
+    char *big = calloc(1, len);
+    int p[2];
+    pthread_t t;
+    void *got;
+
+    ck_assert_ptr_nonnull(big);
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, drain, &p[0]), 0);
+    ck_assert_int_eq(wc_write_all(p[1], big, len), 0);
+    close(p[1]);
+    pthread_join(t, &got);
+    ck_assert_uint_eq((size_t)got, len);
+    close(p[0]);
+    free(big);
+}
+END_TEST
+
+START_TEST(self_dir_is_the_test_binary_dir)
+{
+    char dir[PATH_MAX], exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+    ck_assert_int_gt(n, 0);
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    ck_assert_int_eq(wc_self_dir(dir, sizeof dir), 0);
+    ck_assert_str_eq(dir, exe);
+    ck_assert_int_lt(wc_self_dir(dir, 1), 0);
+}
+END_TEST
+
+struct preload_row {
+    const char *list;
+    int ours;
+};
+
+static const struct preload_row preload_rows[] = {
+    {"", 0},
+    {"libwafcache.so", 1},
+    {"/usr/lib/wafcache/libwafcache.so", 1},
+    {"/a/libfoo.so:/b/libwafcache.so", 1},
+    {"/a/libfoo.so /b/libwafcache.so", 1},
+    {"/b/libwafcache.so:/a/libfoo.so", 1},
+    {"::/b/libwafcache.so", 1},
+    {"/a/libfoo.so", 0},
+    {"/a/xlibwafcache.so", 0},
+    {"/a/libwafcache.so.1", 0},
+    {"/a/libwafcache.so/x", 0},
+    {"libwafcache.sox:other", 0},
+};
+
+START_TEST(preload_has_wafcache)
+{
+    const struct preload_row *r = &preload_rows[_i];
+
+    ck_assert_msg(wc_preload_has_wafcache(r->list) == r->ours, "\"%s\"", r->list);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("util");
+    TCase *tc = tcase_create("helpers");
+    tcase_add_test(tc, write_all_regular_file);
+    tcase_add_test(tc, write_all_bad_fd);
+    tcase_add_test(tc, write_all_nonblocking_pipe_waits);
+    tcase_add_test(tc, self_dir_is_the_test_binary_dir);
+    tcase_add_loop_test(tc, preload_has_wafcache, 0,
+                        (int)(sizeof(preload_rows) / sizeof(preload_rows[0])));
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
