@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = strlen(s.url);
         if (n && s.url[n - 1] == '/')
             abort(); /* trailing slashes are dropped */
-        if (s.password && s.password[0] && strstr(s.reason, s.password))
+        if (s.password && s.password[0] && strstr(s.base.why, s.password))
             abort(); /* a password never reaches a message */
         if (object_url(&s, "0123456789abcdef0123456789abcdef", "meta", &url) == 0 &&
             strncmp(url, s.url, n) != 0)

@@ -11,11 +11,11 @@ static void error_document(const uint8_t *data, size_t size)
 {
     static struct xfer x;
     char code[64];
-    size_t n = size < ERROR_BODY_MAX ? size : ERROR_BODY_MAX;
+    size_t n = size < WC_SINK_ERROR_KEEP ? size : WC_SINK_ERROR_KEEP;
 
-    memcpy(x.err_body, data, n);
-    x.err_body[n] = '\0';
-    x.err_len = n;
+    memcpy(x.down.error_body, data, n);
+    x.down.error_body[n] = '\0';
+    x.down.error_len = n;
     error_code(&x, code, sizeof(code));
     if (strlen(code) >= sizeof(code))
         abort();
