@@ -30,14 +30,14 @@ set(WC_CORE_SOURCES
   preload/session_print.c
 )
 
-# The backends' own files come from store/backends.def, so that a new backend is its file and
+# The backends' own files come from core/backends.def, so that a new backend is its file and
 # one line there: each row's constructor wc_NAME_open lives in store/NAME.c, in the core
 # (IN_CORE) or in the remote module (IN_MODULE, WC_REMOTE_BACKEND_SOURCES).
 set(WC_REMOTE_BACKEND_SOURCES)
-file(STRINGS "${CMAKE_CURRENT_LIST_DIR}/../store/backends.def" wc_backend_rows REGEX "^WC_BACKEND\\(")
+file(STRINGS "${CMAKE_CURRENT_LIST_DIR}/../core/backends.def" wc_backend_rows REGEX "^WC_BACKEND\\(")
 foreach(row ${wc_backend_rows})
   if(NOT row MATCHES "^WC_BACKEND\\([^,]+,[^,]+,[^,]+, *wc_([a-z0-9_]+)_open, *(IN_CORE|IN_MODULE)")
-    message(FATAL_ERROR "store/backends.def: cannot read the row: ${row}")
+    message(FATAL_ERROR "core/backends.def: cannot read the row: ${row}")
   endif()
   if(CMAKE_MATCH_2 STREQUAL "IN_CORE")
     list(APPEND WC_CORE_SOURCES store/${CMAKE_MATCH_1}.c)

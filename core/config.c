@@ -264,14 +264,14 @@ static const char *parse_umask(struct wc_config *c, const struct setting *s, con
     return NULL;
 }
 
-/* Every WAFCACHE prefix of store/backends.def; a NULL prefix is a backend without an alias. */
+/* Every WAFCACHE prefix of core/backends.def; a NULL prefix is a backend without an alias. */
 static const struct {
     const char *prefix;
     enum wc_store_kind kind;
 } schemes[] = {
 #define WC_BACKEND(kind, scheme, alias, constructor, where, cmd)                                   \
     {scheme, WC_STORE_##kind}, {alias, WC_STORE_##kind},
-#include "store/backends.def"
+#include "core/backends.def"
 #undef WC_BACKEND
 };
 

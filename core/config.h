@@ -5,12 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Which store WAFCACHE names: a directory, or one of store/backends.def's (WC_STORE_HTTP for
+/* Which store WAFCACHE names: a directory, or one of core/backends.def's (WC_STORE_HTTP for
  * http:// and https://, WC_STORE_S3, WC_STORE_GS and WC_STORE_MINIO for the bucket commands). */
 enum wc_store_kind {
     WC_STORE_DIR, /* an absolute directory (the default) */
 #define WC_BACKEND(kind, scheme, alias, constructor, where, cmd) WC_STORE_##kind,
-#include "store/backends.def"
+#include "core/backends.def"
 #undef WC_BACKEND
 };
 

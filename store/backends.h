@@ -1,4 +1,4 @@
-/* The constructors of store/backends.def, declared from the table: a new backend's file
+/* The constructors of core/backends.def, declared from the table: a new backend's file
  * defines its constructor and needs no header of its own for open.c or the module. */
 #ifndef WC_STORE_BACKENDS_H
 #define WC_STORE_BACKENDS_H
@@ -13,7 +13,7 @@ typedef wc_store *(*wc_backend_open_fn)(const struct wc_config *c, int *err, cha
 
 #define WC_BACKEND(kind, scheme, alias, constructor, where, cmd)                                   \
     wc_store *constructor(const struct wc_config *c, int *err, char *errbuf, size_t errlen);
-#include "store/backends.def"
+#include "core/backends.def"
 #undef WC_BACKEND
 
 #endif

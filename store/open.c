@@ -32,7 +32,7 @@ static void tell_down(void *ctx, const char *line)
     tell(ctx, WC_STORE_NOTICE_DOWN, line);
 }
 
-/* One row of store/backends.def. The module's constructors are not linked into the core:
+/* One row of core/backends.def. The module's constructors are not linked into the core:
  * their rows are reached through wafcache-remote.so's entry point instead. */
 struct backend {
     enum wc_store_kind kind;
@@ -46,7 +46,7 @@ struct backend {
 static const struct backend backends[] = {
 #define WC_BACKEND(kind, scheme, alias, constructor, where, cmd)                                   \
     {WC_STORE_##kind, CONSTRUCTOR_##where(constructor), cmd},
-#include "store/backends.def"
+#include "core/backends.def"
 #undef WC_BACKEND
 };
 

@@ -1,5 +1,5 @@
 /* The one place that assembles stores: maps a configuration (WAFCACHE's scheme,
- * WAFCACHE_LOCAL, WAFCACHE_CMD) to a backend (store/backends.def), and puts the guard
+ * WAFCACHE_LOCAL, WAFCACHE_CMD) to a backend (core/backends.def), and puts the guard
  * (store/guard.h) and the local tier (store/tier.h) around it. */
 #ifndef WC_STORE_OPEN_H
 #define WC_STORE_OPEN_H

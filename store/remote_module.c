@@ -1,4 +1,4 @@
-/* The entry point of wafcache-remote.so: the IN_MODULE backends of store/backends.def. */
+/* The entry point of wafcache-remote.so: the IN_MODULE backends of core/backends.def. */
 #include <errno.h>
 #include <stdio.h>
 
@@ -16,7 +16,7 @@ struct backend {
 static const struct backend backends[] = {
 #define WC_BACKEND(kind, scheme, alias, constructor, where, cmd)                                   \
     {WC_STORE_##kind, CONSTRUCTOR_##where(constructor)},
-#include "store/backends.def"
+#include "core/backends.def"
 #undef WC_BACKEND
 };
 
