@@ -6,6 +6,9 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -137,6 +140,7 @@ void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *d
     wc_sig_add_u64(&g, s->n_env);
     for (size_t i = 0; i < s->n_env; i++) {
         wc_sig_add_str(&g, s->env[i].name);
+        wc_sig_add_u64(&g, (uint64_t)s->env[i].canonical);
         wc_sig_add_str(&g, s->env[i].value);
     }
     for (int k = 0; k < WC_MF_PLACES; k++) {
@@ -176,6 +180,7 @@ static int same_env(const struct wc_mf_set *a, const struct wc_mf_set *b)
         return 0;
     for (size_t i = 0; i < a->n_env; i++)
         if (strcmp(a->env[i].name, b->env[i].name) != 0 ||
+            a->env[i].canonical != b->env[i].canonical ||
             !same_opt_str(a->env[i].value, b->env[i].value))
             return 0;
     return 1;
@@ -466,11 +471,33 @@ static int output_holds(const char *stored, const wc_basedirs *bd)
     return missing || (rc == 0 && S_ISREG(st.st_mode));
 }
 
+int wc_path_unreachable(const char *path)
+{
+    struct stat st;
+    char dot[PATH_MAX];
+    if (stat(path, &st) < 0)
+        return errno == EACCES;
+    if (!S_ISDIR(st.st_mode) || (size_t)snprintf(dot, sizeof dot, "%s/.", path) >= sizeof dot)
+        return 0;
+    return stat(dot, &st) < 0 && errno == EACCES;
+}
+
+/* Once a denied path is reachable (another user, root, a chmod), what is there may be
+ * found: the set no longer says what the command would see. */
+static int denied_holds(const char *stored, const wc_basedirs *bd)
+{
+    char *path = wc_mf_path_resolve(bd, stored);
+    int denied = path && wc_path_unreachable(path);
+    free(path);
+    return denied;
+}
+
 /* How each kind of place is checked. */
 static int (*const place_checks[WC_MF_PLACES])(const char *stored, const wc_basedirs *bd) = {
     [WC_MF_ABSENT] = probe_holds,
     [WC_MF_ODIR] = dir_holds,
     [WC_MF_OUTPUT] = output_holds,
+    [WC_MF_DENIED] = denied_holds,
 };
 
 int wc_mf_place_holds(enum wc_mf_place k, const char *stored, const wc_basedirs *bd)
@@ -493,6 +520,73 @@ static int places_hold(const struct wc_mf_set *s, const wc_basedirs *bd)
     return 1;
 }
 
+/* ---- canonical forms of variables ------------------------------------------------------- */
+
+/* An absolute PATH entry that names nothing this user can search: "dir/." does not resolve
+ * (missing, not a directory, or denied on the way). glibc's execvp and gcc's driver skip such
+ * an entry, finding nothing there. A relative entry ("", ".") is kept: it follows the cwd. */
+static int unsearchable(const char *entry, size_t n)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (n == 0 || entry[0] != '/' || n + 3 > sizeof path)
+        return 0;
+    memcpy(path, entry, n);
+    memcpy(path + n, "/.", 3);
+    return stat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR || errno == EACCES);
+}
+
+static int search_path_form(const char *value, char **out)
+{
+    size_t len = strlen(value), k = 0;
+    char *form = malloc(len + 1);
+    if (!form)
+        return -ENOMEM;
+    for (const char *p = value;; p++) {
+        const char *end = strchrnul(p, ':');
+        size_t n = (size_t)(end - p);
+        if (!unsearchable(p, n)) {
+            if (k > 0)
+                form[k++] = ':';
+            memcpy(form + k, p, n);
+            k += n;
+        }
+        if (!*end)
+            break;
+        p = end;
+    }
+    form[k] = '\0';
+    *out = form;
+    return 1;
+}
+
+static int depfile_form(const char *value, const wc_basedirs *bd, char **out)
+{
+    const char *space = strchr(value, ' ');
+    size_t n = space ? (size_t)(space - value) : strlen(value);
+    char *file = strndup(value, n);
+    char *stored = file && file[0] == '/' ? wc_mf_path_store(bd, file) : file;
+    if (stored != file)
+        free(file);
+    if (!stored)
+        return -ENOMEM;
+    int rc = asprintf(out, "%s%s", stored, space ? space : "");
+    free(stored);
+    return rc < 0 ? -ENOMEM : 1;
+}
+
+int wc_env_canonical(const char *name, const char *value, const wc_basedirs *bd, char **out)
+{
+    *out = NULL;
+    if (!value)
+        return 0;
+    if (strcmp(name, "PATH") == 0)
+        return search_path_form(value, out);
+    if (strcmp(name, "DEPENDENCIES_OUTPUT") == 0 || strcmp(name, "SUNPRO_DEPENDENCIES") == 0)
+        return depfile_form(value, bd, out);
+    return 0;
+}
+
 const char *wc_env_value(char *const *envp, const char *name)
 {
     size_t n = strlen(name);
@@ -502,9 +596,15 @@ const char *wc_env_value(char *const *envp, const char *name)
     return NULL;
 }
 
-int wc_mf_env_holds(const struct wc_mf_env *e, char *const *envp)
+int wc_mf_env_holds(const struct wc_mf_env *e, char *const *envp, const wc_basedirs *bd)
 {
-    return same_opt_str(e->value, wc_env_value(envp, e->name));
+    const char *now = wc_env_value(envp, e->name);
+    if (!e->canonical || !now)
+        return same_opt_str(e->value, now);
+    char *form = NULL;
+    int holds = wc_env_canonical(e->name, now, bd, &form) > 0 && strcmp(form, e->value) == 0;
+    free(form);
+    return holds;
 }
 
 static int set_holds(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *memo,
@@ -512,7 +612,7 @@ static int set_holds(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *
 {
     /* The variables first: no system call. */
     for (size_t i = 0; i < s->n_env; i++)
-        if (!wc_mf_env_holds(&s->env[i], envp))
+        if (!wc_mf_env_holds(&s->env[i], envp, bd))
             return 0;
     if (!places_hold(s, bd) || !probes_hold(s, bd))
         return 0;

@@ -4,8 +4,8 @@
  * ingredients (for --explain) and the input sets seen before for that key, most recent first;
  * the first set whose inputs and probes still hold names the result entry.
  *
- * Text format, version 2 (one item a line; strings escaped: "\\\\", "\\n", "\\t", "\\r"):
- *   wafcache-manifest 2
+ * Text format, version 3 (one item a line; strings escaped: "\\\\", "\\n", "\\t", "\\r"):
+ *   wafcache-manifest 3
  *   key1 <hex>
  *   program <hex>
  *   cwd <str>
@@ -21,13 +21,17 @@
  *   pdir <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
  *                                  optional, at most n probes times, sorted
  *   env <NAME>=<value>             a variable the command read, with the value it had
- *   envu <NAME>                    ... that was unset; both optional, sorted by name, unique
+ *   envc <NAME>=<value>            ... in its canonical form (wc_env_canonical)
+ *   envu <NAME>                    ... that was unset; all optional, sorted by name, unique
  *   absent <path>                  optional, sorted: a file the command created after trying
  *                                  to read it; it must still be missing
  *   odir <path>                    optional, sorted: a directory an output is written into;
  *                                  it must exist (without it the command fails)
  *   output <path>                  optional, sorted: an output; it must be missing or a
  *                                  regular file (the command would write through a link)
+ *   denied <path>                  optional, sorted: a path the command could not reach (a
+ *                                  directory on the way denied this user the search); it
+ *                                  must still be unreachable (wc_path_unreachable)
  *   end
  * A path is absolute, or WC_BASEDIR_TOKEN followed by "/..." for one under the first base dir.
  * It may come from a store someone else controls: the parser bounds every size and refuses
@@ -64,6 +68,8 @@ enum wc_mf_place {
     WC_MF_ABSENT, /* outputs a process tried to read first: an existing one is updated */
     WC_MF_ODIR,   /* directories outputs are written into: they must exist */
     WC_MF_OUTPUT, /* outputs: each missing or a regular file, no symbolic link to write through */
+    WC_MF_DENIED, /* paths probed and denied: still unreachable (not an output's place, but
+                   * checked the same way: one stat each, never answered by a stamp) */
     WC_MF_PLACES
 };
 
@@ -75,7 +81,8 @@ struct wc_mf_paths {
 /* An environment variable the command read and inherited (preload/runner/collect.c). */
 struct wc_mf_env {
     char *name;
-    char *value; /* NULL: unset */
+    char *value;   /* NULL: unset */
+    int canonical; /* value is wc_env_canonical's form, and so is compared */
 };
 
 #define WC_MANIFEST_MAX_ENV 65536
@@ -153,9 +160,27 @@ int wc_manifest_lookup(const wc_manifest *m, const wc_basedirs *bd, wc_memo *mem
 /* One recorded item against the files and the environment now, as a lookup checks it (for
  * the explanations): a variable with its recorded value (or still unset), a probe still
  * missing, a place of the outputs as recorded. 1 when it holds. */
-int wc_mf_env_holds(const struct wc_mf_env *e, char *const *envp);
+int wc_mf_env_holds(const struct wc_mf_env *e, char *const *envp, const wc_basedirs *bd);
 int wc_mf_probe_holds(const char *stored, const wc_basedirs *bd);
 int wc_mf_place_holds(enum wc_mf_place k, const char *stored, const wc_basedirs *bd);
+
+/* The canonical form of a variable's value, for the variables that have one, when the
+ * processes that read it are compilers and linkers (wc_channel_is_tool) -- what of the value
+ * can change their outputs:
+ *   PATH: without the absolute entries that are missing or that this user cannot search
+ *     (another user's "/root/.cargo/bin"): the programs looked for there are probes of the
+ *     set, and the entries are checked again at each lookup, so one that appears or becomes
+ *     searchable changes the form;
+ *   DEPENDENCIES_OUTPUT, SUNPRO_DEPENDENCIES ("file" or "file target"): the file, where gcc
+ *     writes the dependency rules, in stored form (wc_mf_path_store: it is an output, restored
+ *     relative to the base dir); the target, which is written into the file, as it is.
+ * *out gets a malloc'd string. 1, 0 when name has no canonical form, -ENOMEM. */
+int wc_env_canonical(const char *name, const char *value, const wc_basedirs *bd, char **out);
+
+/* path cannot be reached by this user as a call on it resolved it: stat fails with EACCES (a
+ * directory on the way denies the search), or it is a directory that denies it ("dir/." as
+ * the observer reports it, "." removed). 1 when so. */
+int wc_path_unreachable(const char *path);
 
 /* NAME's value in envp ("NAME=value" strings), or NULL. */
 const char *wc_env_value(char *const *envp, const char *name);

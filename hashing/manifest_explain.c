@@ -183,6 +183,7 @@ static const char *const place_told[WC_MF_PLACES] = {
     [WC_MF_ABSENT] = "output exists before the command (the recorded run created it)",
     [WC_MF_ODIR] = "output directory is missing now",
     [WC_MF_OUTPUT] = "output is a symbolic link or a directory now",
+    [WC_MF_DENIED] = "now reachable (was denied when recorded)",
 };
 
 /* What is wrong with one input now: NULL when it holds, else "changed", "missing"... */
@@ -207,7 +208,7 @@ static size_t set_differences(const struct wc_mf_set *s, const wc_basedirs *bd, 
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n_env; i++)
-        n += !wc_mf_env_holds(&s->env[i], envp);
+        n += !wc_mf_env_holds(&s->env[i], envp, bd);
     for (size_t i = 0; i < s->n_probes; i++)
         n += !wc_mf_probe_holds(s->probes[i], bd);
     for (size_t i = 0; i < s->n_inputs; i++)
@@ -252,7 +253,8 @@ static void tell_env(const struct wc_mf_env *e, char *const *envp, wc_explain_fn
     const char *now = wc_env_value(envp, e->name);
     char was[1024];
     if (e->value)
-        snprintf(was, sizeof was, "\"%s\"", e->value);
+        snprintf(was, sizeof was, "\"%s\"%s", e->value,
+                 e->canonical ? ", in the form kept of it" : "");
     else
         snprintf(was, sizeof was, "unset");
     if (now)
@@ -265,7 +267,7 @@ static void tell_set(const struct wc_mf_set *s, const wc_basedirs *bd, wc_memo *
                      char *const *envp, const char *cwd, wc_explain_fn say, void *ctx)
 {
     for (size_t i = 0; i < s->n_env; i++)
-        if (!wc_mf_env_holds(&s->env[i], envp))
+        if (!wc_mf_env_holds(&s->env[i], envp, bd))
             tell_env(&s->env[i], envp, say, ctx);
     for (size_t i = 0; i < s->n_inputs; i++) {
         const char *st = input_state(&s->inputs[i], bd, memo);

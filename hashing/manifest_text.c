@@ -1,4 +1,4 @@
-/* The manifest's text format (version 2, described in manifest.h): writing a manifest out
+/* The manifest's text format (version 3, described in manifest.h): writing a manifest out
  * and parsing one back, bounding everything a store someone else controls could send. */
 #include "hashing/manifest.h"
 
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MF_MAGIC "wafcache-manifest 2"
+#define MF_MAGIC "wafcache-manifest 3"
 
 /* ---- a growing text buffer ---------------------------------------------------------------- */
 
@@ -105,7 +105,7 @@ static void format_stamp(char *line, size_t n, const struct wc_stamp *st)
              (long long)st->ctime_ns);
 }
 
-static const char *const place_tags[WC_MF_PLACES] = {"absent", "odir", "output"};
+static const char *const place_tags[WC_MF_PLACES] = {"absent", "odir", "output", "denied"};
 
 static void format_outplaces(struct buf *b, const struct wc_mf_set *s)
 {
@@ -114,11 +114,12 @@ static void format_outplaces(struct buf *b, const struct wc_mf_set *s)
             buf_item(b, place_tags[k], s->places[k].v[i]);
 }
 
-/* "env NAME=value" / "envu NAME": the name never holds '=', the value may. */
+/* "env NAME=value" / "envc NAME=form" / "envu NAME": the name never holds '=', the value
+ * may. */
 static void format_env(struct buf *b, const struct wc_mf_set *s)
 {
     for (size_t i = 0; i < s->n_env; i++) {
-        buf_str(b, s->env[i].value ? "env " : "envu ");
+        buf_str(b, !s->env[i].value ? "envu " : s->env[i].canonical ? "envc " : "env ");
         buf_esc(b, s->env[i].name);
         if (s->env[i].value) {
             buf_str(b, "=");
@@ -547,7 +548,8 @@ static int parse_env_line(struct cursor *c, struct wc_mf_env *e)
         return 0;
     }
     unset = tagged(c, "envu", &rest, &n);
-    if (!unset && !tagged(c, "env", &rest, &n)) {
+    e->canonical = !unset && tagged(c, "envc", &rest, &n);
+    if (!unset && !e->canonical && !tagged(c, "env", &rest, &n)) {
         *c = save;
         return 0;
     }

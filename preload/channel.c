@@ -28,6 +28,7 @@ struct proc {
     int exec_in; /* an "x" in the current image */
     int pending; /* exec'd ("x" then "B"): a hello must follow */
     int hello;   /* said hello at least once */
+    int tool;    /* its current image is a compiler or linker (wc_channel_is_tool) */
 };
 
 struct parser {
@@ -190,23 +191,28 @@ static int find_env(const struct parser *ps, const char *name, const char *value
 
     for (; ps->envs.slots[s]; s = (s + 1) & (ps->envs.cap - 1)) {
         const struct wc_env_read *e = &ps->obs->env[ps->envs.slots[s] - 1];
-        if (strcmp(e->name, name) == 0 && same_value(e->value, value))
+        if (strcmp(e->name, name) == 0 && same_value(e->value, value)) {
+            *slot = s;
             return 1;
+        }
     }
     *slot = s;
     return 0;
 }
 
-/* Record (name, value) once, in first-seen order. 0 or -ENOMEM. */
-static int add_env(struct parser *ps, const char *name, const char *value)
+/* Record (name, value) once, in first-seen order, and whether only tools read it. 0 or
+ * -ENOMEM. */
+static int add_env(struct parser *ps, const char *name, const char *value, int tool)
 {
     struct wc_observation *obs = ps->obs;
     size_t slot = 0;
 
     if (table_grow(ps, &ps->envs, obs->n_env, env_key) < 0)
         return -ENOMEM;
-    if (find_env(ps, name, value, &slot))
+    if (find_env(ps, name, value, &slot)) {
+        obs->env[ps->envs.slots[slot] - 1].by_tools &= tool;
         return 0;
+    }
     if (obs->n_env == ps->capenv) {
         size_t ncap = ps->capenv ? ps->capenv * 2 : 32;
         struct wc_env_read *ne = realloc(obs->env, ncap * sizeof(*ne));
@@ -218,6 +224,7 @@ static int add_env(struct parser *ps, const char *name, const char *value)
     struct wc_env_read *e = &obs->env[obs->n_env];
     e->name = strdup(name);
     e->value = value ? strdup(value) : NULL;
+    e->by_tools = tool;
     if (!e->name || (value && !e->value)) {
         free(e->name);
         free(e->value);
@@ -254,6 +261,36 @@ static int takes_whole_env(const char *exe)
             return 1;
     }
     return 0;
+}
+
+/* The programs of wc_channel_is_tool, matched as a whole name or as the last part after a
+ * '-' (a target prefix: "x86_64-linux-gnu-gcc"), with any version suffix ("-12", "-15.0")
+ * removed first. */
+static const char *const tool_programs[] = {
+    "gcc", "g++",     "cc",      "c++",      "cpp",         "clang", "clang++",
+    "cc1", "cc1plus", "cc1obj",  "collect2", "lto-wrapper", "lto1",  "as",
+    "ld",  "ld.bfd",  "ld.gold", "ld.lld",   "lld",         "mold",  NULL};
+
+static int is_tool_name(const char *name, size_t n)
+{
+    for (size_t i = 0; tool_programs[i]; i++)
+        if (strlen(tool_programs[i]) == n && memcmp(tool_programs[i], name, n) == 0)
+            return 1;
+    return 0;
+}
+
+int wc_channel_is_tool(const char *exe)
+{
+    const char *base = strrchr(exe, '/');
+    base = base ? base + 1 : exe;
+    size_t n = strlen(base);
+    const char *dash = memrchr(base, '-', n);
+    if (dash && dash[1] && is_version_suffix(dash + 1))
+        n = (size_t)(dash - base);
+    if (is_tool_name(base, n))
+        return 1;
+    dash = memrchr(base, '-', n);
+    return dash && is_tool_name(dash + 1, n - (size_t)(dash + 1 - base));
 }
 
 /* ---- processes ---- */
@@ -339,6 +376,11 @@ static int apply(struct parser *ps, char kind, const char *path)
         break;
     case 'o':
         on_missing(flags, e, WC_EV_READ_MISSING);
+        break;
+    case 'a':
+        /* Denied after the command wrote it: its own doing, not the world before. */
+        if (!e->written)
+            *flags |= WC_EV_DENIED;
         break;
     case 'f':
         /* The content moves to the target: it was an input unless the command wrote it. */
@@ -441,7 +483,7 @@ static int parse_path(struct parser *ps, const char *s, size_t n, char kind)
 }
 
 /* "NAME=value" or "NAME" (unset). A name is non-empty. */
-static int parse_env(struct parser *ps, const char *s, size_t n)
+static int parse_env(struct parser *ps, const struct proc *p, const char *s, size_t n)
 {
     char *eq;
 
@@ -452,7 +494,7 @@ static int parse_env(struct parser *ps, const char *s, size_t n)
     eq = strchr(ps->scratch, '=');
     if (eq)
         *eq = '\0';
-    return add_env(ps, ps->scratch, eq ? eq + 1 : NULL);
+    return add_env(ps, ps->scratch, eq ? eq + 1 : NULL, p->tool);
 }
 
 /* "z": the run read something without content to hash. The first one is the reason. */
@@ -493,12 +535,14 @@ static int parse_hello(struct parser *ps, struct proc *p, const char *s, size_t 
         return 0;
     }
     on_hello(ps, p);
+    p->tool = 0;
     /* The program itself is an input; an unreadable /proc/self/exe leaves it empty. */
     if (k + 1 == n)
         return 0;
     int r = parse_path(ps, s + k + 1, n - k - 1, 'H');
     if (r == 0 && ps->obs->complete && takes_whole_env(ps->scratch))
         ps->obs->whole_env = 1;
+    p->tool = r == 0 && wc_channel_is_tool(ps->scratch);
     return r;
 }
 
@@ -523,7 +567,7 @@ static int parse_event(struct parser *ps, struct proc *p, char kind, const char 
     case 'z':
         return parse_nonfile(ps, arg, n);
     case 'e':
-        return parse_env(ps, arg, n);
+        return parse_env(ps, p, arg, n);
     case 'x':
         if (p->open)
             p->exec_in = 1;
@@ -533,6 +577,7 @@ static int parse_event(struct parser *ps, struct proc *p, char kind, const char 
     case 'w':
     case 'm':
     case 'o':
+    case 'a':
     case 'l':
     case 'u':
         return parse_path(ps, arg, n, kind);

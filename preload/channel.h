@@ -13,6 +13,8 @@
  *   "<pid> n <from>\t<to>"   rename
  *   "<pid> u <path>"         unlink / rmdir
  *   "<pid> i"                read from standard input (a terminal or pipe)
+ *   "<pid> a <path>"         probed or opened and denied (EACCES) while resolving the path: a
+ *                            directory on the way is not searchable by this user
  *   "<pid> o <path>"         opened for reading and missing (ENOENT/ENOTDIR): a probe that
  *                            wanted the file's content (parsed as 'm' plus WC_EV_READ_MISSING)
  *   "<pid> z <path>"         read something that is not a regular file or a directory: a pipe,
@@ -43,6 +45,7 @@
 #define WC_EV_GONE 0x20         /* unlinked or renamed away after its last write */
 #define WC_EV_INPLACE 0x40      /* read as an input, then written: an in-place update */
 #define WC_EV_READ_MISSING 0x80 /* an open for reading found it missing ("o") */
+#define WC_EV_DENIED 0x100      /* probed or opened and denied ("a") before the command wrote it */
 
 struct wc_path_event {
     char *path;
@@ -52,7 +55,9 @@ struct wc_path_event {
 /* An environment variable as one process read it. */
 struct wc_env_read {
     char *name;
-    char *value; /* NULL: it was unset */
+    char *value;  /* NULL: it was unset */
+    int by_tools; /* every process that read it is a compiler driver, compiler or linker
+                   * (wc_channel_is_tool), whose use of the variable is known */
 };
 
 struct wc_observation {
@@ -73,6 +78,12 @@ struct wc_observation {
  * complete = 0 with a reason. */
 int wc_channel_parse(const char *buf, size_t len, struct wc_observation *obs);
 void wc_observation_free(struct wc_observation *obs);
+
+/* exe (a path or a basename) is a compiler driver, compiler proper, assembler or linker of the
+ * GNU or LLVM families ("gcc", "x86_64-linux-gnu-gcc-12", "clang++-15", "collect2", "ld.bfd"):
+ * a program that reads PATH only to find the programs it runs, and DEPENDENCIES_OUTPUT only
+ * to name the dependency file it writes. */
+int wc_channel_is_tool(const char *exe);
 
 /* Environment variable the runner sets for the real command: "<fd>:<dev>:<ino>". */
 #define WC_ENV_OBSERVE "WAFCACHE_OBSERVE_FD"

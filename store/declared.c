@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/programs.h"
+#include "hashing/signature.h"
 
 enum {
     DERIVE_MD = 1,
@@ -508,4 +509,33 @@ int wc_output_declared(const char *path, char *const *argv, const char *cwd)
     if (wc_program_matches("ld,ld.bfd,ld.gold,ld.lld,collect2", prog))
         return linker_declares(&q, argv);
     return !any_operand(argv, is_input, &q) && driver_declares(&q, argv);
+}
+
+/* "file" or "file target": the file is path. */
+static int names_env_file(const struct query *q, const char *value)
+{
+    size_t n = strcspn(value, " ");
+    char *file = n > 0 ? strndup(value, n) : NULL;
+    int ok = file && names(q->cwd, file, q->path);
+    free(file);
+    return ok;
+}
+
+int wc_env_declares(const char *path, char *const *argv, char *const *envp, const char *cwd)
+{
+    static const char *const vars[] = {"DEPENDENCIES_OUTPUT=", "SUNPRO_DEPENDENCIES="};
+    struct query q = {cwd, path, NULL};
+
+    if (!argv || !argv[0] || !envp || !cwd || !path || path[0] != '/' || cwd[0] != '/')
+        return 0;
+    if (wc_tool_of(base_of(argv[0])) != WC_TOOL_CC)
+        return 0;
+    if (any_operand(argv, is_input, &q))
+        return 0;
+    for (size_t i = 0; envp[i]; i++)
+        for (size_t k = 0; k < 2; k++)
+            if (strncmp(envp[i], vars[k], strlen(vars[k])) == 0 &&
+                names_env_file(&q, envp[i] + strlen(vars[k])))
+                return 1;
+    return 0;
 }

@@ -470,7 +470,8 @@ static int all_declared(const struct wc_entry_meta *meta, const char *root,
 {
     for (size_t i = 0; decl && i < meta->n_outputs; i++) {
         char *full = resolve(root, meta->outputs[i].path);
-        int ok = full && wc_output_declared(full, decl->argv, decl->cwd);
+        int ok = full && (wc_output_declared(full, decl->argv, decl->cwd) ||
+                          wc_env_declares(full, decl->argv, decl->envp, decl->cwd));
         free(full);
         if (!ok)
             return 0;

@@ -75,6 +75,7 @@ void wc_stream_free(struct wc_stream *st);
 struct wc_declared {
     char *const *argv;
     const char *cwd;
+    char *const *envp; /* its environment (wc_env_declares), or NULL */
 };
 
 /* decl, when not NULL, is checked against every output of the metadata first: an entry
@@ -92,5 +93,9 @@ int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct w
  * ".", ".." or "//" in it is refused); argv's paths are resolved against cwd, absolute.
  * 1 when declared, else 0. */
 int wc_output_declared(const char *path, char *const *argv, const char *cwd);
+
+/* The same for the file that DEPENDENCIES_OUTPUT or SUNPRO_DEPENDENCIES in envp names ("file"
+ * or "file target", relative to cwd), which a compiler driver of argv writes its rules to. */
+int wc_env_declares(const char *path, char *const *argv, char *const *envp, const char *cwd);
 
 #endif

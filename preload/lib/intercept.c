@@ -288,11 +288,6 @@ static int is_executable_file(const char *path)
            (st.st_mode & 0111);
 }
 
-static int is_probe_error(int err)
-{
-    return err == ENOENT || err == ENOTDIR;
-}
-
 /* Errors after which glibc's execvp tries the next PATH entry. */
 static int path_search_goes_on(int err)
 {
@@ -332,8 +327,10 @@ static int path_search(const char *file, char *buf, size_t cap, int report)
                 if (S_ISREG(st.st_mode) && (st.st_mode & 0111))
                     return 1;
             } else {
-                if (report && is_probe_error(errno))
-                    wc_ev_path('m', AT_FDCWD, buf);
+                /* A denied entry ("/root/.cargo/bin" of another user) is skipped, as
+                 * glibc does: its being denied is what the command saw. */
+                if (report)
+                    wc_ev_probe_failed(errno, AT_FDCWD, buf);
                 if (!path_search_goes_on(errno))
                     return 0;
             }
@@ -466,7 +463,7 @@ static int observe_exec(const struct call *c, char *const *env)
         r = forward(c, env);
         err = errno;
         if (strchr(c->path, '/') || c->kind == CALL_EXECVE)
-            wc_ev_missing_if(err, AT_FDCWD, c->path);
+            wc_ev_probe_failed(err, AT_FDCWD, c->path);
         errno = err;
         return r;
     } else {
@@ -494,7 +491,7 @@ static int observe_spawn(const struct call *c, char *const *env)
     if (r == 0 && found)
         wc_ev_spawned(child, prog);
     else if (r != 0 && (strchr(c->path, '/') || c->kind == CALL_SPAWN))
-        wc_ev_missing_if(r, AT_FDCWD, c->path);
+        wc_ev_probe_failed(r, AT_FDCWD, c->path);
     return r;
 }
 

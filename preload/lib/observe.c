@@ -298,10 +298,26 @@ void wc_ev_path(char kind, int dirfd, const char *path)
     errno = saved;
 }
 
-void wc_ev_missing_if(int err, int dirfd, const char *path)
+/* EACCES from the path's resolution: a directory on the way denies this user the search
+ * (another user's PATH entry, mode 0700). A file whose own mode refused the call (access
+ * X_OK on a plain file) resolves, and is not reported. */
+static int resolution_denied(int dirfd, const char *path)
 {
-    if ((err == ENOENT || err == ENOTDIR) && path && *path)
+    struct stat st;
+    int saved = errno, denied = wc_sys_fstatat(dirfd, path, &st, 0) < 0 && errno == EACCES;
+
+    errno = saved;
+    return denied;
+}
+
+void wc_ev_probe_failed(int err, int dirfd, const char *path)
+{
+    if (!path || !*path)
+        return;
+    if (err == ENOENT || err == ENOTDIR)
         wc_ev_path('m', dirfd, path);
+    else if (err == EACCES && observing() && resolution_denied(dirfd, path))
+        wc_ev_path('a', dirfd, path);
 }
 
 static void ev_rename(int olddirfd, const char *from, int newdirfd, const char *to)
@@ -754,7 +770,7 @@ static void open_post(int dirfd, const char *path, int flags, int existed_before
         if (wants_content(flags) && (err == ENOENT || err == ENOTDIR) && *path)
             wc_ev_path('o', dirfd, path);
         else
-            wc_ev_missing_if(err, dirfd, path);
+            wc_ev_probe_failed(err, dirfd, path);
         return;
     }
     if (is_tmpfile(flags))
@@ -766,6 +782,12 @@ static void open_post(int dirfd, const char *path, int flags, int existed_before
     /* Old content that survives the open is an input, even when the file is written. */
     if (!kills && existed)
         wc_ev_path('r', dirfd, path);
+    /* An append that created the file: had it existed, its content would have stayed in
+     * front of what the command wrote (gcc appends to DEPENDENCIES_OUTPUT's file), so its
+     * absence is an input, as a read that found nothing. Before the "w": a probe after a
+     * write is not one. */
+    else if ((flags & O_APPEND) && !existed)
+        wc_ev_path('o', dirfd, path);
     if (open_writes(flags) || !existed)
         wc_ev_path('w', dirfd, path);
 }
@@ -802,7 +824,7 @@ static int fopen_flags(const char *mode)
 static int probed(int r, int dirfd, const char *path)
 {
     if (r < 0 && observing())
-        wc_ev_missing_if(errno, dirfd, path);
+        wc_ev_probe_failed(errno, dirfd, path);
     return r;
 }
 

@@ -61,7 +61,9 @@ WC_HIDDEN void wc_observe_init(const char *spec);
 WC_HIDDEN void wc_observe_fini(void);
 /* One event about path (resolved against dirfd, AT_FDCWD for the cwd). */
 WC_HIDDEN void wc_ev_path(char kind, int dirfd, const char *path);
-WC_HIDDEN void wc_ev_missing_if(int err, int dirfd, const char *path);
+/* A call on path failed with err: "m" when missing (ENOENT, ENOTDIR), "a" when denied
+ * (EACCES), nothing for any other error. */
+WC_HIDDEN void wc_ev_probe_failed(int err, int dirfd, const char *path);
 /* "x path" and "B", flushed with everything pending, just before an exec. */
 WC_HIDDEN void wc_ev_exec_begin(int dirfd, const char *path);
 /* The exec returned: this image goes on, say hello again. */

@@ -257,6 +257,18 @@ static int add_place(struct wc_collect *x, struct wc_mf_set *set, struct caps *c
     return push_str(&pl->v, &pl->n, &caps->places[k], wc_mf_path_store(x->primary, abs));
 }
 
+/* A path the command could not reach (EACCES while resolving it): another user's PATH entry
+ * that gcc's driver and collect2 look into. It must still be unreachable, for the same reason
+ * as a probe must still be missing; and at each lookup it is checked again, since once
+ * reachable it may hold a program or header the command would have taken. */
+static int take_denied(struct wc_collect *x, const struct wc_path_event *e, struct wc_mf_set *set,
+                       struct caps *caps)
+{
+    if (!wc_path_unreachable(e->path))
+        return not_cached(x, "%s was denied during the run and is not now", e->path);
+    return add_place(x, set, caps, WC_MF_DENIED, e->path);
+}
+
 /* The places of an output (normal form): a hit must find what the command found. Its
  * directory must exist, or the command fails ("cannot open output file") where a restore
  * would succeed; and the output must not be a symbolic link, which the command would write
@@ -413,6 +425,8 @@ static int take(struct wc_collect *x, const struct wc_path_event *e, struct wc_m
         return take_input(x, e, set, caps);
     if (e->flags & WC_EV_MISSING)
         return take_probe(x, e, set, caps);
+    if (e->flags & WC_EV_DENIED)
+        return take_denied(x, e, set, caps);
     return 0;
 }
 
@@ -504,7 +518,7 @@ static int env_counts(const struct wc_collect *x, const char *name, int linked)
 }
 
 static int add_env(struct wc_mf_set *set, size_t *cap, const char *name, size_t name_len,
-                   const char *value)
+                   const char *value, int canonical)
 {
     if (set->n_env == *cap) {
         size_t nc = *cap ? *cap * 2 : 16;
@@ -517,6 +531,7 @@ static int add_env(struct wc_mf_set *set, size_t *cap, const char *name, size_t 
     struct wc_mf_env *e = &set->env[set->n_env];
     e->name = strndup(name, name_len);
     e->value = value ? strdup(value) : NULL;
+    e->canonical = canonical;
     if (!e->name || (value && !e->value)) {
         free(e->name);
         free(e->value);
@@ -531,12 +546,27 @@ static int same_value(const char *a, const char *b)
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+/* One variable read: in its canonical form (wc_env_canonical) when it has one and only
+ * compilers and linkers read it, whose use of it is known; else as it is. Never canonical when
+ * a shell or an interpreter ran: it may print the value ("echo $PATH > out"). */
+static int take_env_read(struct wc_collect *x, const struct wc_observation *obs,
+                         const struct wc_env_read *e, const char *now, struct wc_mf_set *set,
+                         size_t *cap)
+{
+    char *form = NULL;
+    int rc = e->by_tools && !obs->whole_env ? wc_env_canonical(e->name, now, x->primary, &form) : 0;
+    if (rc >= 0)
+        rc = add_env(set, cap, e->name, strlen(e->name), form ? form : now, form != NULL);
+    free(form);
+    return rc < 0 ? -ENOMEM : 0;
+}
+
 /* A variable a process read is an input when the value it saw is the one the command
  * inherited (unset and unset included); a value the command's own processes set (gcc's
  * driver sets COLLECT_GCC_OPTIONS for its children) is derived from what they read. Values
- * are kept as they are, base dir and all: a base dir in CPATH or DEPENDENCIES_OUTPUT is not
- * rewritten in the command and reaches the outputs (.d files, __FILE__), so stripping it
- * would let another checkout take them. */
+ * are kept as they are, base dir and all, but for the canonical forms: a base dir in CPATH
+ * is not rewritten in the command and reaches the outputs (.d files, __FILE__), so
+ * stripping it would let another checkout take them. */
 static int take_env_reads(struct wc_collect *x, const struct wc_observation *obs,
                           struct wc_mf_set *set, size_t *cap, int linked)
 {
@@ -545,7 +575,7 @@ static int take_env_reads(struct wc_collect *x, const struct wc_observation *obs
         const char *now = wc_env_value(x->envp, e->name);
         if (!env_counts(x, e->name, linked) || !same_value(e->value, now))
             continue;
-        if (add_env(set, cap, e->name, strlen(e->name), now) < 0)
+        if (take_env_read(x, obs, e, now, set, cap) < 0)
             return -ENOMEM;
     }
     return 0;
@@ -564,7 +594,7 @@ static int take_whole_env(struct wc_collect *x, struct wc_mf_set *set, size_t *c
             return not_cached(x, "environment variable name too long");
         memcpy(name, kv, n);
         name[n] = '\0';
-        if (env_counts(x, name, linked) && add_env(set, cap, kv, n, eq + 1) < 0)
+        if (env_counts(x, name, linked) && add_env(set, cap, kv, n, eq + 1, 0) < 0)
             return -ENOMEM;
     }
     return 0;
@@ -654,6 +684,30 @@ int wc_prehash_operands(const char *cwd, char *const *argv, wc_memo *memo, struc
         if (argv[i][0] == '-')
             continue;
         int rc = prehash_one(cwd, argv[i], memo, &(*pre)[*n]);
+        if (rc < 0)
+            return rc;
+        *n += (size_t)rc;
+    }
+    return 0;
+}
+
+/* gcc appends its rules to the file DEPENDENCIES_OUTPUT or SUNPRO_DEPENDENCIES names ("file"
+ * or "file target"), read and written in place when it exists: its old content is an input,
+ * as an archive's is to ar. */
+int wc_prehash_depfiles(const char *cwd, char *const *envp, wc_memo *memo, struct wc_prehash **pre,
+                        size_t *n)
+{
+    static const char *const vars[] = {"DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = wc_env_value(envp, vars[i]);
+        if (!v || !*v)
+            continue;
+        struct wc_prehash *p = realloc(*pre, (*n + 1) * sizeof *p);
+        char *file = strndup(v, strcspn(v, " "));
+        if (p)
+            *pre = p;
+        int rc = p && file ? prehash_one(cwd, file, memo, &(*pre)[*n]) : -ENOMEM;
+        free(file);
         if (rc < 0)
             return rc;
         *n += (size_t)rc;

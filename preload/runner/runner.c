@@ -52,7 +52,7 @@ struct runner {
     int64_t t0;
     int explain_only;       /* `wafcache --explain`: say what a lookup finds, run nothing */
     int archiver;           /* ar and its wrappers: they update an archive that exists */
-    struct wc_prehash *pre; /* an archiver's operands hashed before the run */
+    struct wc_prehash *pre; /* an archiver's operands, a depfile gcc appends to: hashed before */
     size_t n_pre;
     struct wc_lookup look;     /* what the lookup found */
     struct wc_child child;     /* a miss: the real command's run */
@@ -377,7 +377,7 @@ static const char *replay_dir(const struct runner *r)
 static enum wc_outcome lookup(struct runner *r)
 {
     /* A hostile entry must not name a file the command does not write. */
-    struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd};
+    struct wc_declared decl = {r->argv ? r->argv : r->orig_argv, r->cwd, environ};
     struct wc_lookup_ctx ctx = {.primary = &r->primary,
                                 .memo = r->memo,
                                 .envp = environ,
@@ -668,7 +668,8 @@ static enum wc_outcome miss(struct runner *r)
     char **env = child_env(observe);
     if (!env)
         fallback(r, "out of memory");
-    if (r->archiver && wc_prehash_operands(r->cwd, r->argv, r->memo, &r->pre, &r->n_pre) < 0)
+    if ((r->archiver && wc_prehash_operands(r->cwd, r->argv, r->memo, &r->pre, &r->n_pre) < 0) ||
+        wc_prehash_depfiles(r->cwd, environ, r->memo, &r->pre, &r->n_pre) < 0)
         fallback(r, "out of memory");
     prepare_exec(r);
     struct wc_child *c = &r->child;

@@ -94,7 +94,7 @@ struct wc_collect {
     int source_date_epoch; /* SOURCE_DATE_EPOCH is set */
     char *const *argv;     /* the real command's arguments: scanned for __TIME__ and friends */
     int archiver;          /* the program updates an existing archive (ar): see collect.c */
-    const struct wc_prehash *pre; /* from wc_prehash_operands */
+    const struct wc_prehash *pre; /* from wc_prehash_operands and wc_prehash_depfiles */
     size_t n_pre;
     char why[256];     /* why the run is not cached */
     char *const *envp; /* the runner's environment, which the command inherited */
@@ -111,6 +111,10 @@ int wc_collect(struct wc_collect *x, const struct wc_observation *obs, struct wc
  * so that an archive it then updates can be recorded with its old content as an input. 0 or
  * -ENOMEM; *pre is freeable either way. */
 int wc_prehash_operands(const char *cwd, char *const *argv, wc_memo *memo, struct wc_prehash **pre,
+                        size_t *n);
+/* Before any command runs with DEPENDENCIES_OUTPUT or SUNPRO_DEPENDENCIES set: hash the file
+ * it names, which gcc appends to, added to *pre. 0 or -ENOMEM. */
+int wc_prehash_depfiles(const char *cwd, char *const *envp, wc_memo *memo, struct wc_prehash **pre,
                         size_t *n);
 void wc_prehash_free(struct wc_prehash *pre, size_t n);
 

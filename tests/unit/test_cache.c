@@ -199,7 +199,7 @@ END_TEST
 START_TEST(corrupt_manifest)
 {
     wc_store *s = open_dir("cache");
-    ck_assert_int_eq(s->write(s, key1, "manifest", "wafcache-manifest 2\nnonsense\n", 29), 0);
+    ck_assert_int_eq(s->write(s, key1, "manifest", "wafcache-manifest 3\nnonsense\n", 29), 0);
     struct wc_lookup l;
     ck_assert_int_eq(lookup(s, 1, &l), WC_VERDICT_BAD_MANIFEST);
     ck_assert_int_eq(l.rc, -EINVAL);

@@ -314,6 +314,38 @@ START_TEST(env_reads_deduplicated)
 }
 END_TEST
 
+/* issue 15: "a" marks a path denied before the command wrote it, and nothing after. */
+START_TEST(denied_probes)
+{
+    parse("10 H 1 /usr/bin/gcc\n10 a /root/.cargo/bin/as\n10 m /usr/local/bin/as\n"
+          "10 w /out/o\n10 a /out/o\n10 B\n");
+    ck_assert_msg(obs.complete, "%s", obs.reason);
+    ck_assert_int_eq(flags_of("/root/.cargo/bin/as"), WC_EV_DENIED);
+    ck_assert_int_eq(flags_of("/usr/local/bin/as"), WC_EV_MISSING);
+    ck_assert_int_eq(flags_of("/out/o"), WC_EV_WRITE);
+}
+END_TEST
+
+/* A variable read only by compilers and linkers is by_tools; once any other program reads the
+ * same pair, it is not. */
+START_TEST(env_by_tools)
+{
+    parse("10 H 1 /usr/bin/x86_64-linux-gnu-gcc-12\n10 e PATH=/usr/bin\n"
+          "11 H 10 /usr/lib/gcc/x86_64-linux-gnu/12/cc1\n11 e DEPENDENCIES_OUTPUT=x.d\n11 B\n"
+          "12 H 10 /usr/local/bin/mytool\n12 e PATH=/usr/bin\n12 B\n10 B\n");
+    ck_assert_msg(obs.complete, "%s", obs.reason);
+    ck_assert_int_eq(env_of("PATH", 0)->by_tools, 0);
+    ck_assert_int_eq(env_of("DEPENDENCIES_OUTPUT", 0)->by_tools, 1);
+    const char *tools[] = {"gcc",    "/usr/bin/g++-12",   "clang++-15",  "collect2",
+                           "ld.bfd", "arm-none-eabi-gcc", "lto-wrapper", "cc1plus"};
+    const char *others[] = {"bison", "python3", "gcc-ar", "make", "ldconfig", "ascii"};
+    for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
+        ck_assert_msg(wc_channel_is_tool(tools[i]), "%s", tools[i]);
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        ck_assert_msg(!wc_channel_is_tool(others[i]), "%s", others[i]);
+}
+END_TEST
+
 START_TEST(env_bad_names)
 {
     const char *bad[] = {"10 H 1 /bin/x\n10 e =v\n10 B\n", "10 H 1 /bin/x\n10 e \n10 B\n",
@@ -530,6 +562,8 @@ int main(void)
     tcase_add_test(tc, nonfile_refused);
     tcase_add_test(tc, env_reads_deduplicated);
     tcase_add_test(tc, env_bad_names);
+    tcase_add_test(tc, denied_probes);
+    tcase_add_test(tc, env_by_tools);
     tcase_add_test(tc, env_whole_for_shells_and_interpreters);
     tcase_add_test(tc, libraries);
     tcase_add_test(tc, escapes);

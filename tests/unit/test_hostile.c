@@ -27,7 +27,7 @@ static const struct wc_declared *declared;
 
 static void declare(char *const *argv, const char *cwd)
 {
-    declaration = (struct wc_declared){argv, cwd};
+    declaration = (struct wc_declared){argv, cwd, NULL};
     declared = argv ? &declaration : NULL;
 }
 

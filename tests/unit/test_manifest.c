@@ -121,6 +121,7 @@ static void add_env(struct wc_mf_set *s, const char *name, const char *value)
     s->env = realloc(s->env, (s->n_env + 1) * sizeof *s->env);
     s->env[s->n_env].name = strdup(name);
     s->env[s->n_env].value = value ? strdup(value) : NULL;
+    s->env[s->n_env].canonical = 0;
     s->n_env++;
 }
 
@@ -194,7 +195,7 @@ static int parses(const char *text)
 }
 
 #define HEAD                                                                                       \
-    "wafcache-manifest 2\nkey1 0123456789abcdef0123456789abcdef\n"                                 \
+    "wafcache-manifest 3\nkey1 0123456789abcdef0123456789abcdef\n"                                 \
     "program 0123456789abcdef0123456789abcdef\ncwd .\ntty 0 0\narg gcc\n"
 #define HEX "0123456789abcdef0123456789abcdef"
 
@@ -208,16 +209,20 @@ START_TEST(minimal_and_garbage)
         "",
         "end\n",
         "wafcache-manifest 1\n" HEAD "end\n",
-        HEAD "set " HEX " 0 0 0\nenv CPATH\nend\n",        /* env without a value */
-        HEAD "set " HEX " 0 0 0\nenvu CPATH=x\nend\n",     /* unset with a value */
-        HEAD "set " HEX " 0 0 0\nenv =x\nend\n",           /* empty name */
-        HEAD "set " HEX " 0 0 0\nenvu \nend\n",            /* empty name */
-        HEAD "set " HEX " 0 0 0\nenv B=1\nenv A=1\nend\n", /* not sorted */
-        HEAD "set " HEX " 0 0 0\nenv A=1\nenvu A\nend\n",  /* not unique */
-        HEAD "set " HEX " 0 0 0\nenv A=\\q\nend\n",        /* bad escape */
-        HEAD "env A=1\nend\n",                             /* outside a set */
-        HEAD,                                              /* no end */
-        HEAD "end",                                        /* no final newline */
+        "wafcache-manifest 2\n" HEAD "end\n",       /* version 2 knew no "envc" nor "denied" */
+        HEAD "set " HEX " 0 0 0\nenvc PATH\nend\n", /* a canonical form without a value */
+        HEAD "set " HEX " 0 0 0\ndenied rel/x\nend\n",
+        HEAD "set " HEX " 0 0 0\ndenied /a\noutput /b\nend\n", /* denied lines come last */
+        HEAD "set " HEX " 0 0 0\nenv CPATH\nend\n",            /* env without a value */
+        HEAD "set " HEX " 0 0 0\nenvu CPATH=x\nend\n",         /* unset with a value */
+        HEAD "set " HEX " 0 0 0\nenv =x\nend\n",               /* empty name */
+        HEAD "set " HEX " 0 0 0\nenvu \nend\n",                /* empty name */
+        HEAD "set " HEX " 0 0 0\nenv B=1\nenv A=1\nend\n",     /* not sorted */
+        HEAD "set " HEX " 0 0 0\nenv A=1\nenvu A\nend\n",      /* not unique */
+        HEAD "set " HEX " 0 0 0\nenv A=\\q\nend\n",            /* bad escape */
+        HEAD "env A=1\nend\n",                                 /* outside a set */
+        HEAD,                                                  /* no end */
+        HEAD "end",                                            /* no final newline */
         HEAD "end\nmore\n",
         HEAD "end\n\n",
         HEAD "set " HEX " 0 1 0\nend\n",                /* fewer inputs than said */
@@ -236,9 +241,9 @@ START_TEST(minimal_and_garbage)
         HEAD "set " HEX " 0 0 0 \nend\n",
         HEAD "set " HEX " 0 1 0\nin " HEX "/a\nend\n",
         HEAD "set zzzz456789abcdef0123456789abcdef 0 0 0\nend\n",
-        "wafcache-manifest 2\nkey1 " HEX "\nprogram " HEX "\ncwd .\ntty 0 0\nend\n", /* no argv */
-        "wafcache-manifest 2\nkey1 " HEX "\nprogram " HEX "\ntty 0 0\narg gcc\nend\n",
-        "wafcache-manifest 2\nkey1 " HEX "\nprogram " HEX "\ncwd .\ntty 3 0\narg gcc\nend\n",
+        "wafcache-manifest 3\nkey1 " HEX "\nprogram " HEX "\ncwd .\ntty 0 0\nend\n", /* no argv */
+        "wafcache-manifest 3\nkey1 " HEX "\nprogram " HEX "\ntty 0 0\narg gcc\nend\n",
+        "wafcache-manifest 3\nkey1 " HEX "\nprogram " HEX "\ncwd .\ntty 3 0\narg gcc\nend\n",
         NULL};
     for (size_t i = 0; bad[i]; i++)
         ck_assert_msg(parses(bad[i]) == -EINVAL, "accepted garbage #%zu", i);
@@ -977,6 +982,109 @@ END_TEST
 
 /* A path with ".." takes the base-dir token only when its normal form stays under the base
  * dir; either way it is kept as the kernel resolves it. */
+
+/* issue 15: PATH's canonical form drops the absolute entries that are missing (or denied:
+ * only a non-root user sees those, tests/hardening/denied_path.sh); DEPENDENCIES_OUTPUT's
+ * keeps its target and stores its file like any path. */
+START_TEST(canonical_forms)
+{
+    char *form, *abs = path_in("x.d"), value[600];
+    ck_assert_int_eq(
+        wc_env_canonical("PATH", "/nonexistent/bin:/usr/bin::.:/etc/passwd", &bd, &form), 1);
+    ck_assert_str_eq(form, "/usr/bin::.");
+    free(form);
+    snprintf(value, sizeof value, "%s tgt.o", abs);
+    ck_assert_int_eq(wc_env_canonical("DEPENDENCIES_OUTPUT", value, &bd, &form), 1);
+    ck_assert_str_eq(form, "@WAFCACHE_BASEDIR@/x.d tgt.o");
+    free(form);
+    ck_assert_int_eq(wc_env_canonical("SUNPRO_DEPENDENCIES", "rel.d", &bd, &form), 1);
+    ck_assert_str_eq(form, "rel.d");
+    free(form);
+    ck_assert_int_eq(wc_env_canonical("CPATH", "/x", &bd, &form), 0);
+    ck_assert_ptr_null(form);
+    free(abs);
+}
+END_TEST
+
+static void add_canonical(struct wc_mf_set *s, const char *name, const char *value)
+{
+    add_env(s, name, value);
+    s->env[s->n_env - 1].canonical = 1;
+}
+
+/* A canonical form is compared as a form: PATH with a missing entry more holds, one with
+ * another existing entry does not; a form and the same text taken literally are two keys. */
+START_TEST(canonical_env_lookup_and_key)
+{
+    wc_manifest m, back;
+    wc_hash res, lit, key1 = {1, 2};
+    manifest_init(&m);
+    struct wc_mf_set s;
+    make_set(&s, NULL, NULL);
+    add_canonical(&s, "PATH", "/usr/bin");
+    char *dep = path_in("x.d"), depenv[600];
+    snprintf(depenv, sizeof depenv, "DEPENDENCIES_OUTPUT=%s", dep);
+    add_canonical(&s, "DEPENDENCIES_OUTPUT", "@WAFCACHE_BASEDIR@/x.d");
+    wc_mf_set_env_canonical(&s);
+    wc_result_key(&key1, &s, "d", &res);
+    wc_manifest_add(&m, &s);
+    char *more[] = {"PATH=/nonexistent/bin:/usr/bin", depenv, NULL};
+    char *other[] = {"PATH=/bin:/usr/bin", depenv, NULL};
+    char *elsewhere[] = {"PATH=/usr/bin", "DEPENDENCIES_OUTPUT=/elsewhere/x.d", NULL};
+    char *target[] = {"PATH=/usr/bin", "DEPENDENCIES_OUTPUT=x.d t", NULL};
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, more, "d", &res), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, other, "d", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, elsewhere, "d", &res), -1);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, target, "d", &res), -1);
+    size_t len;
+    char *t = format(&m, &len);
+    ck_assert_ptr_nonnull(strstr(t, "\nenvc DEPENDENCIES_OUTPUT=@WAFCACHE_BASEDIR@/x.d\n"
+                                    "envc PATH=/usr/bin\n"));
+    ck_assert_int_eq(wc_manifest_parse(t, len, &back), 0);
+    ck_assert_int_eq(back.sets[0].env[1].canonical, 1);
+    expect_same_format(&back, t, len);
+    make_set(&s, NULL, NULL);
+    add_env(&s, "DEPENDENCIES_OUTPUT", "@WAFCACHE_BASEDIR@/x.d");
+    add_env(&s, "PATH", "/usr/bin");
+    wc_result_key(&key1, &s, "d", &lit);
+    wc_result_key(&key1, &back.sets[0], "d", &res);
+    ck_assert(!wc_hash_equal(&lit, &res));
+    wc_mf_set_free(&s);
+    free(t);
+    free(dep);
+    wc_manifest_free(&back);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+/* "denied" lines: a round trip, and a path that is not unreachable (root reaches everything)
+ * makes the set fail. */
+START_TEST(denied_round_trip_and_lookup)
+{
+    wc_manifest m, back;
+    wc_hash res;
+    manifest_init(&m);
+    struct wc_mf_set s;
+    make_set(&s, NULL, NULL);
+    add_place(&s, WC_MF_DENIED, "/root/.cargo/bin/as");
+    wc_mf_set_canonical(&s);
+    wc_manifest_add(&m, &s);
+    size_t len;
+    char *t = format(&m, &len);
+    ck_assert_ptr_nonnull(strstr(t, "\ndenied /root/.cargo/bin/as\nend\n"));
+    ck_assert_int_eq(wc_manifest_parse(t, len, &back), 0);
+    ck_assert_uint_eq(back.sets[0].places[WC_MF_DENIED].n, 1);
+    expect_same_format(&back, t, len);
+    char *none[] = {NULL};
+    if (geteuid() == 0 || !wc_path_unreachable("/root/.cargo/bin/as"))
+        ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, none, "d", &res), -1);
+    ck_assert_int_eq(wc_path_unreachable(dir), 0);
+    free(t);
+    wc_manifest_free(&back);
+    wc_manifest_free(&m);
+}
+END_TEST
+
 START_TEST(dotdot_paths_stored)
 {
     char *inside = path_in("inc/../common.h"), *outside = path_in("../elsewhere/x.h");
@@ -1021,6 +1129,9 @@ int main(void)
     tcase_add_test(tc, output_places_in_key_and_lookup);
     tcase_add_test(tc, output_place_refuses_links);
     tcase_add_test(tc, dotdot_paths_stored);
+    tcase_add_test(tc, canonical_forms);
+    tcase_add_test(tc, canonical_env_lookup_and_key);
+    tcase_add_test(tc, denied_round_trip_and_lookup);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
