@@ -29,6 +29,14 @@
 #   rsp_too_long    an @file expanding past ARG_MAX/2: run through the runner's own @file
 #   plugin_abs      -fplugin=$PWD/p.so (wafcache gcc ... and make): still finds the plugin
 #   stderr_checkout_path  a hit in another checkout prints that checkout's paths
+#   (issue 15: spurious misses)
+#   depfile_env_checkouts  DEPENDENCIES_OUTPUT / SUNPRO_DEPENDENCIES naming an absolute .d: a
+#                   second checkout hits with the .d the real command writes; another target
+#                   in the variable misses
+#   depfile_env_append  DEPENDENCIES_OUTPUT names a file that already holds rules (gcc appends):
+#                   cached, a second checkout with the same old rules hits, other old rules miss
+#   rsp_outputs_checkouts  absolute -o and -MF inside an @file: a second checkout hits, its own
+#                   outputs restored
 # MUST HIT:
 #   header_touch    touch a header without changing it -> 25 of 26 hit (ar finds libwc.a there: an
 #                   input), same outputs; touched again -> 26 of 26 hit
@@ -912,6 +920,102 @@ case_stdin_include() {
 }
 
 
+# ---- issue 15: spurious misses ----------------------------------------------------------------
+
+# dep_env VAR VALUE DESC CMD...: direct_wc with VAR=VALUE in the environment (and the other of
+# the two depfile variables unset), unset again afterwards.
+dep_env() {
+    local _var _val _d
+    _var=$1
+    _val=$2
+    _d=$3
+    shift 3
+    unset DEPENDENCIES_OUTPUT SUNPRO_DEPENDENCIES
+    export "$_var=$_val"
+    direct_wc "$_d" "$@"
+    unset "$_var"
+}
+
+# gcc writes its rules to the file the variable names; the variable's value holds the checkout's
+# path. A second checkout must hit, with the .d the real command writes there.
+case_depfile_env_checkouts() {
+    set -- gcc -O2 -Iinclude -Iinclude2 -c src/c01.c -o obj/c01.o
+    for _var in DEPENDENCIES_OUTPUT SUNPRO_DEPENDENCIES; do
+        fresh_tree "depfile_env_a_$_var"
+        mkdir obj
+        dep_env "$_var" "$P/obj/c01.d" "$_var, checkout A" "$@"
+        expect_stats 1 0 1 "$_var naming $P/obj/c01.d, checkout A"
+        fresh_tree "depfile_env_b_$_var"
+        mkdir obj
+        dep_env "$_var" "$P/obj/c01.d" "$_var, checkout B" "$@"
+        expect_stats 1 1 0 "$_var naming a .d in checkout B"
+        [ -s obj/c01.d ] || fail "$_var, checkout B: obj/c01.d not restored"
+        export "$_var=$P/obj/c01.d"
+        direct_against_reference "$_var at a second checkout" "$@"
+        # The target is written into the file: another one must miss.
+        export "$_var=$P/obj/c01.d c01-target"
+        remove_outputs .
+        direct_wc "$_var with a target" "$@"
+        expect_stats 1 0 1 "$_var with a target (must miss)"
+        grep -q '^c01-target:' obj/c01.d || fail "$_var with a target: obj/c01.d lacks the target"
+        direct_against_reference "$_var with a target" "$@"
+        unset "$_var"
+    done
+}
+
+# gcc appends to the file: its old content is an input, and what is restored is what the real
+# command leaves there (the old rules and the new).
+case_depfile_env_append() {
+    set -- gcc -O2 -Iinclude -Iinclude2 -c src/c02.c -o obj/c02.o
+    fresh_tree depfile_append_a
+    mkdir obj
+    printf 'old: rules\n' > deps.mk
+    dep_env DEPENDENCIES_OUTPUT "$P/deps.mk" "appending, checkout A" "$@"
+    expect_stats 1 0 1 "DEPENDENCIES_OUTPUT appending to deps.mk, checkout A"
+    fresh_tree depfile_append_b
+    mkdir obj
+    printf 'old: rules\n' > deps.mk
+    dep_env DEPENDENCIES_OUTPUT "$P/deps.mk" "appending, checkout B" "$@"
+    expect_stats 1 1 0 "DEPENDENCIES_OUTPUT appending to the same old rules, checkout B"
+    cp deps.mk "$T/got.mk"
+    cp obj/c02.o "$T/got.o"
+    printf 'old: rules\n' > deps.mk
+    rm -f obj/c02.o
+    rm -rf "$T/refcache.append"
+    WAFCACHE=$T/refcache.append
+    DEPENDENCIES_OUTPUT=$P/deps.mk
+    export DEPENDENCIES_OUTPUT
+    wc_build "appending: reference with an empty cache" "$WC_BIN/wafcache" "$@"
+    unset DEPENDENCIES_OUTPUT
+    WAFCACHE=$SHARED
+    expect_cold "DEPENDENCIES_OUTPUT appending: reference with an empty cache" 1
+    cmp -s deps.mk "$T/got.mk" || fail "appending: deps.mk differs from the reference: $(cat "$T/got.mk")"
+    cmp -s obj/c02.o "$T/got.o" || fail "appending: obj/c02.o differs from the reference"
+    printf 'other: rules\n' > deps.mk
+    dep_env DEPENDENCIES_OUTPUT "$P/deps.mk" "appending to other rules" "$@"
+    expect_stats 1 0 1 "DEPENDENCIES_OUTPUT appending to other old rules (must miss)"
+    grep -q '^other: rules$' deps.mk || fail "appending to other rules: the old rules are gone"
+}
+
+# -o and -MF with absolute paths inside the @file: the runner keys the expansion with the base
+# dir stripped, so a second checkout hits and gets its outputs in its own tree.
+case_rsp_outputs_checkouts() {
+    set -- gcc -O2 -Iinclude -Iinclude2 -c src/c03.c @out.rsp
+    fresh_tree rsp_outputs_a
+    mkdir obj
+    printf -- '-o %s/obj/c03.o\n-MD -MF "%s/obj/c03.d"\n' "$P" "$P" > out.rsp
+    direct_wc "absolute outputs inside out.rsp, checkout A" "$@"
+    expect_cold "absolute outputs inside out.rsp, checkout A" 1
+    fresh_tree rsp_outputs_b_elsewhere
+    mkdir obj
+    printf -- '-o %s/obj/c03.o\n-MD -MF "%s/obj/c03.d"\n' "$P" "$P" > out.rsp
+    direct_wc "absolute outputs inside out.rsp, checkout B" "$@"
+    expect_all_hits "absolute outputs inside a response file, second checkout" 1
+    [ -f obj/c03.o ] && [ -f obj/c03.d ] || fail "second checkout: outputs not restored in $P/obj"
+    direct_against_reference "absolute outputs inside a response file, second checkout" "$@"
+}
+
+
 run_case baseline
 if [ -n "$failed" ]; then
     echo "FAIL: $WC_TEST: the baseline (cold build, then 100 % hits) failed: the other cases need it" >&2
@@ -923,7 +1027,8 @@ for c in ${WC_CASES:-header_edit header_shadow header_shadow_settled define_chan
     ar_update ar_quick_append ld_r_existing dotdot_symlink outdir_missing \
     depfile_symlink tmp_output umask_077 timestamp_touch time_in_args pch_time procsub_include \
     fifo_include stdin_include \
-    rsp_debug_checkouts rsp_outputs rsp_native rsp_too_long plugin_abs stderr_checkout_path}; do
+    rsp_debug_checkouts rsp_outputs rsp_native rsp_too_long plugin_abs stderr_checkout_path \
+    depfile_env_checkouts depfile_env_append rsp_outputs_checkouts}; do
     run_case "$c"
 done
 finish

@@ -363,6 +363,44 @@ START_TEST(environment)
 }
 END_TEST
 
+/* issue 15: the PATH and DEPENDENCIES_OUTPUT a compiler or linker read are kept in canonical
+ * form, another program's as they are; a path denied during the run that is not unreachable
+ * after it (here: missing) is not cached. */
+START_TEST(canonical_env_and_denied)
+{
+    struct run r;
+    const char *v;
+    char path[300], dep[300], events[1024];
+    snprintf(path, sizeof path, "PATH=%s/nonexistent:/usr/bin", dir);
+    snprintf(dep, sizeof dep, "DEPENDENCIES_OUTPUT=%s/x.d x.o", proj);
+    char *env[] = {path, dep, NULL};
+    envp = env;
+    write_file(in_proj("x.o"));
+    write_file(in_proj("ld"));
+    snprintf(events, sizeof events,
+             "10 x %%s/ld\n10 B\n10 H 1 %%s/ld\n10 e %s\n10 e %s\n10 w %%s/x.o\n", path, dep);
+    collect(&r, events, NULL, 0, 0);
+    ck_assert_msg(r.rc == 0, "%s", r.x.why);
+    ck_assert(has_env(&r, "PATH", &v));
+    ck_assert_str_eq(v, "/usr/bin");
+    ck_assert(has_env(&r, "DEPENDENCIES_OUTPUT", &v));
+    ck_assert_str_eq(v, "@WAFCACHE_BASEDIR@/x.d x.o");
+    ck_assert_int_eq(r.set.env[0].canonical, 1);
+    done(&r);
+    snprintf(events, sizeof events, "10 e %s\n10 w %%s/x.o\n", path);
+    collect(&r, events, NULL, 0, 0);
+    ck_assert_msg(r.rc == 0, "%s", r.x.why);
+    ck_assert(has_env(&r, "PATH", &v));
+    ck_assert_str_eq(v, path + 5);
+    ck_assert_int_eq(r.set.env[0].canonical, 0);
+    done(&r);
+    collect(&r, "10 a %s/gone/x.h\n10 w %s/x.o\n", NULL, 0, 0);
+    ck_assert_int_eq(r.rc, 1);
+    ck_assert_ptr_nonnull(strstr(r.x.why, "denied during the run"));
+    done(&r);
+}
+END_TEST
+
 /* Runs that are not cached, and why. */
 START_TEST(not_cached_runs)
 {
@@ -405,6 +443,7 @@ int main(void)
     tcase_add_test(tc, time_macros_in_arguments);
     tcase_add_test(tc, inputs_and_probes);
     tcase_add_test(tc, environment);
+    tcase_add_test(tc, canonical_env_and_denied);
     tcase_add_test(tc, not_cached_runs);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
