@@ -540,9 +540,13 @@ static int parse_hello(struct parser *ps, struct proc *p, const char *s, size_t 
     if (k + 1 == n)
         return 0;
     int r = parse_path(ps, s + k + 1, n - k - 1, 'H');
-    if (r == 0 && ps->obs->complete && takes_whole_env(ps->scratch))
+    /* Only a complete channel has the exe in scratch (a bad path leaves it half unescaped),
+     * and only a complete one is ever cached. */
+    if (r != 0 || !ps->obs->complete)
+        return r;
+    if (takes_whole_env(ps->scratch))
         ps->obs->whole_env = 1;
-    p->tool = r == 0 && wc_channel_is_tool(ps->scratch);
+    p->tool = wc_channel_is_tool(ps->scratch);
     return r;
 }
 
