@@ -77,8 +77,9 @@ int cmd_trim(int argc, char **argv)
     } else {
         cli_format_size(res.removed_bytes, a, sizeof(a));
         cli_format_size(res.bytes, b, sizeof(b));
-        printf("Trimmed %s: removed %" PRIu64 " entries (%s), kept %" PRIu64 " entries (%s)\n", dir,
-               res.removed_entries, a, res.entries, b);
+        printf("Trimmed %s: removed %" PRIu64 " entries (%s), kept %" PRIu64 " results and %" PRIu64
+               " manifests (%s)\n",
+               dir, res.removed_entries, a, res.results, res.entries - res.results, b);
     }
 out:
     wc_config_free(&c);

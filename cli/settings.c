@@ -74,21 +74,23 @@ out:
     return rc;
 }
 
+/* -M SIZE: ccache's rule, a bare number is gigabytes ("-M 5" is 5G) and 0 is no limit. */
 int cmd_max_size(int argc, char **argv)
 {
     const char *v = NULL;
+    char unit[64];
     uint64_t n;
 
     if (option_value(argc, argv, &v) != 0)
         return CLI_USAGE;
+    v = wc_conf_value("max_size", v, unit, sizeof(unit));
     if (wc_parse_size(v, &n) < 0)
-        return cli_usage("%s: \"%s\" is not a size (such as 10G, 500M, 64Ki or 1000000)", argv[0],
-                         v);
-    if (n == 0)
-        return cli_usage("%s: a size of 0 would keep nothing in the cache", argv[0]);
+        return cli_usage("%s: \"%s\" is not a size (such as 10G, 500M, 64Ki or 0 for no limit)",
+                         argv[0], argv[1]);
     return set_in_conf(argv[0], "WAFCACHE_EVICT_MAX_BYTES", v);
 }
 
+/* -F N: results kept, 0 is no limit. */
 int cmd_max_files(int argc, char **argv)
 {
     const char *v = NULL;
@@ -97,8 +99,6 @@ int cmd_max_files(int argc, char **argv)
     if (option_value(argc, argv, &v) != 0)
         return CLI_USAGE;
     if (wc_parse_uint(v, &n) < 0)
-        return cli_usage("%s: \"%s\" is not a number of entries", argv[0], v);
-    if (n == 0)
-        return cli_usage("%s: 0 entries would keep nothing in the cache", argv[0]);
+        return cli_usage("%s: \"%s\" is not a number of entries (0 for no limit)", argv[0], v);
     return set_in_conf(argv[0], "WAFCACHE_TRIM_MAX_FOLDER", v);
 }

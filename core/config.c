@@ -427,12 +427,14 @@ static const struct setting settings[] = {
     {"WAFCACHE_EXPLAIN", parse_switch, show_flag, OFF(explain), 0},
 };
 
-/* ccache's names, for the settings `wafcache -M` and `-F` write. */
+/* ccache's names, for the settings `wafcache -M` and `-F` write. bare_g: under this name a
+ * bare number is gigabytes, as ccache reads max_size ("5" is 5G). */
 static const struct {
     const char *alias, *name;
+    int bare_g;
 } conf_aliases[] = {
-    {"max_size", "WAFCACHE_EVICT_MAX_BYTES"},
-    {"max_files", "WAFCACHE_TRIM_MAX_FOLDER"},
+    {"max_size", "WAFCACHE_EVICT_MAX_BYTES", 1},
+    {"max_files", "WAFCACHE_TRIM_MAX_FOLDER", 0},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -639,6 +641,19 @@ static int find_setting(const char *name)
     return -1;
 }
 
+const char *wc_conf_value(const char *key, const char *value, char *buf, size_t n)
+{
+    size_t len = strlen(value);
+
+    for (size_t a = 0; a < sizeof(conf_aliases) / sizeof(conf_aliases[0]); a++)
+        if (conf_aliases[a].bare_g && strcmp(key, conf_aliases[a].alias) == 0 && len > 0 &&
+            value[len - 1] >= '0' && value[len - 1] <= '9' && len + 2 <= n) {
+            snprintf(buf, n, "%sG", value);
+            return buf;
+        }
+    return value;
+}
+
 const char *wc_conf_key(const char *key)
 {
     int i;
@@ -695,7 +710,7 @@ static int split_line(char *line, char **key, char **value)
 /* One line of the file (NUL-terminated, without its newline). */
 static void conf_line(struct wc_config *c, unsigned lineno, char *line)
 {
-    char *key, *value, what[300], quoted[100];
+    char *key, *value, what[300], quoted[100], unit[96];
     const char *name, *err;
     int i;
 
@@ -723,7 +738,8 @@ static void conf_line(struct wc_config *c, unsigned lineno, char *line)
     if (*value == '\0')
         return; /* as in the environment: empty means unset */
     c->source[i] = WC_SOURCE_CONF;
-    if ((err = settings[i].parse(c, &settings[i], value)) != NULL) {
+    if ((err = settings[i].parse(c, &settings[i], wc_conf_value(key, value, unit, sizeof unit))) !=
+        NULL) {
         char v[200];
         quote_value(value, v, sizeof(v));
         snprintf(what, sizeof(what), "%s=\"%s\" %s", name, v, err);

@@ -30,8 +30,8 @@ struct wc_config {
     int no_push;              /* WAFCACHE_NO_PUSH */
     int verbosity;            /* WAFCACHE_VERBOSITY */
     int stats;                /* WAFCACHE_STATS */
-    uint64_t trim_max_folder; /* WAFCACHE_TRIM_MAX_FOLDER, default 1000000 */
-    uint64_t evict_max_bytes; /* WAFCACHE_EVICT_MAX_BYTES, default 10000000000 (sizes: 10G, 500M) */
+    uint64_t trim_max_folder; /* WAFCACHE_TRIM_MAX_FOLDER, default 1000000; 0 = no limit */
+    uint64_t evict_max_bytes; /* WAFCACHE_EVICT_MAX_BYTES, default 10G (10G, 500M); 0 = no limit */
     uint64_t evict_interval_minutes; /* WAFCACHE_EVICT_INTERVAL_MINUTES, default 3 */
     unsigned async_workers;          /* WAFCACHE_ASYNC_WORKERS, 0 = synchronous */
     int async_nowait;                /* WAFCACHE_ASYNC_NOWAIT */
@@ -82,13 +82,20 @@ const char *wc_config_source_name(const struct wc_config *c, unsigned i);
  * max_size), or NULL when the key is unknown or not allowed in the file. */
 const char *wc_conf_key(const char *key);
 
+/* value as the canonical setting of key reads it: under ccache's max_size (and -M) a bare
+ * number is gigabytes, so "5" comes back as "5G" (in buf, n bytes); any other key or value
+ * comes back as it is. Under WAFCACHE_EVICT_MAX_BYTES, the original tool's variable, a bare
+ * number stays bytes, as its name says. */
+const char *wc_conf_value(const char *key, const char *value, char *buf, size_t n);
+
 /* Set name (a wafcache.conf key) to value in the file at path: the first line for that
  * setting (under any of its names) is replaced and later ones dropped, or a line is appended;
  * every other line stays as it was. The file is replaced atomically, with mode. 0 or -errno. */
 int wc_conf_set(const char *path, const char *name, const char *value, unsigned mode);
 
 /* "10G", "500M", "1.5G", "64Ki", "123" (bytes). Decimal suffixes k/K M G T, binary Ki Mi Gi Ti.
- * Returns 0 or -1. */
+ * Returns 0 or -1. The one parser of every size limit (-M, max_size, WAFCACHE_EVICT_MAX_BYTES);
+ * as for every limit (-F, max_files, WAFCACHE_TRIM_MAX_FOLDER), 0 means no limit. */
 int wc_parse_size(const char *s, uint64_t *out);
 
 /* v with the credentials of a URL's userinfo masked by three stars: the password of
