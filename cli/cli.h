@@ -51,6 +51,8 @@ int cmd_trim(int argc, char **argv);
 int cmd_clear(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_show_config(int argc, char **argv);
+int cmd_get_config(int argc, char **argv);
+int cmd_set_config(int argc, char **argv);
 int cmd_max_size(int argc, char **argv);
 int cmd_max_files(int argc, char **argv);
 

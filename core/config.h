@@ -49,6 +49,11 @@ struct wc_config {
     int conf_error;      /* error comes from wafcache.conf (the environment was fine) */
     unsigned char source[WC_CONFIG_MAX_SETTINGS]; /* enum wc_config_source, per setting */
     char error[512];                              /* the one-line message when a value is bad */
+    /* For `wafcache -p`: the setting error is about (-1: a line of wafcache.conf that sets
+     * none), its value as given (quoted for one line) and what is wrong with it. */
+    int bad_setting;
+    char bad_value[200], bad_what[256];
+    unsigned char bad[WC_CONFIG_MAX_SETTINGS]; /* 1 for every setting with a bad value */
 };
 
 /* Look up a variable: getenv-like, so tests can feed their own environment. */
@@ -64,7 +69,8 @@ typedef const char *(*wc_getenv_fn)(const char *name, void *ctx);
  *   wafcache: /c/wafcache.conf:3: expected "NAME = value"; cache disabled for this build
  * Returns 0, or -1 with c->error set to one line such as
  *   wafcache: WAFCACHE_EVICT_MAX_BYTES="10G+" is not a size; cache disabled for this build
- * and c->disabled set. get may be NULL for getenv(). c need not be initialised; call
+ * and c->disabled set; the settings after the bad one are still read, so that `wafcache -p`
+ * shows them all. get may be NULL for getenv(). c need not be initialised; call
  * wc_config_free afterwards in both cases. A variable set to "" counts as unset. */
 int wc_config_load(struct wc_config *c, wc_getenv_fn get, void *ctx);
 void wc_config_free(struct wc_config *c);
@@ -74,6 +80,19 @@ void wc_config_free(struct wc_config *c);
  * A variable set to the empty string counts as unset, here as in wc_config_load. */
 int wc_config_setting(const struct wc_config *c, unsigned i, const char **name, char *value,
                       size_t n);
+
+/* 1 when key is a variable that comes from the environment only (WAFCACHE, WAFCACHE_LOCAL,
+ * WAFCACHE_PROGRAMS, WAFCACHE_STATS, WAFCACHE_HTTP_TOKEN, WAFCACHE_LIBDIR): wafcache.conf
+ * refuses it, saying so. */
+int wc_conf_env_only(const char *key);
+
+/* The number of setting key (a variable name, or an alias such as max_size) for
+ * wc_config_setting, or -1 when there is none. */
+int wc_config_index(const char *key);
+
+/* NULL when value is a good value of setting name (a variable name, as wc_config_setting
+ * gives it), else what is wrong with it ("is not a size"), as a bad variable is told. */
+const char *wc_config_check(const char *name, const char *value);
 
 /* "environment", "wafcache.conf" or "default": where setting i of c came from. */
 const char *wc_config_source_name(const struct wc_config *c, unsigned i);

@@ -8,24 +8,12 @@ set -eu
 wc_setup cli_limits
 need_tools make gcc g++ ar stat
 W="$WC_BIN/wafcache"
+. "$WC_TESTS/lib/cli.sh"
 CONF=$WAFCACHE/wafcache.conf
-
-try() {
-    rc=0
-    "$@" >"$T/o" 2>"$T/e" || rc=$?
-}
-
-jget() {
-    "$W" --json | sed -n "s/^  \"$1\": \([0-9][0-9]*\),\{0,1\}\$/\1/p"
-}
 
 P=$T/p
 gen_project "$P"
 default_basedir "$P"
-
-fill_cache() {
-    (cd "$P" && make clean >/dev/null && wc_build "fill the cache" make -j2) || fail "fill the cache"
-}
 
 case_missing_cache() {
     WAFCACHE=$T/none

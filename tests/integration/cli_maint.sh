@@ -8,23 +8,14 @@ set -eu
 wc_setup cli_maint
 need_tools make gcc g++ ar
 W="$WC_BIN/wafcache"
+. "$WC_TESTS/lib/cli.sh"
 CONF=$WAFCACHE/wafcache.conf
-
-# try CMD...: run, keeping stdout, stderr and the exit status in $T/o, $T/e, $rc.
-try() {
-    rc=0
-    "$@" >"$T/o" 2>"$T/e" || rc=$?
-}
 
 # expect RC FIRST-LINE-OF-STDERR DESC (the line may be '-' to leave it unchecked).
 expect() {
     [ "$rc" = "$1" ] || fail "$3: exit $rc, expected $1 (stderr: $(cat "$T/e"))"
     [ "$2" = - ] || [ "$(head -n 1 "$T/e")" = "$2" ] ||
         fail "$3: stderr '$(head -n 1 "$T/e")', expected '$2'"
-}
-
-jget() {
-    "$W" --json | sed -n "s/^  \"$1\": \([0-9][0-9]*\),\{0,1\}\$/\1/p"
 }
 
 P=$T/p
@@ -134,11 +125,6 @@ case_conf() {
     expect 0 - "-M fixes a bad size line"
     [ "$(grep -c 'WAFCACHE_EVICT_MAX_BYTES' "$CONF")" = 1 ] || fail "-M left two size lines: $(cat "$CONF")"
     printf 'WAFCACHE_EVICT_MAX_BYTES = 10G\nWAFCACHE_TRIM_MAX_FOLDER = 1000000\n' >"$CONF"
-}
-
-# Builds the project into the cache (cold), then again from it.
-fill_cache() {
-    (cd "$P" && make clean >/dev/null && wc_build "fill the cache" make -j2) || fail "fill the cache"
 }
 
 case_verify() {

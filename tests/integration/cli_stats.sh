@@ -8,13 +8,7 @@ set -eu
 wc_setup cli_stats
 need_tools make gcc g++ ar
 W="$WC_BIN/wafcache"
-
-# jget KEY: the number under KEY in `wafcache --json`.
-jget() {
-    "$W" --json >"$T/json" 2>"$T/json.err" || fail "--json failed: $(cat "$T/json.err")"
-    sed -n "s/^  \"$1\": \([0-9][0-9]*\),\{0,1\}\$/\1/p" "$T/json" | grep . ||
-        fail "--json has no \"$1\": $(cat "$T/json")"
-}
+. "$WC_TESTS/lib/cli.sh"
 
 # The counters must add up, whatever the build did.
 check_sums() {
