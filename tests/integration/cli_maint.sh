@@ -245,12 +245,36 @@ case_man_page() {
         [ ! -s "$T/man.err" ] || fail "man -l warns: $(cat "$T/man.err")"
         grep -q 'wafcache.conf' "$T/man" || fail "the man page has no wafcache.conf"
     fi
+    for v in $(sed -n 's/^| `\(WAFCACHE[A-Z_]*\)` |.*/\1/p' "$WC_SRC/README.md"); do
+        grep -x -A1 '\.TP' "$WC_SRC/doc/wafcache.1" | grep -qx "\.B $v" ||
+            fail "the man page does not list $v"
+    done
     cmake --install "$WC_BIN/.." --prefix "$T/inst" >"$T/install" 2>&1 ||
         fail "cmake --install failed: $(cat "$T/install")"
     [ -f "$T/inst/share/man/man1/wafcache.1" ] || fail "cmake --install did not install the man page"
 }
 
+# Every error is one line; a usage error adds the "Try" line.
+case_one_line_errors() {
+    nl=$(printf 'a\nb')
+    for args in "--bogus" "-M|$nl" "-o|x" "-o|WAFCACHE_TIMEOUT=$nl" "-k|nope" "-d" "-F|-1" \
+        "--explain" "--trim|x"; do
+        # shellcheck disable=SC2086
+        (IFS='|' && try "$W" $args && echo "$rc" >"$T/rc")
+        [ "$(cat "$T/rc")" = 1 ] || fail "$args: exit $(cat "$T/rc")"
+        [ "$(wc -l <"$T/e")" = 2 ] && [ "$(sed -n 2p "$T/e")" = "Try 'wafcache --help' for more information." ] ||
+            fail "usage error $args is not one line and the hint: $(cat "$T/e")"
+    done
+    for bad in "WAFCACHE_TIMEOUT=$nl" WAFCACHE=relative WAFCACHE_UMASK=777; do
+        for o in -s -z -p -C --trim --verify; do
+            try env "$bad" "$W" $o
+            [ "$rc" = 2 ] && [ "$(wc -l <"$T/e")" = 1 ] || fail "$bad $o: exit $rc, stderr: $(cat "$T/e")"
+        done
+    done
+}
+
 run_case usage
+run_case one_line_errors
 run_case missing_dir
 run_case conf
 run_case verify
