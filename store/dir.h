@@ -31,6 +31,10 @@ struct wc_trim_limits {
     uint64_t max_entries;      /* WAFCACHE_TRIM_MAX_FOLDER: results (manifests are not counted) */
     uint64_t max_bytes;        /* WAFCACHE_EVICT_MAX_BYTES: space used on disk */
     uint64_t interval_minutes; /* WAFCACHE_EVICT_INTERVAL_MINUTES */
+    /* Now and then, for a progress line (NULL: not called): while the store is scanned, done
+     * entries seen and total 0; then done of the total entries considered for removal. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
 };
 
 struct wc_trim_result {

@@ -26,6 +26,7 @@ struct trim_item {
 
 struct trim_list {
     const char *root;
+    const struct wc_trim_limits *lim;
     struct trim_item *v;
     size_t n, cap;
 };
@@ -93,6 +94,8 @@ static int collect(void *ctx, const struct wc_store_item *it)
     struct trim_list *l = ctx;
     char path[PATH_MAX];
 
+    if (l->lim->progress)
+        l->lim->progress(l->lim->progress_ctx, l->n, 0);
     if ((size_t)snprintf(path, sizeof path, "%s/%.2s/%s", l->root, it->key, it->key) >= sizeof path)
         return 0;
     return list_push(l, it, path);
@@ -125,6 +128,8 @@ static void evict(struct trim_list *l, const struct wc_trim_limits *lim, struct 
 
         if (!over_bytes && !over(res->results, lim->max_entries))
             break;
+        if (lim->progress)
+            lim->progress(lim->progress_ctx, i, l->n);
         if (!over_bytes && !it->result)
             continue;
         if (lstat(it->path, &st) == 0 && mtime_ns(&st) != it->mtime_ns)
@@ -144,7 +149,7 @@ static void evict(struct trim_list *l, const struct wc_trim_limits *lim, struct 
 
 static int run_trim(const char *root, const struct wc_trim_limits *lim, struct wc_trim_result *res)
 {
-    struct trim_list l = {.root = root};
+    struct trim_list l = {.root = root, .lim = lim};
     /* Leftovers are swept on the way (store/dir_walk.c). */
     int rc = wc_dir_walk(root, 1, collect, &l);
 
