@@ -598,7 +598,7 @@ static void quote_value(const char *value, char *buf, size_t n)
 
 static int find_setting(const char *name);
 
-/* The first bad value, for `wafcache -p` to mark. */
+/* For `wafcache -p`: every bad setting flagged, the first one's value and error kept. */
 static void mark_bad(struct wc_config *c, const char *name, const char *value, const char *what)
 {
     int i = find_setting(name);
