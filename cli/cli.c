@@ -8,13 +8,30 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Control bytes of s as \n, \x01...: a value typed with a newline must not cut the message
+ * in two (every error is one line). */
+static void print_one_line(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\n')
+            fputs("\\n", out);
+        else if (ch < 0x20 || ch == 0x7f)
+            fprintf(out, "\\x%02x", ch);
+        else
+            fputc(ch, out);
+    }
+}
+
 static void vmessage(const char *fmt, va_list ap)
 {
     char line[2048], safe[2048];
 
     vsnprintf(line, sizeof(line), fmt, ap);
     wc_redact(line, safe, sizeof(safe));
-    fprintf(stderr, "wafcache: %s\n", safe);
+    fputs("wafcache: ", stderr);
+    print_one_line(stderr, safe);
+    fputc('\n', stderr);
 }
 
 int cli_usage(const char *fmt, ...)

@@ -43,6 +43,25 @@ struct cli_usage_info {
 /* 0, or -errno when the directory cannot be read (a missing one is empty). */
 int cli_store_usage(const char *dir, struct cli_usage_info *u);
 
+/* A progress line on stderr when it is a terminal ("Verifying: 45%"), at most ten updates a
+ * second, erased at the end; nothing at all when stderr is not a terminal. */
+struct cli_progress {
+    const char *what;
+    int on, last_pct;
+    int64_t last_ns;
+};
+void cli_progress_start(struct cli_progress *p, const char *what);
+void cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t total);
+/* Before another line is printed; the next update draws it again. */
+void cli_progress_erase(struct cli_progress *p);
+void cli_progress_end(struct cli_progress *p);
+
+/* A bucket of the store's layout: two lower-case hex digits. */
+int cli_is_bucket(const char *name);
+/* The entries of the store at dir counted by name (no stat: cheap), for a progress total;
+ * *buckets (may be NULL) gets the number of buckets. */
+uint64_t cli_count_entries(const char *dir, uint64_t *buckets);
+
 /* The actions. argv[0] is the option as typed; they return an exit code. */
 int cmd_show_stats(int argc, char **argv);
 int cmd_json(int argc, char **argv);
@@ -51,6 +70,8 @@ int cmd_trim(int argc, char **argv);
 int cmd_clear(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_show_config(int argc, char **argv);
+int cmd_get_config(int argc, char **argv);
+int cmd_set_config(int argc, char **argv);
 int cmd_max_size(int argc, char **argv);
 int cmd_max_files(int argc, char **argv);
 

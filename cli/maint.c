@@ -56,10 +56,27 @@ int cli_store_usage(const char *dir, struct cli_usage_info *u)
 
 /* ---- --trim ---- */
 
+struct trim_progress {
+    struct cli_progress line;
+    uint64_t entries; /* counted before the scan */
+};
+
+/* The scan is the first half of the line, the removals the second. */
+static void trim_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    struct trim_progress *t = ctx;
+
+    if (total == 0)
+        cli_progress_update(&t->line, done, 2 * t->entries);
+    else
+        cli_progress_update(&t->line, total + done, 2 * total);
+}
+
 int cmd_trim(int argc, char **argv)
 {
     struct wc_config c;
     struct wc_trim_result res;
+    struct trim_progress tp;
     const char *dir;
     char a[32], b[32];
     int rc;
@@ -68,8 +85,12 @@ int cmd_trim(int argc, char **argv)
         return CLI_USAGE;
     if ((rc = cli_load(&c)) != 0 || (rc = cli_cache_dir(&c, argv[0], 1, &dir)) != 0)
         goto out;
-    struct wc_trim_limits lim = {c.trim_max_folder, c.evict_max_bytes, c.evict_interval_minutes};
+    cli_progress_start(&tp.line, "Trimming");
+    tp.entries = tp.line.on ? cli_count_entries(dir, NULL) : 0;
+    struct wc_trim_limits lim = {c.trim_max_folder, c.evict_max_bytes, c.evict_interval_minutes,
+                                 trim_progress, &tp};
     int t = wc_dir_trim(dir, &lim, 1, &res);
+    cli_progress_end(&tp.line);
     if (t == 2) {
         rc = cli_fail("%s: another process is trimming this cache now; try again", dir);
     } else if (t < 0) {
@@ -77,8 +98,9 @@ int cmd_trim(int argc, char **argv)
     } else {
         cli_format_size(res.removed_bytes, a, sizeof(a));
         cli_format_size(res.bytes, b, sizeof(b));
-        printf("Trimmed %s: removed %" PRIu64 " entries (%s), kept %" PRIu64 " entries (%s)\n", dir,
-               res.removed_entries, a, res.entries, b);
+        printf("Trimmed %s: removed %" PRIu64 " entries (%s), kept %" PRIu64 " results and %" PRIu64
+               " manifests (%s)\n",
+               dir, res.removed_entries, a, res.results, res.entries - res.results, b);
     }
 out:
     wc_config_free(&c);
@@ -86,11 +108,6 @@ out:
 }
 
 /* ---- -C / --clear ---- */
-
-static int is_bucket(const char *name)
-{
-    return strlen(name) == 2 && strspn(name, "0123456789abcdef") == 2;
-}
 
 /* A bucket goes as the store removes an entry: renamed first (relative to the store's own
  * descriptor: a link in its place is renamed, never followed), so that no reader ever sees a
@@ -111,13 +128,22 @@ static int clear_buckets(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
+    struct cli_progress p;
+    uint64_t done = 0, total = 0;
     int rc = 0;
 
     if (!d)
         return -errno;
-    while (rc == 0 && (de = readdir(d)) != NULL)
-        if (is_bucket(de->d_name))
-            rc = clear_bucket(dir, dirfd(d), de->d_name);
+    cli_progress_start(&p, "Clearing");
+    if (p.on)
+        cli_count_entries(dir, &total);
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!cli_is_bucket(de->d_name))
+            continue;
+        rc = clear_bucket(dir, dirfd(d), de->d_name);
+        cli_progress_update(&p, ++done, total);
+    }
+    cli_progress_end(&p);
     closedir(d);
     return rc;
 }
@@ -171,6 +197,8 @@ out:
 struct verify {
     const char *dir;
     uint64_t results, manifests, partial, broken, unremoved;
+    uint64_t seen, total; /* for the progress line */
+    struct cli_progress line;
 };
 
 /* File `name` of the entry, opened without following a symbolic link: -errno, or -EINVAL
@@ -292,6 +320,7 @@ static int verify_entry(void *ctx, const struct wc_store_item *it)
     char why[PATH_MAX + 64], path[PATH_MAX];
     int rc = check_entry(it->fd, it->key, v, why, sizeof(why));
 
+    cli_progress_update(&v->line, ++v->seen, v->total);
     if (rc < 0)
         v->partial++;
     if (rc <= 0)
@@ -301,6 +330,7 @@ static int verify_entry(void *ctx, const struct wc_store_item *it)
     if (check_entry(it->fd, it->key, &again, why, sizeof(why)) != 1)
         return 0;
     v->broken++;
+    cli_progress_erase(&v->line);
     snprintf(path, sizeof(path), "%s/%.2s/%s", v->dir, it->key, it->key);
     rc = wc_dir_remove_entry(path);
     if (rc < 0 && rc != -ENOENT) {
@@ -325,7 +355,10 @@ int cmd_verify(int argc, char **argv)
     if ((rc = cli_load(&c)) != 0 || (rc = cli_cache_dir(&c, argv[0], 1, &dir)) != 0)
         goto out;
     v.dir = dir;
+    cli_progress_start(&v.line, "Verifying");
+    v.total = v.line.on ? cli_count_entries(dir, NULL) : 0;
     int err = walk_store(dir, verify_entry, &v);
+    cli_progress_end(&v.line);
     if (err < 0) {
         rc = cli_fail("cannot verify %s: %s", dir, strerror(-err));
         goto out;

@@ -110,13 +110,19 @@ static void print_report(const struct report *r)
     line("Configuration file", buf);
     print_zeroed(r->zeroed_at);
     print_counters(&r->st);
-    snprintf(buf, sizeof(buf), "%" PRIu64 " (%" PRIu64 " results, %" PRIu64 " manifests)",
-             r->use.entries, r->use.results, r->use.manifests);
+    snprintf(buf, sizeof(buf), "%" PRIu64 " results (and %" PRIu64 " manifests)", r->use.results,
+             r->use.manifests);
     line("Entries", buf);
-    line_u64("  Limit (WAFCACHE_TRIM_MAX_FOLDER)", r->max_entries);
+    if (r->max_entries)
+        line_u64("  Limit (WAFCACHE_TRIM_MAX_FOLDER)", r->max_entries);
+    else
+        line("  Limit (WAFCACHE_TRIM_MAX_FOLDER)", "no limit");
     cli_format_size(r->use.bytes, a, sizeof(a));
-    line("Cache size", a);
-    cli_format_size(r->max_bytes, b, sizeof(b));
+    line("Cache size (on disk)", a);
+    if (r->max_bytes)
+        cli_format_size(r->max_bytes, b, sizeof(b));
+    else
+        snprintf(b, sizeof(b), "no limit");
     line("  Limit (WAFCACHE_EVICT_MAX_BYTES)", b);
 }
 
@@ -204,8 +210,10 @@ int cmd_zero_stats(int argc, char **argv)
 
     if (cli_no_argument(argc, argv) != 0)
         return CLI_USAGE;
-    if ((rc = cli_load(&c)) == 0 && (rc = cli_cache_dir(&c, argv[0], 1, &dir)) == 0) {
-        int err = wc_stats_zero(dir, c.dir_mode);
+    /* As -s and -M, -z takes a cache that does not exist yet: its statistics are zero. */
+    if ((rc = cli_load(&c)) == 0 && (rc = cli_cache_dir(&c, argv[0], 0, &dir)) == 0) {
+        struct stat st;
+        int err = stat(dir, &st) == 0 ? wc_stats_zero(dir, c.dir_mode) : 0;
         if (err < 0)
             rc = cli_fail("cannot zero the statistics in %s/stats: %s", dir, strerror(-err));
         else

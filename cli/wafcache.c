@@ -45,9 +45,11 @@ static const struct action actions[] = {
     {"-z", "--zero-stats", NULL, "zero the statistics", cmd_zero_stats},
     {"-p", "--show-config", NULL, "show every setting, its value and where it comes from",
      cmd_show_config},
-    {"-M", "--max-size", "SIZE", "keep at most SIZE bytes (10G, 500M...) in wafcache.conf",
+    {"-k", "--get-config", "KEY", "print the value of setting KEY", cmd_get_config},
+    {"-o", "--set-config", "KEY=VALUE", "set KEY to VALUE in wafcache.conf", cmd_set_config},
+    {"-M", "--max-size", "SIZE", "keep at most SIZE on disk (10G, 500M; 5 is 5G; 0: no limit)",
      cmd_max_size},
-    {"-F", "--max-files", "N", "keep at most N entries, in wafcache.conf", cmd_max_files},
+    {"-F", "--max-files", "N", "keep at most N results (0: no limit)", cmd_max_files},
     {NULL, "--trim", NULL, "evict least recently used entries down to the limits, now", cmd_trim},
     {"-C", "--clear", NULL, "remove every entry (the settings and statistics stay)", cmd_clear},
     {NULL, "--verify", NULL, "check every entry's content, remove the broken ones", cmd_verify},
@@ -63,8 +65,8 @@ static const struct action actions[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: wafcache OPTION\n"
-                 "       wafcache [--] COMMAND [ARG]...\n"
+    fprintf(out, "Usage: wafcache [-d DIR] OPTION\n"
+                 "       wafcache [-d DIR] [--] COMMAND [ARG]...\n"
                  "\n"
                  "Run COMMAND (a build tool: make, ninja, waf...) with the wafcache library\n"
                  "preloaded, so that the compilers and linkers it runs are cached. When COMMAND\n"
@@ -78,8 +80,10 @@ static void usage(FILE *out)
         snprintf(opt, sizeof(opt), "%s%s%s%s%s", actions[i].short_opt ? actions[i].short_opt : "",
                  actions[i].short_opt ? ", " : "    ", actions[i].long_opt,
                  actions[i].arg ? " " : "", actions[i].arg ? actions[i].arg : "");
-        fprintf(out, "  %-26s %s\n", opt, actions[i].help);
+        fprintf(out, "  %-28s %s\n", opt, actions[i].help);
     }
+    fprintf(out, "  %-28s %s\n", "-d, --dir DIR",
+            "use the cache in DIR (before the option or the command)");
     fprintf(out, "\n"
                  "Settings come from the environment, then from wafcache.conf in the cache\n"
                  "directory, then from the defaults: WAFCACHE (the cache directory or URL),\n"
@@ -436,11 +440,54 @@ static int run_joined(const struct action *a, const char *value, int argc, char 
     return rc;
 }
 
+/* The value of -d DIR, --dir DIR, -dDIR or --dir=DIR at argv[1] (*used: the words it took),
+ * or NULL when argv[1] is not that option. */
+static const char *dir_option(int argc, char **argv, int *used)
+{
+    const char *a = argv[1];
+
+    *used = 1;
+    if (strncmp(a, "--dir=", 6) == 0)
+        return a + 6;
+    if (strncmp(a, "-d", 2) == 0 && a[2] != '\0')
+        return a + 2;
+    if (strcmp(a, "-d") != 0 && strcmp(a, "--dir") != 0)
+        return NULL;
+    *used = 2;
+    return argc > 2 ? argv[2] : "";
+}
+
+/* -d DIR, as ccache's: the cache for this invocation. It becomes WAFCACHE (made absolute),
+ * which wins over every other source, for an action and for a command run alike. */
+static int set_dir(const char *opt, const char *dir)
+{
+    char cwd[PATH_MAX], *abs = NULL;
+    int rc;
+
+    if (*dir == '\0')
+        return cli_usage("option '%s' needs a cache directory", opt);
+    if (dir[0] == '/' || strstr(dir, "://"))
+        rc = setenv("WAFCACHE", dir, 1);
+    else if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&abs, "%s/%s", cwd, dir) < 0)
+        return cli_fail("%s: cannot make it absolute: %s", dir, strerror(errno));
+    else
+        rc = setenv("WAFCACHE", abs, 1);
+    free(abs);
+    return rc == 0 ? 0 : cli_fail("cannot set WAFCACHE: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
     const struct action *a;
     const char *value;
+    int used, rc;
 
+    while (argc >= 2 && (value = dir_option(argc, argv, &used)) != NULL) {
+        if ((rc = set_dir(argv[1], value)) != 0)
+            return rc;
+        argc -= used;
+        argv += used;
+    }
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

@@ -427,12 +427,14 @@ static const struct setting settings[] = {
     {"WAFCACHE_EXPLAIN", parse_switch, show_flag, OFF(explain), 0},
 };
 
-/* ccache's names, for the settings `wafcache -M` and `-F` write. */
+/* ccache's names, for the settings `wafcache -M` and `-F` write. bare_g: under this name a
+ * bare number is gigabytes, as ccache reads max_size ("5" is 5G). */
 static const struct {
     const char *alias, *name;
+    int bare_g;
 } conf_aliases[] = {
-    {"max_size", "WAFCACHE_EVICT_MAX_BYTES"},
-    {"max_files", "WAFCACHE_TRIM_MAX_FOLDER"},
+    {"max_size", "WAFCACHE_EVICT_MAX_BYTES", 1},
+    {"max_files", "WAFCACHE_TRIM_MAX_FOLDER", 0},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -594,10 +596,27 @@ static void quote_value(const char *value, char *buf, size_t n)
     buf[o] = '\0';
 }
 
+static int find_setting(const char *name);
+
+/* For `wafcache -p`: every bad setting flagged, the first one's value and error kept. */
+static void mark_bad(struct wc_config *c, const char *name, const char *value, const char *what)
+{
+    int i = find_setting(name);
+
+    if (i >= 0)
+        c->bad[i] = 1;
+    if (c->error[0] != '\0')
+        return;
+    c->bad_setting = i;
+    quote_value(value, c->bad_value, sizeof(c->bad_value));
+    snprintf(c->bad_what, sizeof(c->bad_what), "%s", what);
+}
+
 static void set_error(struct wc_config *c, const char *name, const char *value, const char *what)
 {
     char quoted[200];
 
+    mark_bad(c, name, value, what);
     if (c->error[0] != '\0')
         return; /* the first bad value is the one the line tells */
     quote_value(value, quoted, sizeof(quoted));
@@ -629,6 +648,7 @@ static void set_defaults(struct wc_config *c)
     c->timeout_ms = DEFAULT_TIMEOUT_MS;
     c->hash_dir = 1;
     c->dir_mode = DEFAULT_DIR_MODE;
+    c->bad_setting = -1;
 }
 
 static int find_setting(const char *name)
@@ -639,14 +659,60 @@ static int find_setting(const char *name)
     return -1;
 }
 
-const char *wc_conf_key(const char *key)
+int wc_config_index(const char *key)
 {
-    int i;
-
     for (size_t a = 0; a < sizeof(conf_aliases) / sizeof(conf_aliases[0]); a++)
         if (strcmp(key, conf_aliases[a].alias) == 0)
             key = conf_aliases[a].name;
-    i = find_setting(key);
+    return find_setting(key);
+}
+
+const char *wc_config_check(const char *name, const char *value)
+{
+    struct wc_config c;
+    int i = find_setting(name);
+    const char *what;
+
+    if (i < 0)
+        return "is not a setting";
+    set_defaults(&c);
+    what = settings[i].parse(&c, &settings[i], value);
+    wc_config_free(&c);
+    return what;
+}
+
+const char *wc_conf_value(const char *key, const char *value, char *buf, size_t n)
+{
+    size_t len = strlen(value);
+
+    for (size_t a = 0; a < sizeof(conf_aliases) / sizeof(conf_aliases[0]); a++)
+        if (conf_aliases[a].bare_g && strcmp(key, conf_aliases[a].alias) == 0 && len > 0 &&
+            value[len - 1] >= '0' && value[len - 1] <= '9' && len + 2 <= n) {
+            snprintf(buf, n, "%sG", value);
+            return buf;
+        }
+    return value;
+}
+
+int wc_conf_env_only(const char *key)
+{
+    /* Read elsewhere than here: the token by the HTTP store (a secret, kept out of files),
+     * WAFCACHE_LIBDIR by the wafcache command to find the library. */
+    static const char *const others[] = {"WAFCACHE_HTTP_TOKEN", "WAFCACHE_LIBDIR"};
+    int i = find_setting(key);
+
+    if (i >= 0)
+        return settings[i].env_only;
+    for (size_t k = 0; k < sizeof(others) / sizeof(others[0]); k++)
+        if (strcmp(key, others[k]) == 0)
+            return 1;
+    return 0;
+}
+
+const char *wc_conf_key(const char *key)
+{
+    int i = wc_config_index(key);
+
     return i >= 0 && !settings[i].env_only ? settings[i].name : NULL;
 }
 
@@ -695,7 +761,7 @@ static int split_line(char *line, char **key, char **value)
 /* One line of the file (NUL-terminated, without its newline). */
 static void conf_line(struct wc_config *c, unsigned lineno, char *line)
 {
-    char *key, *value, what[300], quoted[100];
+    char *key, *value, what[300], quoted[100], unit[96];
     const char *name, *err;
     int i;
 
@@ -711,8 +777,8 @@ static void conf_line(struct wc_config *c, unsigned lineno, char *line)
     quote_value(key, quoted, sizeof(quoted));
     if ((name = wc_conf_key(key)) == NULL) {
         snprintf(what, sizeof(what), "%s \"%s\"",
-                 find_setting(key) >= 0 ? "this setting cannot be in " WC_CONF_NAME ":"
-                                        : "unknown setting",
+                 wc_conf_env_only(key) ? "this setting cannot be in " WC_CONF_NAME ":"
+                                       : "unknown setting",
                  quoted);
         set_conf_error(c, lineno, what);
         return;
@@ -723,8 +789,10 @@ static void conf_line(struct wc_config *c, unsigned lineno, char *line)
     if (*value == '\0')
         return; /* as in the environment: empty means unset */
     c->source[i] = WC_SOURCE_CONF;
-    if ((err = settings[i].parse(c, &settings[i], value)) != NULL) {
+    if ((err = settings[i].parse(c, &settings[i], wc_conf_value(key, value, unit, sizeof unit))) !=
+        NULL) {
         char v[200];
+        mark_bad(c, name, value, err);
         quote_value(value, v, sizeof(v));
         snprintf(what, sizeof(what), "%s=\"%s\" %s", name, v, err);
         set_conf_error(c, lineno, what);
@@ -759,7 +827,8 @@ static void load_conf(struct wc_config *c)
     }
     if (memchr(buf, '\0', len) != NULL)
         set_conf_error(c, 0, "the file holds a NUL byte");
-    for (line = buf; c->error[0] == '\0' && line < buf + len; line = next) {
+    /* Past a bad line too: the first error is the one told, the rest is for `wafcache -p`. */
+    for (line = buf; line < buf + len; line = next) {
         char *nl = strchr(line, '\n');
         next = nl ? nl + 1 : buf + len;
         if (nl)
@@ -770,6 +839,16 @@ static void load_conf(struct wc_config *c)
 }
 
 /* ---- loading ---- */
+
+/* Where wafcache.conf is, unless the bad value is one that says where it is. */
+static int conf_known(const struct wc_config *c)
+{
+    const char *bad = c->bad_setting >= 0 ? settings[c->bad_setting].name : "";
+
+    if (c->cache == NULL || (c->error[0] != '\0' && c->bad_setting < 0))
+        return 0;
+    return strcmp(bad, "WAFCACHE") != 0 && strcmp(bad, "WAFCACHE_LOCAL") != 0;
+}
 
 int wc_config_load(struct wc_config *c, wc_getenv_fn get, void *ctx)
 {
@@ -794,7 +873,7 @@ int wc_config_load(struct wc_config *c, wc_getenv_fn get, void *ctx)
     for (size_t i = 0; i < NSETTINGS; i++)
         if (!settings[i].env_only)
             load_env_one(c, i, get, ctx);
-    if (c->error[0] == '\0')
+    if (conf_known(c))
         load_conf(c);
     if (c->error[0] == '\0')
         check_cache_dirs(c);

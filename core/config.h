@@ -30,8 +30,8 @@ struct wc_config {
     int no_push;              /* WAFCACHE_NO_PUSH */
     int verbosity;            /* WAFCACHE_VERBOSITY */
     int stats;                /* WAFCACHE_STATS */
-    uint64_t trim_max_folder; /* WAFCACHE_TRIM_MAX_FOLDER, default 1000000 */
-    uint64_t evict_max_bytes; /* WAFCACHE_EVICT_MAX_BYTES, default 10000000000 (sizes: 10G, 500M) */
+    uint64_t trim_max_folder; /* WAFCACHE_TRIM_MAX_FOLDER, default 1000000; 0 = no limit */
+    uint64_t evict_max_bytes; /* WAFCACHE_EVICT_MAX_BYTES, default 10G (10G, 500M); 0 = no limit */
     uint64_t evict_interval_minutes; /* WAFCACHE_EVICT_INTERVAL_MINUTES, default 3 */
     unsigned async_workers;          /* WAFCACHE_ASYNC_WORKERS, 0 = synchronous */
     int async_nowait;                /* WAFCACHE_ASYNC_NOWAIT */
@@ -49,6 +49,11 @@ struct wc_config {
     int conf_error;      /* error comes from wafcache.conf (the environment was fine) */
     unsigned char source[WC_CONFIG_MAX_SETTINGS]; /* enum wc_config_source, per setting */
     char error[512];                              /* the one-line message when a value is bad */
+    /* For `wafcache -p`: the setting error is about (-1: a line of wafcache.conf that sets
+     * none), its value as given (quoted for one line) and what is wrong with it. */
+    int bad_setting;
+    char bad_value[200], bad_what[256];
+    unsigned char bad[WC_CONFIG_MAX_SETTINGS]; /* 1 for every setting with a bad value */
 };
 
 /* Look up a variable: getenv-like, so tests can feed their own environment. */
@@ -64,7 +69,8 @@ typedef const char *(*wc_getenv_fn)(const char *name, void *ctx);
  *   wafcache: /c/wafcache.conf:3: expected "NAME = value"; cache disabled for this build
  * Returns 0, or -1 with c->error set to one line such as
  *   wafcache: WAFCACHE_EVICT_MAX_BYTES="10G+" is not a size; cache disabled for this build
- * and c->disabled set. get may be NULL for getenv(). c need not be initialised; call
+ * and c->disabled set; the settings after the bad one are still read, so that `wafcache -p`
+ * shows them all. get may be NULL for getenv(). c need not be initialised; call
  * wc_config_free afterwards in both cases. A variable set to "" counts as unset. */
 int wc_config_load(struct wc_config *c, wc_getenv_fn get, void *ctx);
 void wc_config_free(struct wc_config *c);
@@ -75,6 +81,19 @@ void wc_config_free(struct wc_config *c);
 int wc_config_setting(const struct wc_config *c, unsigned i, const char **name, char *value,
                       size_t n);
 
+/* 1 when key is a variable that comes from the environment only (WAFCACHE, WAFCACHE_LOCAL,
+ * WAFCACHE_PROGRAMS, WAFCACHE_STATS, WAFCACHE_HTTP_TOKEN, WAFCACHE_LIBDIR): wafcache.conf
+ * refuses it, saying so. */
+int wc_conf_env_only(const char *key);
+
+/* The number of setting key (a variable name, or an alias such as max_size) for
+ * wc_config_setting, or -1 when there is none. */
+int wc_config_index(const char *key);
+
+/* NULL when value is a good value of setting name (a variable name, as wc_config_setting
+ * gives it), else what is wrong with it ("is not a size"), as a bad variable is told. */
+const char *wc_config_check(const char *name, const char *value);
+
 /* "environment", "wafcache.conf" or "default": where setting i of c came from. */
 const char *wc_config_source_name(const struct wc_config *c, unsigned i);
 
@@ -82,13 +101,20 @@ const char *wc_config_source_name(const struct wc_config *c, unsigned i);
  * max_size), or NULL when the key is unknown or not allowed in the file. */
 const char *wc_conf_key(const char *key);
 
+/* value as the canonical setting of key reads it: under ccache's max_size (and -M) a bare
+ * number is gigabytes, so "5" comes back as "5G" (in buf, n bytes); any other key or value
+ * comes back as it is. Under WAFCACHE_EVICT_MAX_BYTES, the original tool's variable, a bare
+ * number stays bytes, as its name says. */
+const char *wc_conf_value(const char *key, const char *value, char *buf, size_t n);
+
 /* Set name (a wafcache.conf key) to value in the file at path: the first line for that
  * setting (under any of its names) is replaced and later ones dropped, or a line is appended;
  * every other line stays as it was. The file is replaced atomically, with mode. 0 or -errno. */
 int wc_conf_set(const char *path, const char *name, const char *value, unsigned mode);
 
 /* "10G", "500M", "1.5G", "64Ki", "123" (bytes). Decimal suffixes k/K M G T, binary Ki Mi Gi Ti.
- * Returns 0 or -1. */
+ * Returns 0 or -1. The one parser of every size limit (-M, max_size, WAFCACHE_EVICT_MAX_BYTES);
+ * as for every limit (-F, max_files, WAFCACHE_TRIM_MAX_FOLDER), 0 means no limit. */
 int wc_parse_size(const char *s, uint64_t *out);
 
 /* v with the credentials of a URL's userinfo masked by three stars: the password of

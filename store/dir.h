@@ -26,14 +26,19 @@ wc_store *wc_dir_open(const char *root, const struct wc_dir_options *opt, int *e
  * no root). */
 int wc_dir_walk(const char *root, int sweep, wc_store_item_fn fn, void *ctx);
 
+/* A limit of 0 is no limit. */
 struct wc_trim_limits {
-    uint64_t max_entries;      /* WAFCACHE_TRIM_MAX_FOLDER */
-    uint64_t max_bytes;        /* WAFCACHE_EVICT_MAX_BYTES */
+    uint64_t max_entries;      /* WAFCACHE_TRIM_MAX_FOLDER: results (manifests are not counted) */
+    uint64_t max_bytes;        /* WAFCACHE_EVICT_MAX_BYTES: space used on disk */
     uint64_t interval_minutes; /* WAFCACHE_EVICT_INTERVAL_MINUTES */
+    /* Now and then, for a progress line (NULL: not called): while the store is scanned, done
+     * entries seen and total 0; then done of the total entries considered for removal. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
 };
 
 struct wc_trim_result {
-    uint64_t entries, bytes; /* what is left */
+    uint64_t entries, results, bytes; /* what is left (entries: results and manifests) */
     uint64_t removed_entries, removed_bytes;
 };
 

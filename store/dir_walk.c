@@ -70,13 +70,20 @@ static void sweep_leftover(const struct walk *w, const char *dir, DIR *d, const 
         wc_rm_rf(path);
 }
 
-/* An entry's files: their sizes, and whether "meta" and "manifest" are there. Old
- * temporaries in it are the remains of a writer that died: swept, not counted. */
+/* Space used on disk, as du counts it: a 10-byte file takes a whole block. */
+static unsigned long long disk_bytes(const struct stat *st)
+{
+    return (unsigned long long)st->st_blocks * 512;
+}
+
+/* An entry's files: the space they and the entry's directory use, and whether "meta" and "manifest"
+ * are there. Old temporaries in it are the remains of a writer that died: swept, not counted. */
 static void read_entry(const struct walk *w, DIR *d, const struct stat *dst,
                        struct wc_store_item *it)
 {
     int swept = 0;
 
+    it->bytes = disk_bytes(dst);
     for (struct dirent *de; (de = readdir(d)) != NULL;) {
         struct stat st;
         if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
@@ -86,7 +93,7 @@ static void read_entry(const struct walk *w, DIR *d, const struct stat *dst,
             swept += unlinkat(dirfd(d), de->d_name, 0) == 0;
             continue;
         }
-        it->bytes += (unsigned long long)st.st_size;
+        it->bytes += disk_bytes(&st);
         it->has_meta |= !strcmp(de->d_name, "meta");
         it->has_manifest |= !strcmp(de->d_name, "manifest");
     }

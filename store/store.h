@@ -28,7 +28,7 @@ typedef struct wc_store wc_store;
 struct wc_store_item {
     const char *key;
     long long mtime_ns;       /* last use: the LRU clock */
-    unsigned long long bytes; /* the sum of its files' sizes */
+    unsigned long long bytes; /* space used on disk (st_blocks), its directory's included */
     int has_meta;             /* a result (its "meta" is written last: the entry is whole) */
     int has_manifest;         /* a key1's manifest */
     /* A local store's entry directory, open during the call: its files are opened relative

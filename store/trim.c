@@ -20,11 +20,13 @@
 struct trim_item {
     int64_t mtime_ns;
     uint64_t size;
+    int result; /* has metadata: the limit on entries counts these, as ccache counts results */
     char *path;
 };
 
 struct trim_list {
     const char *root;
+    const struct wc_trim_limits *lim;
     struct trim_item *v;
     size_t n, cap;
 };
@@ -59,7 +61,7 @@ int wc_dir_trim_due(const char *root, const struct wc_trim_limits *lim)
     return interval_elapsed(&st, lim);
 }
 
-static int list_push(struct trim_list *l, int64_t mt, uint64_t size, const char *path)
+static int list_push(struct trim_list *l, const struct wc_store_item *it, const char *path)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
@@ -72,8 +74,9 @@ static int list_push(struct trim_list *l, int64_t mt, uint64_t size, const char 
     l->v[l->n].path = strdup(path);
     if (!l->v[l->n].path)
         return -ENOMEM;
-    l->v[l->n].mtime_ns = mt;
-    l->v[l->n].size = size;
+    l->v[l->n].mtime_ns = it->mtime_ns;
+    l->v[l->n].size = it->bytes;
+    l->v[l->n].result = it->has_meta;
     l->n++;
     return 0;
 }
@@ -91,9 +94,11 @@ static int collect(void *ctx, const struct wc_store_item *it)
     struct trim_list *l = ctx;
     char path[PATH_MAX];
 
+    if (l->lim->progress)
+        l->lim->progress(l->lim->progress_ctx, l->n, 0);
     if ((size_t)snprintf(path, sizeof path, "%s/%.2s/%s", l->root, it->key, it->key) >= sizeof path)
         return 0;
-    return list_push(l, it->mtime_ns, it->bytes, path);
+    return list_push(l, it, path);
 }
 
 static int by_mtime(const void *a, const void *b)
@@ -105,22 +110,35 @@ static int by_mtime(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
+/* A limit of 0 is no limit (as ccache's -M 0 and -F 0). */
+static int over(uint64_t v, uint64_t max)
+{
+    return max != 0 && v > max;
+}
+
 /* Evicts from the oldest until both limits hold. An entry whose mtime moved since the scan
- * was hit meanwhile: it is no longer among the least recently used, so it is kept. */
+ * was hit meanwhile: it is no longer among the least recently used, so it is kept. While only
+ * the count is over, manifests stay: they are not counted, and removing one frees no result. */
 static void evict(struct trim_list *l, const struct wc_trim_limits *lim, struct wc_trim_result *res)
 {
     for (size_t i = 0; i < l->n; i++) {
         struct trim_item *it = &l->v[i];
         struct stat st;
+        int over_bytes = over(res->bytes, lim->max_bytes);
 
-        if (res->entries <= lim->max_entries && res->bytes <= lim->max_bytes)
+        if (!over_bytes && !over(res->results, lim->max_entries))
             break;
+        if (lim->progress)
+            lim->progress(lim->progress_ctx, i, l->n);
+        if (!over_bytes && !it->result)
+            continue;
         if (lstat(it->path, &st) == 0 && mtime_ns(&st) != it->mtime_ns)
             continue;
         int rc = wc_dir_remove_entry(it->path);
         if (rc < 0 && rc != -ENOENT)
             continue;
         res->entries--;
+        res->results -= (uint64_t)it->result;
         res->bytes -= it->size;
         if (rc == 0) {
             res->removed_entries++;
@@ -131,7 +149,7 @@ static void evict(struct trim_list *l, const struct wc_trim_limits *lim, struct 
 
 static int run_trim(const char *root, const struct wc_trim_limits *lim, struct wc_trim_result *res)
 {
-    struct trim_list l = {.root = root};
+    struct trim_list l = {.root = root, .lim = lim};
     /* Leftovers are swept on the way (store/dir_walk.c). */
     int rc = wc_dir_walk(root, 1, collect, &l);
 
@@ -140,6 +158,7 @@ static int run_trim(const char *root, const struct wc_trim_limits *lim, struct w
             qsort(l.v, l.n, sizeof(*l.v), by_mtime);
         for (size_t i = 0; i < l.n; i++) {
             res->entries++;
+            res->results += (uint64_t)l.v[i].result;
             res->bytes += l.v[i].size;
         }
         evict(&l, lim, res);

@@ -166,7 +166,9 @@ char *wc_describe_argv(char *const *argv)
  * the build tool reads our stdout and stderr until EOF and would wait for the trim. */
 void wc_trim_in_background(const struct wc_config *c)
 {
-    struct wc_trim_limits lim = {c->trim_max_folder, c->evict_max_bytes, c->evict_interval_minutes};
+    struct wc_trim_limits lim = {.max_entries = c->trim_max_folder,
+                                 .max_bytes = c->evict_max_bytes,
+                                 .interval_minutes = c->evict_interval_minutes};
     const char *dir = wc_local_dir(c); /* a remote store trims itself */
     if (!dir || !wc_dir_trim_due(dir, &lim))
         return;

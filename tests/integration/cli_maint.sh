@@ -8,23 +8,14 @@ set -eu
 wc_setup cli_maint
 need_tools make gcc g++ ar
 W="$WC_BIN/wafcache"
+. "$WC_TESTS/lib/cli.sh"
 CONF=$WAFCACHE/wafcache.conf
-
-# try CMD...: run, keeping stdout, stderr and the exit status in $T/o, $T/e, $rc.
-try() {
-    rc=0
-    "$@" >"$T/o" 2>"$T/e" || rc=$?
-}
 
 # expect RC FIRST-LINE-OF-STDERR DESC (the line may be '-' to leave it unchecked).
 expect() {
     [ "$rc" = "$1" ] || fail "$3: exit $rc, expected $1 (stderr: $(cat "$T/e"))"
     [ "$2" = - ] || [ "$(head -n 1 "$T/e")" = "$2" ] ||
         fail "$3: stderr '$(head -n 1 "$T/e")', expected '$2'"
-}
-
-jget() {
-    "$W" --json | sed -n "s/^  \"$1\": \([0-9][0-9]*\),\{0,1\}\$/\1/p"
 }
 
 P=$T/p
@@ -37,18 +28,16 @@ case_usage() {
     grep -q -- "--help" "$T/e" || fail "unknown flag: no hint"
     [ ! -s "$T/o" ] || fail "unknown flag wrote to stdout"
     try "$W" -M banana
-    expect 1 'wafcache: -M: "banana" is not a size (such as 10G, 500M, 64Ki or 1000000)' "-M banana"
+    expect 1 'wafcache: -M: "banana" is not a size (such as 10G, 500M, 64Ki or 0 for no limit)' "-M banana"
     try "$W" -M -1
-    expect 1 'wafcache: -M: "-1" is not a size (such as 10G, 500M, 64Ki or 1000000)' "-M -1"
+    expect 1 'wafcache: -M: "-1" is not a size (such as 10G, 500M, 64Ki or 0 for no limit)' "-M -1"
     try "$W" -M
     expect 1 "wafcache: option '-M' needs a value" "-M alone"
-    try "$W" -M 0
-    expect 1 "wafcache: -M: a size of 0 would keep nothing in the cache" "-M 0"
     try "$W" --max-size=banana
-    expect 1 'wafcache: --max-size: "banana" is not a size (such as 10G, 500M, 64Ki or 1000000)' \
+    expect 1 'wafcache: --max-size: "banana" is not a size (such as 10G, 500M, 64Ki or 0 for no limit)' \
         "--max-size=banana"
     try "$W" -F 1.5
-    expect 1 'wafcache: -F: "1.5" is not a number of entries' "-F 1.5"
+    expect 1 'wafcache: -F: "1.5" is not a number of entries (0 for no limit)' "-F 1.5"
     try "$W" -M 1G 2G
     expect 1 "wafcache: option '-M' takes one value" "-M 1G 2G"
     try "$W" --trim now
@@ -68,7 +57,7 @@ case_usage() {
 case_missing_dir() {
     WAFCACHE=$T/none
     export WAFCACHE
-    for o in -z --trim -C --verify; do
+    for o in --trim -C --verify; do
         try "$W" $o
         expect 2 "wafcache: $T/none: no such cache directory" "$o on a missing cache"
     done
@@ -138,11 +127,6 @@ case_conf() {
     printf 'WAFCACHE_EVICT_MAX_BYTES = 10G\nWAFCACHE_TRIM_MAX_FOLDER = 1000000\n' >"$CONF"
 }
 
-# Builds the project into the cache (cold), then again from it.
-fill_cache() {
-    (cd "$P" && make clean >/dev/null && wc_build "fill the cache" make -j2) || fail "fill the cache"
-}
-
 case_verify() {
     fill_cache
     results=$(jget results)
@@ -185,14 +169,14 @@ case_trim() {
     expect 0 - "-F 10"
     try "$W" --trim
     expect 0 - "--trim"
-    grep -q "^Trimmed $WAFCACHE: removed [1-9][0-9]* entries (.*), kept 10 entries (.*)\$" "$T/o" ||
+    grep -q "^Trimmed $WAFCACHE: removed [1-9][0-9]* entries (.*), kept 10 results and [0-9]* manifests (.*)\$" "$T/o" ||
         fail "--trim: $(cat "$T/o")"
-    [ "$(jget entries)" = 10 ] || fail "--trim kept $(jget entries) entries"
+    [ "$(jget results)" = 10 ] || fail "--trim kept $(jget results) results"
     # Forced: again at once, whatever the interval.
     try "$W" -F 4
     try "$W" --trim
     expect 0 - "--trim again"
-    [ "$(jget entries)" = 4 ] || fail "the second --trim kept $(jget entries) entries"
+    [ "$(jget results)" = 4 ] || fail "the second --trim kept $(jget results) results"
     try "$W" -F 1000000
 }
 
@@ -261,12 +245,36 @@ case_man_page() {
         [ ! -s "$T/man.err" ] || fail "man -l warns: $(cat "$T/man.err")"
         grep -q 'wafcache.conf' "$T/man" || fail "the man page has no wafcache.conf"
     fi
+    for v in $(sed -n 's/^| `\(WAFCACHE[A-Z_]*\)` |.*/\1/p' "$WC_SRC/README.md"); do
+        grep -x -A1 '\.TP' "$WC_SRC/doc/wafcache.1" | grep -qx "\.B $v" ||
+            fail "the man page does not list $v"
+    done
     cmake --install "$WC_BIN/.." --prefix "$T/inst" >"$T/install" 2>&1 ||
         fail "cmake --install failed: $(cat "$T/install")"
     [ -f "$T/inst/share/man/man1/wafcache.1" ] || fail "cmake --install did not install the man page"
 }
 
+# Every error is one line; a usage error adds the "Try" line.
+case_one_line_errors() {
+    nl=$(printf 'a\nb')
+    for args in "--bogus" "-M|$nl" "-o|x" "-o|WAFCACHE_TIMEOUT=$nl" "-k|nope" "-d" "-F|-1" \
+        "--explain" "--trim|x"; do
+        # shellcheck disable=SC2086
+        (IFS='|' && try "$W" $args && echo "$rc" >"$T/rc")
+        [ "$(cat "$T/rc")" = 1 ] || fail "$args: exit $(cat "$T/rc")"
+        [ "$(wc -l <"$T/e")" = 2 ] && [ "$(sed -n 2p "$T/e")" = "Try 'wafcache --help' for more information." ] ||
+            fail "usage error $args is not one line and the hint: $(cat "$T/e")"
+    done
+    for bad in "WAFCACHE_TIMEOUT=$nl" WAFCACHE=relative WAFCACHE_UMASK=777; do
+        for o in -s -z -p -C --trim --verify; do
+            try env "$bad" "$W" $o
+            [ "$rc" = 2 ] && [ "$(wc -l <"$T/e")" = 1 ] || fail "$bad $o: exit $rc, stderr: $(cat "$T/e")"
+        done
+    done
+}
+
 run_case usage
+run_case one_line_errors
 run_case missing_dir
 run_case conf
 run_case verify

@@ -727,7 +727,8 @@ END_TEST
 START_TEST(reader_during_trim)
 {
     wc_store *s = open_store(0);
-    struct wc_trim_limits lim = {.max_entries = 0, .max_bytes = 0, .interval_minutes = 0};
+    /* A limit of one byte removes every entry (0 would be no limit). */
+    struct wc_trim_limits lim = {.max_entries = 1000, .max_bytes = 1, .interval_minutes = 0};
     struct wc_output outs[4] = {{.path = "o0"}, {.path = "o1"}, {.path = "o2"}, {.path = "o3"}};
     static char data[4][200000];
     int hits = 0, misses = 0, pipefd[2];

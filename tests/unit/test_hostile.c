@@ -324,7 +324,7 @@ static void write_old(const char *path, int old)
  * writer at work and stays. */
 START_TEST(stale_temps_swept)
 {
-    struct wc_trim_limits lim = {1000, 1u << 30, 0};
+    struct wc_trim_limits lim = {.max_entries = 1000, .max_bytes = 1u << 30};
     struct wc_trim_result res;
 
     mkdir(tpath("c"), 0700);

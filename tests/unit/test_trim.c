@@ -63,6 +63,31 @@ static void make_entry(wc_store *s, int i, size_t size, time_t t)
     set_mtime(dir, t);
 }
 
+/* The space a file uses on disk, as du counts it. */
+static uint64_t disk_bytes(const char *path)
+{
+    struct stat st;
+
+    ck_assert_int_eq(stat(path, &st), 0);
+    return (uint64_t)st.st_blocks * 512;
+}
+
+/* The space entry i (or file `name` of it, when not NULL) uses on disk. */
+static uint64_t entry_file_bytes(int i, const char *name)
+{
+    char dir[PATH_MAX], f[PATH_MAX + 16];
+
+    entry_dir(i, dir, sizeof(dir));
+    snprintf(f, sizeof(f), "%s/%s", dir, name ? name : ".");
+    return disk_bytes(f);
+}
+
+/* The space entry i uses on disk, as the trim counts it: its directory, 0 and meta. */
+static uint64_t entry_bytes(int i)
+{
+    return entry_file_bytes(i, NULL) + entry_file_bytes(i, "0") + entry_file_bytes(i, "meta");
+}
+
 static int entry_exists(int i)
 {
     char dir[PATH_MAX];
@@ -104,13 +129,15 @@ START_TEST(trim_to_max_entries_keeps_most_recent)
     time_t base = time(NULL) - 100000;
 
     make_entries(s, 10, 100, base);
+    uint64_t each = entry_bytes(0);
     ck_assert_int_eq(wc_dir_trim(root, &lim, 1, &res), 0);
     for (int i = 0; i < 10; i++)
         ck_assert_msg(entry_exists(i) == (i >= 6), "entry %d", i);
     ck_assert_uint_eq(res.entries, 4);
+    ck_assert_uint_eq(res.results, 4);
     ck_assert_uint_eq(res.removed_entries, 6);
-    ck_assert_uint_eq(res.bytes, 4 * 110);
-    ck_assert_uint_eq(res.removed_bytes, 6 * 110);
+    ck_assert_uint_eq(res.bytes, 4 * each);
+    ck_assert_uint_eq(res.removed_bytes, 6 * each);
     s->close(s);
 }
 END_TEST
@@ -118,23 +145,25 @@ END_TEST
 START_TEST(trim_to_max_bytes_keeps_most_recent)
 {
     wc_store *s = open_store();
-    struct wc_trim_limits lim = {.max_entries = 1000, .max_bytes = 3500};
+    struct wc_trim_limits lim = {.max_entries = 1000};
     struct wc_trim_result res;
     time_t base = time(NULL) - 100000;
 
-    make_entries(s, 8, 990, base); /* 1000 bytes each with its metadata */
+    make_entries(s, 8, 990, base);
+    uint64_t each = entry_bytes(0); /* space on disk: blocks, not the 1000 bytes written */
+    lim.max_bytes = 3 * each + each / 2;
     ck_assert_int_eq(wc_dir_trim(root, &lim, 1, &res), 0);
     for (int i = 0; i < 8; i++)
         ck_assert_msg(entry_exists(i) == (i >= 5), "entry %d", i);
     ck_assert_uint_eq(res.entries, 3);
-    ck_assert_uint_eq(res.bytes, 3000);
-    ck_assert_uint_eq(res.removed_bytes, 5000);
+    ck_assert_uint_eq(res.bytes, 3 * each);
+    ck_assert_uint_eq(res.removed_bytes, 5 * each);
 
     /* A hit (touch) makes an old entry the most recent: it survives the next trim. */
     char key[33];
     key_of(5, key);
     ck_assert_int_eq(s->touch(s, key), 0);
-    lim.max_bytes = 1000;
+    lim.max_bytes = each;
     ck_assert_int_eq(wc_dir_trim(root, &lim, 1, &res), 0);
     ck_assert(entry_exists(5));
     ck_assert(!entry_exists(6));
@@ -146,18 +175,63 @@ END_TEST
 START_TEST(trim_both_limits)
 {
     wc_store *s = open_store();
-    struct wc_trim_limits lim = {.max_entries = 5, .max_bytes = 2500};
+    struct wc_trim_limits lim = {.max_entries = 5};
     time_t base = time(NULL) - 100000;
 
     make_entries(s, 8, 990, base);
+    uint64_t each = entry_bytes(0);
+    lim.max_bytes = 2 * each + each / 2;
     ck_assert_int_eq(wc_dir_trim(root, &lim, 1, NULL), 0);
     for (int i = 0; i < 8; i++)
         ck_assert_msg(entry_exists(i) == (i >= 6), "entry %d", i);
     /* Within both limits: nothing to do. */
     lim.max_entries = 2;
-    lim.max_bytes = 2000;
+    lim.max_bytes = 2 * each;
     ck_assert_int_eq(wc_dir_trim(root, &lim, 1, NULL), 0);
     ck_assert(entry_exists(6) && entry_exists(7));
+    s->close(s);
+}
+END_TEST
+
+/* A limit of 0 is no limit, as ccache's -M 0 and -F 0. */
+START_TEST(zero_is_no_limit)
+{
+    wc_store *s = open_store();
+    struct wc_trim_limits lim = {.max_entries = 0, .max_bytes = 0};
+    struct wc_trim_result res;
+
+    make_entries(s, 5, 100, time(NULL) - 1000);
+    ck_assert_int_eq(wc_dir_trim(root, &lim, 1, &res), 0);
+    ck_assert_uint_eq(res.removed_entries, 0);
+    for (int i = 0; i < 5; i++)
+        ck_assert(entry_exists(i));
+    s->close(s);
+}
+END_TEST
+
+/* The limit on entries counts results: manifests (the oldest here) stay while it alone is
+ * over. */
+START_TEST(manifests_not_counted)
+{
+    wc_store *s = open_store();
+    struct wc_trim_limits lim = {.max_entries = 2};
+    struct wc_trim_result res;
+    char key[33], dir[PATH_MAX];
+    time_t base = time(NULL) - 100000;
+
+    make_entries(s, 4, 100, base);
+    for (int i = 10; i < 13; i++) {
+        key_of(i, key);
+        ck_assert_int_eq(s->write(s, key, "manifest", "m", 1), 0);
+        entry_dir(i, dir, sizeof(dir));
+        set_mtime(dir, base - 1000);
+    }
+    ck_assert_int_eq(wc_dir_trim(root, &lim, 1, &res), 0);
+    ck_assert_uint_eq(res.results, 2);
+    ck_assert_uint_eq(res.entries, 5);
+    for (int i = 10; i < 13; i++)
+        ck_assert(entry_exists(i));
+    ck_assert(!entry_exists(0) && !entry_exists(1) && entry_exists(2) && entry_exists(3));
     s->close(s);
 }
 END_TEST
@@ -165,7 +239,7 @@ END_TEST
 START_TEST(trim_ignores_foreign_files)
 {
     wc_store *s = open_store();
-    struct wc_trim_limits lim = {.max_entries = 0, .max_bytes = 0};
+    struct wc_trim_limits lim = {.max_entries = 1000, .max_bytes = 1}; /* removes all */
     char p[PATH_MAX];
 
     make_entries(s, 2, 10, time(NULL) - 1000);
@@ -234,7 +308,7 @@ END_TEST
 START_TEST(lock_held_elsewhere_returns_2)
 {
     wc_store *s = open_store();
-    struct wc_trim_limits lim = {.max_entries = 0, .max_bytes = 0};
+    struct wc_trim_limits lim = {.max_entries = 1000, .max_bytes = 1}; /* removes all */
     int ready[2], go[2];
     pid_t child;
     char c;
@@ -309,7 +383,7 @@ START_TEST(sweeps_stale_leftovers)
     ck_assert_int_eq(stat(dir, &st), 0);
     ck_assert_int_eq(st.st_mtime, now - 10);
     ck_assert_uint_eq(res.entries, 1); /* a ".remove." directory is not an entry */
-    ck_assert_uint_eq(res.bytes, 110 + 5);
+    ck_assert_uint_eq(res.bytes, entry_bytes(1) + disk_bytes(new_tmp));
     s->close(s);
 }
 END_TEST
@@ -351,7 +425,8 @@ START_TEST(foreach_tells_each_entry)
     ck_assert_int_eq(w.n, 3);
     ck_assert_int_eq(w.metas, 2);
     ck_assert_int_eq(w.manifests, 1);
-    ck_assert_uint_eq(w.bytes, 100 + 10 + 5 + 10 + 1);
+    ck_assert_uint_eq(w.bytes, entry_bytes(0) + entry_bytes(1) + entry_file_bytes(2, NULL) +
+                                   entry_file_bytes(2, "manifest"));
     s->close(s);
 }
 END_TEST
@@ -423,6 +498,8 @@ int main(void)
     tcase_add_test(tc, trim_to_max_entries_keeps_most_recent);
     tcase_add_test(tc, trim_to_max_bytes_keeps_most_recent);
     tcase_add_test(tc, trim_both_limits);
+    tcase_add_test(tc, zero_is_no_limit);
+    tcase_add_test(tc, manifests_not_counted);
     tcase_add_test(tc, trim_ignores_foreign_files);
     tcase_add_test(tc, interval_respected);
     tcase_add_test(tc, lock_held_elsewhere_returns_2);
