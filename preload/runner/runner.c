@@ -270,11 +270,12 @@ static int is_cc_or_ar(const char *name)
     return wc_tool_of(name) != WC_TOOL_OTHER;
 }
 
-/* The default programs (gcc, clang, ld, ar) all read @file arguments themselves; a program
- * added through WAFCACHE_PROGRAMS may not, and its "@x" is then an argument like any other. */
+/* The toolchain (gcc, clang, ld, ar) and binutils' objcopy and strip read @file arguments
+ * themselves (libiberty's expandargv); bison, m4 or a program added through
+ * WAFCACHE_PROGRAMS may not, and its "@x" is then an argument like any other. */
 static int reads_atfiles(const char *name)
 {
-    return wc_program_matches(NULL, name);
+    return wc_program_matches(WC_TOOLCHAIN_PROGRAMS ",objcopy,strip", name);
 }
 
 /* Response files are part of the command line (issue 12): expanded before anything looks
