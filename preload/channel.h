@@ -74,7 +74,8 @@ struct wc_observation {
 int wc_channel_parse(const char *buf, size_t len, struct wc_observation *obs);
 void wc_observation_free(struct wc_observation *obs);
 
-/* Environment variable the runner sets for the real command: "<fd>:<dev>:<ino>". */
+/* Environment variable the runner sets for the real command: "<fd>:<dev>:<ino>" of the
+ * channel, then ":<dev>:<ino>" of the command's standard input when it has one. */
 #define WC_ENV_OBSERVE "WAFCACHE_OBSERVE_FD"
 /* Set by the top-level process of a build: the session file runners add counters to. */
 #define WC_ENV_SESSION "WAFCACHE_SESSION"

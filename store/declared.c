@@ -507,5 +507,11 @@ int wc_output_declared(const char *path, char *const *argv, const char *cwd)
         return ar_declares(&q, argv);
     if (wc_program_matches("ld,ld.bfd,ld.gold,ld.lld,collect2", prog))
         return linker_declares(&q, argv);
-    return !any_operand(argv, is_input, &q) && driver_declares(&q, argv);
+    if (wc_program_matches(WC_GENERATOR_PROGRAMS, prog))
+        return wc_generator_declares(path, argv, cwd);
+    ok = !any_operand(argv, is_input, &q) && driver_declares(&q, argv);
+    /* A program added through WAFCACHE_PROGRAMS may be a compiler or a script. */
+    if (ok || wc_program_matches(WC_TOOLCHAIN_PROGRAMS, prog))
+        return ok;
+    return wc_generator_declares(path, argv, cwd);
 }

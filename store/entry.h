@@ -93,4 +93,13 @@ int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct w
  * 1 when declared, else 0. */
 int wc_output_declared(const char *path, char *const *argv, const char *cwd);
 
+/* The same for a generator (bison, flex, objcopy, strip... store/declared_gen.c lists what
+ * each writes) and for a program added through WAFCACHE_PROGRAMS. */
+int wc_generator_declares(const char *path, char *const *argv, const char *cwd);
+
+/* 1 when every output of meta, resolved against root, is declared by decl (what a fetch
+ * checks first): the runner does not store an entry that no hit could restore. */
+int wc_entry_declared(const struct wc_entry_meta *meta, const char *root,
+                      const struct wc_declared *decl);
+
 #endif
