@@ -41,10 +41,26 @@ static int starts(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* 1 when arg, taken from cwd, names path (lexically: path is normalised by the caller). */
+/* A ".." after a name: where it leads is the kernel's business (a symbolic link), so such
+ * an argument names nothing (as in declared.c). */
+static int dotdot_after_name(const char *arg)
+{
+    int named = 0;
+    for (const char *s = arg; *s;) {
+        size_t c = strcspn(s, "/");
+        if (c == 2 && s[0] == '.' && s[1] == '.' && named)
+            return 1;
+        named |= c > 0 && !(c == 1 && s[0] == '.') && !(c == 2 && s[0] == '.' && s[1] == '.');
+        s += c;
+        s += *s == '/';
+    }
+    return 0;
+}
+
+/* 1 when arg, taken from cwd, names path (path is normalised by the caller). */
 static int names(const char *cwd, const char *arg, const char *path)
 {
-    if (!arg || !*arg)
+    if (!arg || !*arg || dotdot_after_name(arg))
         return 0;
     char *joined = arg[0] == '/' ? strdup(arg) : wc_path_join(cwd, arg);
     char *norm = joined ? wc_path_normalize(joined) : NULL;
@@ -165,18 +181,18 @@ static int stem_names(const char *cwd, const char *stem, size_t n, const char *s
     return w > 0 && (size_t)w < sizeof buf && names(cwd, buf, path);
 }
 
-/* bison's header: the output's extension with its leading 'c' made an 'h' (.c -> .h, .cc ->
- * .hh, .cpp -> .hpp), ".h" added when there is none. */
+/* bison's header: the output's extension with every 'c' made an 'h' (.c -> .h, .cc -> .hh,
+ * .cpp -> .hpp, .cxx -> .hxx), ".h" added when there is none. */
 static int bison_header(const char *cwd, const char *out, const char *path)
 {
     const char *ext;
     size_t n = stem_of(out, &ext);
     char suffix[64];
-    if (ext[0] == '.' && ext[1] == 'c' && strlen(ext) < sizeof suffix) {
-        snprintf(suffix, sizeof suffix, ".h%s", ext + 2);
-        return stem_names(cwd, out, n, suffix, path);
-    }
-    return stem_names(cwd, out, n, ".h", path);
+    if (!ext[0] || strlen(ext) >= sizeof suffix)
+        return stem_names(cwd, out, n, ".h", path);
+    for (size_t i = 0; i <= strlen(ext); i++)
+        suffix[i] = ext[i] == 'c' ? 'h' : ext[i];
+    return stem_names(cwd, out, n, suffix, path);
 }
 
 /* -v, -g, -x name <stem>.output, .gv, .xml, where bison's stem drops a ".tab" too. */
