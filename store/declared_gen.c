@@ -41,35 +41,6 @@ static int starts(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* A ".." after a name: where it leads is the kernel's business (a symbolic link), so such
- * an argument names nothing (as in declared.c). */
-static int dotdot_after_name(const char *arg)
-{
-    int named = 0;
-    for (const char *s = arg; *s;) {
-        size_t c = strcspn(s, "/");
-        if (c == 2 && s[0] == '.' && s[1] == '.' && named)
-            return 1;
-        named |= c > 0 && !(c == 1 && s[0] == '.') && !(c == 2 && s[0] == '.' && s[1] == '.');
-        s += c;
-        s += *s == '/';
-    }
-    return 0;
-}
-
-/* 1 when arg, taken from cwd, names path (path is normalised by the caller). */
-static int names(const char *cwd, const char *arg, const char *path)
-{
-    if (!arg || !*arg || dotdot_after_name(arg))
-        return 0;
-    char *joined = arg[0] == '/' ? strdup(arg) : wc_path_join(cwd, arg);
-    char *norm = joined ? wc_path_normalize(joined) : NULL;
-    int same = norm && strcmp(norm, path) == 0;
-    free(joined);
-    free(norm);
-    return same;
-}
-
 /* Options whose separate value names an output, and their joined "=" forms. */
 static const char *const out_opts[] = {"-o", "--output", "--target", "-MF", "-MD", NULL};
 static const char *const out_eq_opts[] = {
@@ -91,14 +62,14 @@ static int option_names(const char *cwd, char *const *argv, const char *path)
 {
     for (size_t i = 1; argv[i]; i++) {
         const char *a = argv[i];
-        if (in_list(out_opts, a) && names(cwd, argv[i + 1], path))
+        if (in_list(out_opts, a) && wc_arg_names(cwd, argv[i + 1], path))
             return 1;
-        if (a[0] == '-' && a[1] == 'o' && a[2] && names(cwd, a + 2, path))
+        if (a[0] == '-' && a[1] == 'o' && a[2] && wc_arg_names(cwd, a + 2, path))
             return 1;
-        if (starts(a, "-MF") && a[3] && names(cwd, a + 3, path))
+        if (starts(a, "-MF") && a[3] && wc_arg_names(cwd, a + 3, path))
             return 1;
         for (size_t k = 0; out_eq_opts[k]; k++)
-            if (starts(a, out_eq_opts[k]) && names(cwd, a + strlen(out_eq_opts[k]), path))
+            if (starts(a, out_eq_opts[k]) && wc_arg_names(cwd, a + strlen(out_eq_opts[k]), path))
                 return 1;
     }
     return 0;
@@ -178,7 +149,7 @@ static int stem_names(const char *cwd, const char *stem, size_t n, const char *s
 {
     char buf[4096];
     int w = snprintf(buf, sizeof buf, "%.*s%s", (int)n, stem, suffix);
-    return w > 0 && (size_t)w < sizeof buf && names(cwd, buf, path);
+    return w > 0 && (size_t)w < sizeof buf && wc_arg_names(cwd, buf, path);
 }
 
 /* bison's header: the output's extension with every 'c' made an 'h' (.c -> .h, .cc -> .hh,
@@ -233,7 +204,7 @@ static int bison_declares(const char *cwd, char *const *argv, const char *path)
         if (w <= 0 || (size_t)w >= sizeof dflt)
             return 0;
         out = dflt;
-        if (names(cwd, out, path))
+        if (wc_arg_names(cwd, out, path))
             return 1;
     }
     return (has_flag(argv, header) && bison_header(cwd, out, path)) ||
@@ -255,7 +226,7 @@ static int flex_declares(const char *cwd, char *const *argv, const char *path)
     }
     char buf[4096];
     int w = snprintf(buf, sizeof buf, "lex.%s.c", prefix ? prefix : "yy");
-    return w > 0 && (size_t)w < sizeof buf && names(cwd, buf, path);
+    return w > 0 && (size_t)w < sizeof buf && wc_arg_names(cwd, buf, path);
 }
 
 static int nasm_declares(const char *cwd, char *const *argv, const char *path)
@@ -294,7 +265,7 @@ static int any_operand_names(const char *cwd, char *const *argv, const char *con
         const char *op = operand(argv, next, k);
         if (!op)
             return 0;
-        if (names(cwd, op, path))
+        if (wc_arg_names(cwd, op, path))
             return 1;
     }
 }
@@ -303,7 +274,7 @@ static int any_operand_names(const char *cwd, char *const *argv, const char *con
 static int second_operand_names(const char *cwd, char *const *argv, const char *const *next,
                                 const char *path)
 {
-    return !operand(argv, next, 2) && names(cwd, operand(argv, next, 1), path);
+    return !operand(argv, next, 2) && wc_arg_names(cwd, operand(argv, next, 1), path);
 }
 
 int wc_generator_declares(const char *path, char *const *argv, const char *cwd)
@@ -322,7 +293,7 @@ int wc_generator_declares(const char *path, char *const *argv, const char *cwd)
     if (wc_program_matches("windres", prog))
         return second_operand_names(cwd, argv, windres_next, path);
     if (wc_program_matches("objcopy", prog))
-        return names(cwd, operand(argv, binutils_next, -1), path);
+        return wc_arg_names(cwd, operand(argv, binutils_next, -1), path);
     if (wc_program_matches("strip", prog))
         return !output_of(argv) && any_operand_names(cwd, argv, binutils_next, path);
     if (wc_program_matches("protoc", prog))

@@ -93,6 +93,10 @@ int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct w
  * 1 when declared, else 0. */
 int wc_output_declared(const char *path, char *const *argv, const char *cwd);
 
+/* 1 when arg, taken from cwd, is path (absolute, normalised); an argument with a ".." after a
+ * name names nothing (the kernel decides where it leads). For declared.c and declared_gen.c. */
+int wc_arg_names(const char *cwd, const char *arg, const char *path);
+
 /* The same for a generator (bison, flex, objcopy, strip... store/declared_gen.c lists what
  * each writes) and for a program added through WAFCACHE_PROGRAMS. */
 int wc_generator_declares(const char *path, char *const *argv, const char *cwd);
