@@ -925,18 +925,26 @@ prep_grammar() {
     printf '%%token NUM\n%%%%\ninput: %%empty | input NUM { n += %s; } ;\n%%%%\nint n;\n' "$GV" > p.y
 }
 
+# edit_cycle DESC PREP CMD...: the input PREP writes from $GV: 1, a miss then a hit; 2, a miss.
+edit_cycle() {
+    local _d
+    _d=$1
+    shift
+    GV=1
+    direct_vs_reference "$_d" "$@"
+    expect_stats 1 0 1 "$_d, first run"
+    direct_vs_reference "$_d again" "$@"
+    expect_stats 1 1 0 "$_d, the same input (must hit)"
+    GV=2
+    direct_vs_reference "$_d, input changed" "$@"
+    expect_stats 1 0 1 "$_d, the input changed (must miss)"
+}
+
 case_gen_bison_input() {
     CASE=gen_bison_input
     WATCH="p.tab.c p.tab.h"
     need_tools bison
-    GV=1
-    direct_vs_reference "bison" prep_grammar bison -d -o p.tab.c p.y
-    expect_stats 1 0 1 "bison, first run"
-    direct_vs_reference "bison again" prep_grammar bison -d -o p.tab.c p.y
-    expect_stats 1 1 0 "bison, the same grammar (must hit)"
-    GV=2
-    direct_vs_reference "bison, grammar changed" prep_grammar bison -d -o p.tab.c p.y
-    expect_stats 1 0 1 "bison, the grammar changed (must miss)"
+    edit_cycle "bison" prep_grammar bison -d -o p.tab.c p.y
 }
 
 prep_scanner() {
@@ -947,14 +955,7 @@ case_gen_flex_input() {
     CASE=gen_flex_input
     WATCH="s.c"
     need_tools flex
-    GV=1
-    direct_vs_reference "flex" prep_scanner flex -o s.c s.l
-    expect_stats 1 0 1 "flex, first run"
-    direct_vs_reference "flex again" prep_scanner flex -o s.c s.l
-    expect_stats 1 1 0 "flex, the same scanner (must hit)"
-    GV=2
-    direct_vs_reference "flex, scanner changed" prep_scanner flex -o s.c s.l
-    expect_stats 1 0 1 "flex, the scanner changed (must miss)"
+    edit_cycle "flex" prep_scanner flex -o s.c s.l
 }
 
 prep_keywords() {
