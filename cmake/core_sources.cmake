@@ -22,6 +22,7 @@ set(WC_CORE_SOURCES
   store/entry.c
   store/cache.c
   store/declared.c
+  store/declared_gen.c
   store/tier.c
   store/guard.c
   store/open.c

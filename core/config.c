@@ -225,6 +225,24 @@ static const char *parse_string(struct wc_config *c, const struct setting *s, co
     return *p ? NULL : "could not be stored (out of memory)";
 }
 
+/* WAFCACHE_PROGRAMS: names, "+name" and "-name" (core/programs.h). The phrase names the
+ * first bad entry, so it lives in a static buffer (settings are parsed by one thread). */
+static const char *parse_programs(struct wc_config *c, const struct setting *s, const char *v)
+{
+    static char why[200];
+    const char *bad;
+    size_t len;
+
+    if (wc_programs_check(v, &bad, &len) < 0) {
+        snprintf(why, sizeof why,
+                 "has a bad entry \"%.*s\" (entries are NAME, +NAME or -NAME, a program's "
+                 "basename without '/')",
+                 (int)(len > 60 ? 60 : len), bad);
+        return why;
+    }
+    return parse_string(c, s, v);
+}
+
 static const char *parse_abspath(struct wc_config *c, const struct setting *s, const char *v)
 {
     if (v[0] != '/')
@@ -416,7 +434,7 @@ static const struct setting settings[] = {
     {"WAFCACHE_ASYNC_NOWAIT", parse_switch, show_flag, OFF(async_nowait), 0},
     {"WAFCACHE_BASEDIR", parse_string, show_basedir, OFF(basedir), 0},
     {"WAFCACHE_HARDLINK", parse_switch, show_flag, OFF(hardlink), 0},
-    {"WAFCACHE_PROGRAMS", parse_string, show_programs, OFF(programs), 1},
+    {"WAFCACHE_PROGRAMS", parse_programs, show_programs, OFF(programs), 1},
     {"WAFCACHE_LOG", parse_string, show_string, OFF(log), 0},
     {"WAFCACHE_DISABLE", parse_switch, show_flag, OFF(disabled), 0},
     {"WAFCACHE_LOCAL", parse_abspath, show_string, OFF(local), 1},

@@ -122,6 +122,8 @@ enum wc_tool wc_tool_of(const char *basename)
         return WC_TOOL_CC;
     if (wc_program_matches("ar", basename))
         return WC_TOOL_AR;
+    if (wc_program_matches(WC_GEN_REWRITTEN, basename))
+        return WC_TOOL_GEN;
     return WC_TOOL_OTHER;
 }
 
@@ -210,6 +212,40 @@ static char *rewrite_cc_arg(const char *a, const char *cwd, const wc_basedirs *b
     return s;
 }
 
+/* Output options of the generators, joined with '=' ("--output=/a/p.c"); "-o" is taken
+ * separate (an operand then) or joined ("-o/a/p.c"). Anything else stays as written: a
+ * value that is not a path must not change ("-Dapi.prefix=/x"). */
+static const char *const gen_eq_opts[] = {"--output=",
+                                          "--outfile=",
+                                          "--output-file=",
+                                          "--defines=",
+                                          "--header=",
+                                          "--header-file=",
+                                          "--tables-file=",
+                                          "--report-file=",
+                                          "--graph=",
+                                          "--xml=",
+                                          NULL};
+
+/* Rewrite one argument of a generator: an operand (the grammar, the object, the value of a
+ * separate -o), or the path of a known output option. */
+static char *rewrite_gen_arg(const char *a, const char *cwd, const wc_basedirs *bd)
+{
+    if (a[0] != '-')
+        return relative_if_under(a, cwd, bd);
+    size_t n = joined_in(gen_eq_opts, a, 1);
+    if (n == 0 && strncmp(a, "-o/", 3) == 0)
+        n = 2;
+    if (n == 0)
+        return strdup(a);
+    char *rel = relative_if_under(a + n, cwd, bd);
+    if (!rel)
+        return NULL;
+    char *s = concat(a, n, rel);
+    free(rel);
+    return s;
+}
+
 static int cwd_under_basedir(const char *cwd, const wc_basedirs *bd)
 {
     return bd && bd->n > 0 && wc_basedir_prefix(bd, cwd) > 0;
@@ -230,6 +266,8 @@ char **wc_argv_rewrite(char *const *argv, const char *cwd, const wc_basedirs *bd
             out[i] = strdup(argv[i]);
         else if (tool == WC_TOOL_AR)
             out[i] = argv[i][0] == '-' ? strdup(argv[i]) : relative_if_under(argv[i], cwd, bd);
+        else if (tool == WC_TOOL_GEN)
+            out[i] = rewrite_gen_arg(argv[i], cwd, bd);
         else
             out[i] = rewrite_cc_arg(argv[i], cwd, bd, &next);
         if (!out[i]) {

@@ -18,8 +18,16 @@
 enum wc_tool {
     WC_TOOL_OTHER, /* nothing rewritten (ld: -I, -R, -rpath take paths that must stay) */
     WC_TOOL_CC,    /* gcc, g++, cc, c++, clang, clang++ drivers */
-    WC_TOOL_AR     /* ar: every operand is a file */
+    WC_TOOL_AR,    /* ar: every operand is a file */
+    WC_TOOL_GEN    /* generators that write the paths they are given only as provenance
+                    * (#line, comments, a debug file name): bison, yacc, flex, lex, gperf,
+                    * nasm, yasm, objcopy, strip. Operands and output options rewritten. */
 };
+
+/* The generators of WC_TOOL_GEN. Not xxd (-i names its array after the path it is given),
+ * m4 (__file__), protoc (a proto path is a string prefix of its file's name), moc, uic,
+ * rcc, the glib tools, windres: they are cached with their paths as written. */
+#define WC_GEN_REWRITTEN "bison,yacc,flex,lex,gperf,nasm,yasm,objcopy,strip"
 
 /* The kind of tool from a program's basename (either what the build asked for or the
  * resolved one; the runner tries both). */

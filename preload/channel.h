@@ -85,7 +85,8 @@ void wc_observation_free(struct wc_observation *obs);
  * to name the dependency file it writes. */
 int wc_channel_is_tool(const char *exe);
 
-/* Environment variable the runner sets for the real command: "<fd>:<dev>:<ino>". */
+/* Environment variable the runner sets for the real command: "<fd>:<dev>:<ino>" of the
+ * channel, then ":<dev>:<ino>" of the command's standard input when it has one. */
 #define WC_ENV_OBSERVE "WAFCACHE_OBSERVE_FD"
 /* Set by the top-level process of a build: the session file runners add counters to. */
 #define WC_ENV_SESSION "WAFCACHE_SESSION"

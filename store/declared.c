@@ -87,8 +87,7 @@ static char *absolute(const char *cwd, const char *arg)
     return out;
 }
 
-/* 1 when arg, resolved against cwd, is path. */
-static int names(const char *cwd, const char *arg, const char *path)
+int wc_arg_names(const char *cwd, const char *arg, const char *path)
 {
     char *a = arg ? absolute(cwd, arg) : NULL;
     int same = a && strcmp(a, path) == 0;
@@ -228,7 +227,7 @@ struct query {
 static int is_input(const char *op, void *ctx)
 {
     const struct query *q = ctx;
-    return names(q->cwd, op, q->path);
+    return wc_arg_names(q->cwd, op, q->path);
 }
 
 /* path is base + one of the suffixes that derive enables. */
@@ -334,7 +333,7 @@ static int default_object(const char *op, void *ctx)
     if (!is_source(op))
         return 0;
     w = snprintf(buf, sizeof(buf), "%.*s.o", (int)stem_len(b), b);
-    return w > 0 && (size_t)w < sizeof(buf) && names(q->cwd, buf, q->path);
+    return w > 0 && (size_t)w < sizeof(buf) && wc_arg_names(q->cwd, buf, q->path);
 }
 
 /* A linker argument naming an output: -o, -Map, --dependency-file, --out-implib. next is
@@ -346,10 +345,10 @@ static int linker_output(const struct query *q, const char *a, const char *next)
     static const char *const separate[] = {"-o", "-Map", "--Map", "--out-implib", "--output"};
 
     for (size_t i = 0; i < sizeof(joined) / sizeof(joined[0]); i++)
-        if (starts(a, joined[i]) && names(q->cwd, a + strlen(joined[i]), q->path))
+        if (starts(a, joined[i]) && wc_arg_names(q->cwd, a + strlen(joined[i]), q->path))
             return 1;
     for (size_t i = 0; i < sizeof(separate) / sizeof(separate[0]); i++)
-        if (!strcmp(a, separate[i]) && names(q->cwd, next, q->path))
+        if (!strcmp(a, separate[i]) && wc_arg_names(q->cwd, next, q->path))
             return 1;
     return 0;
 }
@@ -390,14 +389,14 @@ static int driver_named_output(const struct query *q, char *const *argv)
         const char *a = argv[i];
         for (size_t k = 0; k < sizeof(separate) / sizeof(separate[0]); k++) {
             size_t n = strlen(separate[k]);
-            if (!strcmp(a, separate[k]) && names(q->cwd, argv[i + 1], q->path))
+            if (!strcmp(a, separate[k]) && wc_arg_names(q->cwd, argv[i + 1], q->path))
                 return 1;
             if (n == 2 || n == 3) /* -oFILE, -MFFILE */
-                if (!strncmp(a, separate[k], n) && a[n] && names(q->cwd, a + n, q->path))
+                if (!strncmp(a, separate[k], n) && a[n] && wc_arg_names(q->cwd, a + n, q->path))
                     return 1;
         }
-        if ((starts(a, "-Wp,-MD,") && names(q->cwd, a + 8, q->path)) ||
-            (starts(a, "-Wp,-MMD,") && names(q->cwd, a + 9, q->path)))
+        if ((starts(a, "-Wp,-MD,") && wc_arg_names(q->cwd, a + 8, q->path)) ||
+            (starts(a, "-Wp,-MMD,") && wc_arg_names(q->cwd, a + 9, q->path)))
             return 1;
         if (takes_next(a) && argv[i + 1])
             i++;
@@ -416,7 +415,7 @@ static int driver_declares(const struct query *q, char *const *argv)
         d.o = NULL; /* stdout */
     if (driver_named_output(&dq, argv) || driver_linker_output(&dq, argv))
         return 1;
-    if (!d.o && !d.compile && !d.preprocess && names(q->cwd, "a.out", q->path))
+    if (!d.o && !d.compile && !d.preprocess && wc_arg_names(q->cwd, "a.out", q->path))
         return 1;
     if (!d.o && d.compile && any_operand(argv, default_object, &dq))
         return 1;
@@ -445,17 +444,17 @@ static int linker_declares(const struct query *q, char *const *argv)
     for (size_t i = 1; argv[i]; i++) {
         if (ld_takes_next(argv[i]) && argv[i + 1])
             i++;
-        else if (argv[i][0] != '-' && names(q->cwd, argv[i], q->path))
+        else if (argv[i][0] != '-' && wc_arg_names(q->cwd, argv[i], q->path))
             return 0; /* an input */
     }
     for (size_t i = 1; argv[i]; i++) {
         has_o |= !strcmp(argv[i], "-o") || starts(argv[i], "--output");
         if (linker_output(q, argv[i], argv[i + 1]))
             return 1;
-        if (starts(argv[i], "-o") && argv[i][2] && names(q->cwd, argv[i] + 2, q->path))
+        if (starts(argv[i], "-o") && argv[i][2] && wc_arg_names(q->cwd, argv[i] + 2, q->path))
             return 1;
     }
-    return !has_o && names(q->cwd, "a.out", q->path);
+    return !has_o && wc_arg_names(q->cwd, "a.out", q->path);
 }
 
 /* ar [--plugin p] [--target t] [-X32_64] key [relpos] [count] archive member...: the archive
@@ -480,10 +479,10 @@ static int ar_declares(const struct query *q, char *const *argv)
         i++;
     if (strchr(key, 'N') && argv[i])
         i++;
-    if (!argv[i] || !names(q->cwd, argv[i], q->path))
+    if (!argv[i] || !wc_arg_names(q->cwd, argv[i], q->path))
         return 0;
     for (i++; argv[i]; i++)
-        if (names(q->cwd, argv[i], q->path))
+        if (wc_arg_names(q->cwd, argv[i], q->path))
             return 0; /* also a member: an input */
     return 1;
 }
@@ -508,7 +507,13 @@ int wc_output_declared(const char *path, char *const *argv, const char *cwd)
         return ar_declares(&q, argv);
     if (wc_program_matches("ld,ld.bfd,ld.gold,ld.lld,collect2", prog))
         return linker_declares(&q, argv);
-    return !any_operand(argv, is_input, &q) && driver_declares(&q, argv);
+    if (wc_program_matches(WC_GENERATOR_PROGRAMS, prog))
+        return wc_generator_declares(path, argv, cwd);
+    ok = !any_operand(argv, is_input, &q) && driver_declares(&q, argv);
+    /* A program added through WAFCACHE_PROGRAMS may be a compiler or a script. */
+    if (ok || wc_program_matches(WC_TOOLCHAIN_PROGRAMS, prog))
+        return ok;
+    return wc_generator_declares(path, argv, cwd);
 }
 
 /* "file" or "file target": the file is path. */
@@ -516,7 +521,7 @@ static int names_env_file(const struct query *q, const char *value)
 {
     size_t n = strcspn(value, " ");
     char *file = n > 0 ? strndup(value, n) : NULL;
-    int ok = file && names(q->cwd, file, q->path);
+    int ok = file && wc_arg_names(q->cwd, file, q->path);
     free(file);
     return ok;
 }

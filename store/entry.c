@@ -465,8 +465,8 @@ int wc_entry_push(wc_store *s, const char *key, const char *cwd, struct wc_entry
 
 /* Every output, resolved against root as the restore will resolve it, must be one the
  * command line declares (store/declared.c). */
-static int all_declared(const struct wc_entry_meta *meta, const char *root,
-                        const struct wc_declared *decl)
+int wc_entry_declared(const struct wc_entry_meta *meta, const char *root,
+                      const struct wc_declared *decl)
 {
     for (size_t i = 0; decl && i < meta->n_outputs; i++) {
         char *full = resolve(root, meta->outputs[i].path);
@@ -754,7 +754,7 @@ int wc_entry_fetch(wc_store *s, const char *key, const char *cwd, const struct w
     rc = read_meta(s, key, meta);
     if (rc < 0)
         return rc;
-    if (!all_declared(meta, cwd, decl)) {
+    if (!wc_entry_declared(meta, cwd, decl)) {
         wc_meta_free(meta);
         return -EBADMSG;
     }

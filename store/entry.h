@@ -98,4 +98,17 @@ int wc_output_declared(const char *path, char *const *argv, const char *cwd);
  * or "file target", relative to cwd), which a compiler driver of argv writes its rules to. */
 int wc_env_declares(const char *path, char *const *argv, char *const *envp, const char *cwd);
 
+/* 1 when arg, taken from cwd, is path (absolute, normalised); an argument with a ".." after a
+ * name names nothing (the kernel decides where it leads). For declared.c and declared_gen.c. */
+int wc_arg_names(const char *cwd, const char *arg, const char *path);
+
+/* The same for a generator (bison, flex, objcopy, strip... store/declared_gen.c lists what
+ * each writes) and for a program added through WAFCACHE_PROGRAMS. */
+int wc_generator_declares(const char *path, char *const *argv, const char *cwd);
+
+/* 1 when every output of meta, resolved against root, is declared by decl (what a fetch
+ * checks first): the runner does not store an entry that no hit could restore. */
+int wc_entry_declared(const struct wc_entry_meta *meta, const char *root,
+                      const struct wc_declared *decl);
+
 #endif

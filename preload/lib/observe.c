@@ -42,6 +42,9 @@ static atomic_flag buf_lock = ATOMIC_FLAG_INIT;
 static int ended;       /* the owner said its final bye */
 static pid_t hello_for; /* the non-owner process that already said hello */
 static int stdin_done;  /* "i" reported, or stdin is /dev/null */
+static int in_known;    /* the command's standard input (the spec's tail) is known: */
+static dev_t in_dev;    /* ... its device */
+static ino_t in_ino;    /* ... and inode */
 
 static int observing(void)
 {
@@ -524,11 +527,17 @@ static int parse_spec(const char *spec)
     if (*end != ':')
         return -1;
     ino = strtoul(end + 1, &end, 10);
-    if (*end != '\0' || errno || fd > INT_MAX)
+    if ((*end != '\0' && *end != ':') || errno || fd > INT_MAX)
         return -1;
     ch_fd = (int)fd;
     ch_dev = (dev_t)dev;
     ch_ino = (ino_t)ino;
+    if (*end == ':') {
+        in_dev = (dev_t)strtoul(end + 1, &end, 10);
+        if (*end == ':')
+            in_ino = (ino_t)strtoul(end + 1, &end, 10);
+        in_known = *end == '\0' && !errno;
+    }
     return 0;
 }
 
@@ -577,6 +586,19 @@ static void report_stdin(void)
     emit(line, format_line(line, getpid(), 'i', NULL, NULL));
 }
 
+/* Is st the command's standard input? With the runner's word for it, only that file is: a
+ * pipe a process of the command put on fd 0 (bison feeding m4) or an input file freopen()ed
+ * there (gperf) carries nothing from the build that observation does not see. Without it,
+ * whatever fd 0 holds now. */
+static int is_command_stdin(const struct stat *st)
+{
+    struct stat in;
+
+    if (in_known)
+        return st->st_dev == in_dev && st->st_ino == in_ino;
+    return wc_sys_fstat(0, &in) == 0 && st->st_dev == in.st_dev && st->st_ino == in.st_ino;
+}
+
 /* Checked on every read of fd 0 until reported, not once: a process whose fd 0 was /dev/null
  * may dup2 a pipe onto it later. Any process counts (stdin_done is per image). */
 static void note_stdin(int fd)
@@ -587,7 +609,7 @@ static void note_stdin(int fd)
     if (fd != 0 || stdin_done || !observing())
         return;
     saved = errno;
-    if (wc_sys_fstat(0, &st) < 0 || !is_dev_null(&st))
+    if (wc_sys_fstat(0, &st) < 0 || (!is_dev_null(&st) && is_command_stdin(&st)))
         report_stdin();
     errno = saved;
 }
@@ -713,11 +735,6 @@ static int is_fd_alias(const char *path)
            (strncmp(path, "/proc/", 6) == 0 && strstr(path, "/fd/") != NULL);
 }
 
-static int same_file(const struct stat *a, const struct stat *b)
-{
-    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
-}
-
 /* A regular file opened through a descriptor alias is recorded under its real name ("r"):
  * the collector ignores /dev and /proc. Without one (deleted, or not a path), "z". */
 static void report_alias_target(int fd, int dirfd, const char *path)
@@ -740,14 +757,14 @@ static void report_alias_target(int fd, int dirfd, const char *path)
  * /dev/zero always read the same. Standard input reopened by name is a read of it. */
 static void check_read_target(int fd, int dirfd, const char *path)
 {
-    struct stat st, in;
+    struct stat st;
     int saved = errno;
 
     if (wc_sys_fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
         errno = saved;
         return;
     }
-    if (!is_dev_null(&st) && wc_sys_fstat(0, &in) == 0 && same_file(&st, &in) && !stdin_done)
+    if (!is_dev_null(&st) && is_command_stdin(&st) && !stdin_done)
         report_stdin();
     if (S_ISREG(st.st_mode)) {
         if (path[0] == '/' && is_fd_alias(path))

@@ -139,7 +139,15 @@ int wc_channel_create(int *fd, char *value, size_t n)
         close(hi);
         return -e;
     }
-    snprintf(value, n, "%d:%lu:%lu", hi, (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+    int w =
+        snprintf(value, n, "%d:%lu:%lu", hi, (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+    /* The command's standard input as it gets it: only a read of that file is a read of the
+     * build's stdin (bison's m4 reads a pipe of bison's on fd 0, gperf freopen()s its input
+     * file there). */
+    struct stat in;
+    if (w > 0 && (size_t)w < n && fstat(0, &in) == 0)
+        snprintf(value + w, n - (size_t)w, ":%lu:%lu", (unsigned long)in.st_dev,
+                 (unsigned long)in.st_ino);
     *fd = hi;
     return 0;
 }

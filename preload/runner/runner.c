@@ -270,11 +270,12 @@ static int is_cc_or_ar(const char *name)
     return wc_tool_of(name) != WC_TOOL_OTHER;
 }
 
-/* The default programs (gcc, clang, ld, ar) all read @file arguments themselves; a program
- * added through WAFCACHE_PROGRAMS may not, and its "@x" is then an argument like any other. */
+/* The toolchain (gcc, clang, ld, ar) and binutils' objcopy and strip read @file arguments
+ * themselves (libiberty's expandargv); bison, m4 or a program added through
+ * WAFCACHE_PROGRAMS may not, and its "@x" is then an argument like any other. */
 static int reads_atfiles(const char *name)
 {
-    return wc_program_matches(NULL, name);
+    return wc_program_matches(WC_TOOLCHAIN_PROGRAMS ",objcopy,strip", name);
 }
 
 /* Response files are part of the command line (issue 12): expanded before anything looks
@@ -299,13 +300,21 @@ static char **expand_argv(struct runner *r)
     return out;
 }
 
+/* strip and objcopy rewrite the file they are given, as ar updates an archive: its old
+ * content is an input, hashed before the run (collect.c, take_prehashed). */
+static int edits_in_place(const char *name)
+{
+    return wc_program_matches("strip,objcopy", name);
+}
+
 static void rewrite_argv(struct runner *r)
 {
     const char *name = program_name(r, is_cc_or_ar);
     enum wc_tool t = name ? wc_tool_of(name) : WC_TOOL_OTHER;
     r->archiver = t == WC_TOOL_AR ||
                   wc_program_matches("gcc-ar,llvm-ar", base_name(r->orig_argv[0])) ||
-                  wc_program_matches("gcc-ar,llvm-ar", base_name(r->prog));
+                  wc_program_matches("gcc-ar,llvm-ar", base_name(r->prog)) ||
+                  program_name(r, edits_in_place) != NULL;
     char **expanded = expand_argv(r);
     if (!expanded)
         fallback(r, "out of memory");
@@ -646,8 +655,13 @@ static const char *store_run(struct runner *r, struct wc_child *c, int chan,
         snprintf(x.why, sizeof x.why, "no process of the command was observed");
     wc_observation_free(&obs);
     const char *count = "q";
+    struct wc_declared decl = {r->argv, r->cwd, environ};
     if (rc != 0)
         snprintf(why, why_len, "%s", rc < 0 ? "out of memory" : x.why);
+    else if (!wc_entry_declared(meta, r->root, &decl))
+        snprintf(why, why_len,
+                 "an output is not named by the command line (no hit could "
+                 "restore it)");
     else if (r->cfg.no_push)
         snprintf(why, why_len, "WAFCACHE_NO_PUSH is set");
     else if (wc_cache_mark_streams(replay_dir(r), &c->out, &c->out_len, &c->err, &c->err_len) < 0)

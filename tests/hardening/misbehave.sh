@@ -39,9 +39,10 @@ fake vanishcc <<'SH'
 cat "$src" > "$out"
 rm -f "$out"
 SH
+# -MF names its second output: an entry may only restore what the command line names.
 fake robbedcc <<'SH'
 cat "$src" > "$out"
-cat "$src" > "$out.d"
+cat "$src" > "$5"
 sleep 1
 SH
 fake slowcc <<'SH'
@@ -107,13 +108,13 @@ expect_stats 1 0 0 "vanishcc: nothing to cache"
 
 note "an output deleted by someone else during the run"
 rm -f out.o out.o.d
-wc_run sh -c "$B/robbedcc -o out.o in.txt & sleep 0.5; rm -f out.o; wait"
+wc_run sh -c "$B/robbedcc -o out.o in.txt -MF out.o.d & sleep 0.5; rm -f out.o; wait"
 [ "$WC_STATUS" = 0 ] || fail "robbedcc: exited $WC_STATUS"
 expect_stats 1 0 0 "robbedcc: a run that lost an output is not stored"
 grep -q "output .*out.o vanished during the run" "$WAFCACHE_LOG" ||
     fail "robbedcc: the log does not say the output vanished"
 rm -f out.o out.o.d
-wc_run sh -c "$B/robbedcc -o out.o in.txt"
+wc_run sh -c "$B/robbedcc -o out.o in.txt -MF out.o.d"
 expect_stats 1 0 1 "robbedcc left alone: a miss, stored"
 [ -f out.o ] || fail "robbedcc left alone: no output"
 

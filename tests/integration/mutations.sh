@@ -37,6 +37,7 @@
 #                   cached, a second checkout with the same old rules hits, other old rules miss
 #   rsp_outputs_checkouts  absolute -o and -MF inside an @file: a second checkout hits, its own
 #                   outputs restored
+#   (issue 15: generators -- bison, flex, gperf, strip, objcopy -- in their own block below)
 # MUST HIT:
 #   header_touch    touch a header without changing it -> 25 of 26 hit (ar finds libwc.a there: an
 #                   input), same outputs; touched again -> 26 of 26 hit
@@ -919,6 +920,110 @@ case_stdin_include() {
     expect_stats 1 0 0 "-include /dev/stdin with another content (must run)"
 }
 
+# ---- issue 15: generators -------------------------------------------------------------------
+# Each through the runner (`wafcache CMD`), against the same command with an empty cache:
+#   gen_bison_input    bison -d: miss, hit, the grammar changes -> miss (new outputs)
+#   gen_flex_input     flex -o: the same with the scanner
+#   gen_gperf_stdin    gperf reading its keywords from stdin: never stored (two contents run
+#                      for real); from a file (which gperf freopen()s onto stdin): stored, hit
+#   gen_strip_inplace  strip a.o in place: miss, hit; on an already stripped a.o -> miss
+#   gen_objcopy        objcopy --strip-debug in place, and -O binary into another file
+
+prep_grammar() {
+    printf '%%token NUM\n%%%%\ninput: %%empty | input NUM { n += %s; } ;\n%%%%\nint n;\n' "$GV" > p.y
+}
+
+# edit_cycle DESC PREP CMD...: the input PREP writes from $GV: 1, a miss then a hit; 2, a miss.
+edit_cycle() {
+    local _d
+    _d=$1
+    shift
+    GV=1
+    direct_vs_reference "$_d" "$@"
+    expect_stats 1 0 1 "$_d, first run"
+    direct_vs_reference "$_d again" "$@"
+    expect_stats 1 1 0 "$_d, the same input (must hit)"
+    GV=2
+    direct_vs_reference "$_d, input changed" "$@"
+    expect_stats 1 0 1 "$_d, the input changed (must miss)"
+}
+
+case_gen_bison_input() {
+    CASE=gen_bison_input
+    WATCH="p.tab.c p.tab.h"
+    need_tools bison
+    edit_cycle "bison" prep_grammar bison -d -o p.tab.c p.y
+}
+
+prep_scanner() {
+    printf '%%option noyywrap\n%%%%\n[0-9]+ { return %s; }\n%%%%\n' "$GV" > s.l
+}
+
+case_gen_flex_input() {
+    CASE=gen_flex_input
+    WATCH="s.c"
+    need_tools flex
+    edit_cycle "flex" prep_scanner flex -o s.c s.l
+}
+
+prep_keywords() {
+    printf '%%%%\nalpha\nbeta\n%%%%\n' > k.gperf
+}
+
+case_gen_gperf_stdin() {
+    CASE=gen_gperf_stdin
+    WATCH="k.c"
+    need_tools gperf
+    printf '%%%%\nalpha\n%%%%\n' > "$T/k1"
+    printf '%%%%\ngamma\n%%%%\n' > "$T/k2"
+    STDIN_FROM=$T/k1
+    direct_vs_reference "gperf from stdin" prep_keywords gperf --output-file=k.c
+    expect_stats 1 0 0 "gperf reading stdin (not stored)"
+    STDIN_FROM=$T/k2
+    direct_vs_reference "gperf from stdin, another content" prep_keywords gperf --output-file=k.c
+    expect_stats 1 0 0 "gperf reading another stdin (must run)"
+    STDIN_FROM=
+    direct_vs_reference "gperf from a file" prep_keywords gperf --output-file=k.c k.gperf
+    expect_stats 1 0 1 "gperf from a file (stored)"
+    direct_vs_reference "gperf from a file again" prep_keywords gperf --output-file=k.c k.gperf
+    expect_stats 1 1 0 "gperf from the same file (must hit)"
+}
+
+prep_debug_object() {
+    printf 'int a(void) { return 1; }\n' > a.c
+    gcc -g -c a.c
+}
+
+prep_stripped_object() {
+    prep_debug_object
+    strip a.o
+}
+
+case_gen_strip_inplace() {
+    CASE=gen_strip_inplace
+    WATCH="a.o"
+    direct_vs_reference "strip in place" prep_debug_object strip a.o
+    expect_stats 1 0 1 "strip in place, first run"
+    direct_vs_reference "strip in place again" prep_debug_object strip a.o
+    expect_stats 1 1 0 "strip in place, the same object (must hit)"
+    direct_vs_reference "strip a stripped object" prep_stripped_object strip a.o
+    expect_stats 1 0 1 "strip in place, an object already stripped (must miss)"
+}
+
+case_gen_objcopy() {
+    CASE=gen_objcopy
+    WATCH="a.o a.bin"
+    direct_vs_reference "objcopy in place" prep_debug_object objcopy --strip-debug a.o
+    expect_stats 1 0 1 "objcopy in place, first run"
+    direct_vs_reference "objcopy in place again" prep_debug_object objcopy --strip-debug a.o
+    expect_stats 1 1 0 "objcopy in place, the same object (must hit)"
+    direct_vs_reference "objcopy in place, stripped" prep_stripped_object objcopy --strip-debug a.o
+    expect_stats 1 0 1 "objcopy in place, another object (must miss)"
+    direct_vs_reference "objcopy -O binary" prep_debug_object objcopy -O binary -j .text a.o a.bin
+    expect_stats 1 0 1 "objcopy into another file, first run"
+    direct_vs_reference "objcopy -O binary again" prep_debug_object objcopy -O binary -j .text a.o a.bin
+    expect_stats 1 1 0 "objcopy into another file (must hit)"
+}
 
 # ---- issue 15: spurious misses ----------------------------------------------------------------
 
@@ -1028,7 +1133,8 @@ for c in ${WC_CASES:-header_edit header_shadow header_shadow_settled define_chan
     depfile_symlink tmp_output umask_077 timestamp_touch time_in_args pch_time procsub_include \
     fifo_include stdin_include \
     rsp_debug_checkouts rsp_outputs rsp_native rsp_too_long plugin_abs stderr_checkout_path \
-    depfile_env_checkouts depfile_env_append rsp_outputs_checkouts}; do
+    depfile_env_checkouts depfile_env_append rsp_outputs_checkouts \
+    gen_bison_input gen_flex_input gen_gperf_stdin gen_strip_inplace gen_objcopy}; do
     run_case "$c"
 done
 finish

@@ -678,6 +678,24 @@ START_TEST(strings)
 }
 END_TEST
 
+START_TEST(programs_entries)
+{
+    struct wc_config c;
+
+    ck_assert_int_eq(load1(&c, "WAFCACHE_PROGRAMS", "+python3,-m4"), 0);
+    ck_assert_str_eq(c.programs, "+python3,-m4");
+    wc_config_free(&c);
+    expect_bad("WAFCACHE_PROGRAMS", "gcc,+",
+               "wafcache: WAFCACHE_PROGRAMS=\"gcc,+\" has a bad entry \"+\" (entries are NAME, "
+               "+NAME or -NAME, a program's basename without '/'); cache disabled for this build");
+    expect_bad("WAFCACHE_PROGRAMS", "-", NULL);
+    expect_bad("WAFCACHE_PROGRAMS", "+/usr/bin/python3",
+               "wafcache: WAFCACHE_PROGRAMS=\"+/usr/bin/python3\" has a bad entry "
+               "\"+/usr/bin/python3\" (entries are NAME, +NAME or -NAME, a program's basename "
+               "without '/'); cache disabled for this build");
+}
+END_TEST
+
 /* ---- the error line ---- */
 
 START_TEST(error_line_is_one_line)
@@ -818,6 +836,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, http_method);
     tcase_add_test(tc, umask_setting);
     tcase_add_test(tc, strings);
+    tcase_add_test(tc, programs_entries);
     tcase_add_test(tc, error_line_is_one_line);
     tcase_add_test(tc, first_error_wins_and_rest_parsed);
     tcase_add_test(tc, real_environment);

@@ -189,6 +189,57 @@ START_TEST(declared_outputs)
 }
 END_TEST
 
+/* What bison 3.8, flex 2.6, gperf 3.1, nasm 2.16, xxd, objcopy and strip (binutils 2.40)
+ * write for these command lines (checked by hand in a scratch directory). */
+START_TEST(declared_generators)
+{
+    char *bison[] = {"bison", "-d", "-v", "-o", "p.tab.c", "/s/p.y", NULL};
+    char *bison_cc[] = {"bison", "--defines", "--output=gen/p.cc", "p.yy", NULL};
+    char *bison_dflt[] = {"bison", "-d", "../src/p.y", NULL};
+    char *yacc[] = {"yacc", "-d", "p.y", NULL};
+    char *bison_h[] = {"bison", "--header=inc/p.h", "-o", "p.c", "p.y", NULL};
+    char *flex[] = {"flex", "-o", "s.c", "s.l", NULL};
+    char *flex_dflt[] = {"flex", "-Pfoo", "s.l", NULL};
+    char *gperf[] = {"gperf", "--output-file=k.c", "k.gperf", NULL};
+    char *nasm[] = {"nasm", "-f", "elf64", "-o", "f.o", "-MD", "f.d", "f.asm", NULL};
+    char *nasm_dflt[] = {"nasm", "-f", "elf64", "src/f.asm", NULL};
+    char *xxd[] = {"xxd", "-i", "-c", "8", "blob.bin", "blob.h", NULL};
+    char *objcopy[] = {"objcopy", "-O", "binary", "--only-section", ".text", "f.o", "f.bin", NULL};
+    char *objcopy_in[] = {"x86_64-linux-gnu-objcopy", "--strip-debug", "f.o", NULL};
+    char *strip[] = {"strip", "-R", ".comment", "a.o", "b.o", NULL};
+    char *strip_o[] = {"strip", "-o", "out/a", "a", NULL};
+    char *protoc[] = {"protoc", "-I.", "--cpp_out=gen", "a.proto", NULL};
+    char *script[] = {"python3", "gen.py", "in.txt", "out.c", NULL};
+    char *up[] = {"bison", "-o", "link/../p.c", "p.y", NULL};
+
+    ck_assert(D("/b/p.tab.c", bison) && D("/b/p.tab.h", bison) && D("/b/p.output", bison));
+    ck_assert(D("/b/gen/p.cc", bison_cc) && D("/b/gen/p.hh", bison_cc));
+    ck_assert(D("/b/p.tab.c", bison_dflt) && D("/b/p.tab.h", bison_dflt));
+    ck_assert(D("/b/y.tab.c", yacc) && D("/b/y.tab.h", yacc));
+    ck_assert(D("/b/inc/p.h", bison_h) && D("/b/p.c", bison_h));
+    ck_assert(D("/b/s.c", flex) && D("/b/lex.foo.c", flex_dflt));
+    ck_assert(D("/b/k.c", gperf));
+    ck_assert(D("/b/f.o", nasm) && D("/b/f.d", nasm) && D("/b/src/f.o", nasm_dflt));
+    ck_assert(D("/b/blob.h", xxd));
+    ck_assert(D("/b/f.bin", objcopy) && D("/b/f.o", objcopy_in));
+    ck_assert(D("/b/a.o", strip) && D("/b/b.o", strip) && D("/b/out/a", strip_o));
+    ck_assert(D("/b/gen/a.pb.cc", protoc) && D("/b/gen/sub/a.pb.h", protoc));
+    ck_assert(D("/b/out.c", script) && D("/b/in.txt", script)); /* an added program: any operand */
+    /* What they do not write. */
+    ck_assert(!D("/s/p.y", bison) && !D("/b/p.y", bison) && !D("/b/p.tab.gv", bison));
+    ck_assert(!D("/b/p.tab.h", flex) && !D("/b/lex.yy.c", flex) && !D("/b/s.l", flex));
+    ck_assert(!D("/b/lex.yy.c", flex_dflt));
+    ck_assert(!D("/b/k.gperf", gperf) && !D("/b/k.h", gperf));
+    ck_assert(!D("/b/f.asm", nasm) && !D("/b/src/f.o", nasm));
+    ck_assert(!D("/b/blob.bin", xxd) && !D("/b/8", xxd));
+    ck_assert(!D("/b/f.o", objcopy) && !D("/b/binary", objcopy) && !D("/b/.text", objcopy));
+    ck_assert(!D("/b/.comment", strip) && !D("/b/a", strip_o));
+    ck_assert(!D("/b/a.proto", protoc) && !D("/b/gen", protoc) && !D("/b/a.pb.cc", protoc));
+    ck_assert(!D("/b/.bashrc", bison) && !D("/etc/passwd", strip));
+    ck_assert(!D("/b/p.c", up)); /* a ".." after a name names nothing */
+}
+END_TEST
+
 /* "ar x" writes members the entry would name: nothing is declared. A ".." after a name
  * leads where the kernel says, never matched; a leading ".." is cwd's parent. */
 START_TEST(declared_outputs_edges)
@@ -356,6 +407,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, declared_outputs);
     tcase_add_test(tc, declared_outputs_edges);
+    tcase_add_test(tc, declared_generators);
     tcase_add_test(tc, absolute_path_outside_not_restored);
     tcase_add_test(tc, undeclared_relative_path_not_restored);
     tcase_add_test(tc, dotdot_path_refused);

@@ -151,6 +151,56 @@ START_TEST(rewrite_under_basedir)
 }
 END_TEST
 
+/* Generators (issue 15): operands and output options rewritten, a value that only looks
+ * like a path kept; xxd and m4 keep their paths (xxd -i names its array after it). */
+START_TEST(rewrite_generators)
+{
+    const char *const bison[] = {"/usr/bin/bison",
+                                 "-d",
+                                 "-Dapi.prefix=@/x",
+                                 "@/src/p.y",
+                                 "-o",
+                                 "@/build/p.tab.c",
+                                 "--defines=@/build/p.h",
+                                 "-o@/build/q.c",
+                                 NULL};
+    char **v = make_argv(BASE_A, cwd_a, bison);
+    const char *want[] = {"/usr/bin/bison", "-d",    "-Dapi.prefix=" BASE_A "/x",
+                          "../src/p.y",     "-o",    "p.tab.c",
+                          "--defines=p.h",  "-oq.c", NULL};
+    for (size_t i = 0; want[i]; i++)
+        ck_assert_str_eq(v[i], want[i]);
+    wc_argv_free(v);
+    const char *const strip[] = {"x86_64-linux-gnu-strip", "@/build/f.o", NULL};
+    v = make_argv(BASE_A, cwd_a, strip);
+    ck_assert_str_eq(v[1], "f.o");
+    wc_argv_free(v);
+    const char *const xxd[] = {"xxd", "-i", "@/src/blob.bin", "blob.h", NULL};
+    v = make_argv(BASE_A, cwd_a, xxd);
+    ck_assert_str_eq(v[2], BASE_A "/src/blob.bin");
+    wc_argv_free(v);
+}
+END_TEST
+
+/* A generator given absolute paths (waf's bison) shares its key with another checkout; one
+ * whose path stays in its output (xxd -i) or in a value (-D) does not. */
+START_TEST(generators_in_two_checkouts)
+{
+    const char *const bison[] = {"bison", "-d", "@/src/p.y", "-o", "p.tab.c", NULL};
+    const char *const flex[] = {"flex", "--outfile=@/build/s.c", "@/src/s.l", NULL};
+    const char *const objcopy[] = {"objcopy", "-O", "binary", "@/build/f.o", "@/build/f.bin", NULL};
+    const char *const xxd[] = {"xxd", "-i", "@/src/blob.bin", "blob.h", NULL};
+    const char *const define[] = {"bison", "-Dapi.prefix=@/x", "../src/p.y", NULL};
+    const char *const m4[] = {"m4", "@/src/x.m4", NULL};
+    ck_assert(same_in_both(bison, 1));
+    ck_assert(same_in_both(flex, 1));
+    ck_assert(same_in_both(objcopy, 1));
+    ck_assert(!same_in_both(xxd, 1));
+    ck_assert(!same_in_both(define, 1));
+    ck_assert(!same_in_both(m4, 1));
+}
+END_TEST
+
 START_TEST(rewrite_only_inside_basedir_and_for_known_tools)
 {
     /* cwd outside every base dir: nothing is rewritten. */
@@ -472,6 +522,8 @@ int main(void)
     TCase *tc = tcase_create("key1");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, rewrite_under_basedir);
+    tcase_add_test(tc, rewrite_generators);
+    tcase_add_test(tc, generators_in_two_checkouts);
     tcase_add_test(tc, rewrite_only_inside_basedir_and_for_known_tools);
     tcase_add_test(tc, rewrite_keeps_what_searches_find);
     tcase_add_test(tc, tool_kinds);
