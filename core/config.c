@@ -365,7 +365,7 @@ static void show_basedir(const struct wc_config *c, const struct setting *s, cha
 {
     const char *v = *(char *const *)cfield(c, s);
 
-    snprintf(buf, n, "%s", v ? v : "(unset: the root of the checkout holding the build)");
+    snprintf(buf, n, "%s", v ? v : "(unset: decided per command, below $HOME or /)");
 }
 
 static void show_programs(const struct wc_config *c, const struct setting *s, char *buf, size_t n)
