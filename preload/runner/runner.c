@@ -41,9 +41,9 @@ struct runner {
     struct wc_config cfg;
     char *prog; /* path resolved through symbolic links */
     char cwd[PATH_MAX];
-    const char *root; /* outputs are stored relative to it */
-    wc_basedirs bd;
-    wc_basedirs primary; /* the base dir holding the cwd (else the first): manifest paths */
+    const char *root;    /* outputs are stored relative to it */
+    wc_basedirs bd;      /* this command's base dir (load_basedirs), or none */
+    wc_basedirs primary; /* the same: what manifest paths are relative to */
     wc_memo *memo;
     wc_store *store;  /* what lookups and pushes use: a directory, a remote, or a tier */
     wc_store *remote; /* the guarded remote store inside, or NULL for a local cache */

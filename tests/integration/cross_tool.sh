@@ -31,13 +31,7 @@ wc_setup cross_tool
 need_tools make gcc g++ ar cmake ninja python3
 unset WAFCACHE_BASEDIR
 
-st=0
-wafdir=$(sh "$WC_TESTS/lib/get-waf.sh") || st=$?
-if [ "$st" = 77 ]; then
-    skip "waf is not available (see the message above)"
-elif [ "$st" != 0 ]; then
-    fail "lib/get-waf.sh failed with status $st"
-fi
+need_waf
 
 gen_project "$T/tmpl"
 under_vcs "$T" && note "a checkout encloses $T: its root is then the base dir, the counts hold"
