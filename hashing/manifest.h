@@ -29,7 +29,9 @@
  *   output <path>                  optional, sorted: an output; it must be missing or a
  *                                  regular file (the command would write through a link)
  *   end
- * A path is absolute, or WC_BASEDIR_TOKEN followed by "/..." for one under the first base dir.
+ * A path is absolute, or WC_BASEDIR_TOKEN followed by "/..." for one under the first base dir;
+ * an input or probe a few levels above it is recorded twice, absolute and as WC_BASEDIR_TOKEN
+ * "/../x" (basedir.h wc_basedir_near, preload/runner/collect.c).
  * It may come from a store someone else controls: the parser bounds every size and refuses
  * anything it does not expect. */
 #ifndef WC_MANIFEST_H
