@@ -250,6 +250,36 @@ static const char *parse_abspath(struct wc_config *c, const struct setting *s, c
     return parse_string(c, s, v);
 }
 
+/* 1 when an absolute path names "/" once "." and ".." are taken lexically ("/a/.."). */
+static int is_root(const char *p, size_t n)
+{
+    size_t depth = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = strcspn(p + i, "/");
+        len = len < n - i ? len : n - i;
+        if (len == 2 && p[i] == '.' && p[i + 1] == '.')
+            depth -= depth > 0;
+        else if (len > 0 && !(len == 1 && p[i] == '.'))
+            depth++;
+        i += len + 1;
+    }
+    return depth == 0;
+}
+
+/* WAFCACHE_BASEDIR: absolute directories other than "/", which would bound nothing. */
+static const char *parse_basedir(struct wc_config *c, const struct setting *s, const char *v)
+{
+    for (const char *e = v; *e; e += *e == ':') {
+        size_t n = strcspn(e, ":");
+        if (n > 0 && e[0] != '/')
+            return "has an entry that is not an absolute path";
+        if (n > 0 && is_root(e, n))
+            return "has \"/\" as an entry";
+        e += n;
+    }
+    return parse_string(c, s, v);
+}
+
 static const char *parse_timeout(struct wc_config *c, const struct setting *s, const char *v)
 {
     if (parse_seconds_ms(v, (unsigned *)field(c, s)) < 0)
@@ -383,7 +413,7 @@ static void show_basedir(const struct wc_config *c, const struct setting *s, cha
 {
     const char *v = *(char *const *)cfield(c, s);
 
-    snprintf(buf, n, "%s", v ? v : "(unset: the root of the checkout holding the build)");
+    snprintf(buf, n, "%s", v ? v : "(unset: decided per command, below $HOME or /)");
 }
 
 static void show_programs(const struct wc_config *c, const struct setting *s, char *buf, size_t n)
@@ -432,7 +462,7 @@ static const struct setting settings[] = {
     {"WAFCACHE_EVICT_INTERVAL_MINUTES", parse_count, show_count, OFF(evict_interval_minutes), 0},
     {"WAFCACHE_ASYNC_WORKERS", parse_workers, show_workers, OFF(async_workers), 0},
     {"WAFCACHE_ASYNC_NOWAIT", parse_switch, show_flag, OFF(async_nowait), 0},
-    {"WAFCACHE_BASEDIR", parse_string, show_basedir, OFF(basedir), 0},
+    {"WAFCACHE_BASEDIR", parse_basedir, show_basedir, OFF(basedir), 0},
     {"WAFCACHE_HARDLINK", parse_switch, show_flag, OFF(hardlink), 0},
     {"WAFCACHE_PROGRAMS", parse_programs, show_programs, OFF(programs), 1},
     {"WAFCACHE_LOG", parse_string, show_string, OFF(log), 0},

@@ -5,7 +5,11 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
+
+#include "core/util.h"
 
 /* ---- lexical paths ------------------------------------------------------------------------ */
 
@@ -118,24 +122,11 @@ char *wc_path_relative(const char *from, const char *to)
 
 /* ---- base dirs ---------------------------------------------------------------------------- */
 
-static int is_home(const char *norm, const char *home)
+/* A configured base dir must be absolute and not "/": it bounds how far up a command's base
+ * dir may go (wc_basedir_decide), and every path is under "/". */
+static int acceptable(const char *norm)
 {
-    if (!home || home[0] != '/')
-        return 0;
-    char *h = wc_path_normalize(home);
-    int same = h && strcmp(h, norm) == 0;
-    free(h);
-    if (same)
-        return 1;
-    char real[PATH_MAX];
-    return realpath(home, real) && strcmp(real, norm) == 0;
-}
-
-/* A base dir must be absolute and not "/" or home: stripping those would make unrelated
- * projects share signatures. */
-static int acceptable(const char *norm, const char *home)
-{
-    return norm[0] == '/' && strcmp(norm, "/") != 0 && !is_home(norm, home);
+    return norm[0] == '/' && strcmp(norm, "/") != 0;
 }
 
 static int add_dir(wc_basedirs *b, const char *dir)
@@ -155,18 +146,18 @@ static int add_dir(wc_basedirs *b, const char *dir)
 
 /* One entry of the list: itself, and its physical path when that differs (getcwd() and
  * the paths the runner observes are physical, a user's setting may go through a link). */
-static int add_entry(wc_basedirs *b, const char *entry, const char *home)
+static int add_entry(wc_basedirs *b, const char *entry)
 {
     if (entry[0] != '/')
         return -1;
     char *norm = wc_path_normalize(entry);
     if (!norm)
         return -1;
-    int rc = acceptable(norm, home) ? add_dir(b, norm) : -1;
+    int rc = acceptable(norm) ? add_dir(b, norm) : -1;
     free(norm);
     char real[PATH_MAX];
     if (rc == 0 && realpath(entry, real)) {
-        rc = acceptable(real, home) ? add_dir(b, real) : -1;
+        rc = acceptable(real) ? add_dir(b, real) : -1;
     }
     return rc;
 }
@@ -181,15 +172,17 @@ static int longest_first(const void *a, const void *b)
 
 int wc_basedirs_parse(wc_basedirs *b, const char *list, const char *home)
 {
+    (void)home; /* accepted since issue 15: a bound, see wc_basedir_decide */
     b->dirs = NULL;
     b->n = 0;
+    b->up = 0;
     char *copy = strdup(list ? list : "");
     if (!copy)
         return -1;
     int rc = 0;
     char *save = NULL;
     for (char *e = strtok_r(copy, ":", &save); e && rc == 0; e = strtok_r(NULL, ":", &save))
-        rc = add_entry(b, e, home);
+        rc = add_entry(b, e);
     free(copy);
     if (rc < 0) {
         wc_basedirs_free(b);
@@ -207,6 +200,7 @@ void wc_basedirs_free(wc_basedirs *b)
     free(b->dirs);
     b->dirs = NULL;
     b->n = 0;
+    b->up = 0;
 }
 
 /* Length of the longest base dir that starts s and ends where a component ends: at the end
@@ -296,13 +290,16 @@ char *wc_basedir_expand(const wc_basedirs *b, const char *s)
     return out;
 }
 
-static int has_vcs(const char *dir)
+/* ---- one command's base dir (issue 15) ----------------------------------------------------- */
+
+static int fs_has_vcs(const char *dir, void *ctx)
 {
     static const char *const marks[] = {"/.git", "/.hg", "/.svn"};
     size_t n = strlen(dir);
     char p[PATH_MAX];
     struct stat st;
 
+    (void)ctx;
     for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
         if (n + strlen(marks[i]) >= sizeof(p))
             return 0;
@@ -315,39 +312,211 @@ static int has_vcs(const char *dir)
     return 0;
 }
 
-/* Strip the last component in place ("/a/b" -> "/a", "/a" -> "/"). */
-static void to_parent(char *dir)
+/* Length of the longest whole-component prefix that normalised absolute paths a and b share
+ * ("/a/b/c" and "/a/bc" share "/a": 2); 0 when only "/" is shared. */
+static size_t common_len(const char *a, const char *b)
 {
-    char *s = strrchr(dir, '/');
-    if (s == dir)
-        s[1] = '\0';
-    else if (s)
-        *s = '\0';
+    size_t n = 0, i = 0;
+    for (;;) {
+        if ((a[i] == '/' || a[i] == '\0') && (b[i] == '/' || b[i] == '\0') && i > 0)
+            n = i;
+        if (a[i] == '\0' || b[i] == '\0' || a[i] != b[i])
+            return n;
+        i++;
+    }
 }
 
-char *wc_basedir_default(const char *topdir, const char *home)
+/* 1 when dir is path or one of its ancestors (both normalised). */
+static int is_ancestor(const char *dir, const char *path)
 {
-    if (!topdir || topdir[0] != '/')
+    size_t n = strlen(dir);
+    if (strcmp(dir, "/") == 0)
+        return 1;
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Length of the component of cwd that follows its prefix of length floor ("/" is 0). */
+static size_t next_component(const char *cwd, size_t floor)
+{
+    size_t n = floor + 1;
+    while (cwd[n] && cwd[n] != '/')
+        n++;
+    return n;
+}
+
+/* The default bound: the directory just below home (its normalised or physical spelling)
+ * when the cwd is under it, else the one just below "/". 0 when the cwd is "/", home or
+ * above home: such a command has no base dir. */
+static size_t default_bound(const char *cwd, const char *home)
+{
+    char real[PATH_MAX];
+    char *norm = home && home[0] == '/' ? wc_path_normalize(home) : NULL;
+    const char *homes[] = {norm, norm && realpath(home, real) ? real : NULL};
+    size_t bound = strcmp(cwd, "/") == 0 ? 0 : next_component(cwd, 0);
+
+    for (size_t i = 0; i < 2 && bound; i++) {
+        if (!homes[i])
+            continue;
+        if (is_ancestor(cwd, homes[i]))
+            bound = 0;
+        else if (is_ancestor(homes[i], cwd) && strcmp(homes[i], "/") != 0)
+            bound = next_component(cwd, strlen(homes[i]));
+    }
+    free(norm);
+    return bound;
+}
+
+/* Length of cwd's prefix that bounds its base dir, 0 for none (see wc_basedir_decide). */
+static size_t bound_of(const struct wc_basedir_query *q)
+{
+    if (q->bounds && q->bounds->n > 0)
+        return wc_basedir_prefix(q->bounds, q->cwd);
+    return default_bound(q->cwd, q->home);
+}
+
+/* Length of the nearest ancestor of the cwd (not above the bound) holding a checkout, else
+ * of the cwd itself. */
+static size_t checkout_len(const struct wc_basedir_query *q, size_t bound, char *dir)
+{
+    int (*vcs)(const char *, void *) = q->has_vcs ? q->has_vcs : fs_has_vcs;
+    size_t n = strlen(dir);
+    for (;;) {
+        dir[n] = '\0';
+        if (vcs(dir, q->ctx))
+            return n;
+        if (n <= bound)
+            return strlen(q->cwd);
+        while (dir[n] != '/')
+            n--;
+    }
+}
+
+static int has_dotdot(const char *p)
+{
+    for (const char *c = p; *c; c += strcspn(c, "/"), c += *c == '/') {
+        if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || c[2] == '\0'))
+            return 1;
+        if (!*c)
+            break;
+    }
+    return 0;
+}
+
+/* How far up the cwd one path in an argument reaches: the length of their common ancestor,
+ * or SIZE_MAX when the path stays below the cwd (or is no path). */
+static size_t piece_reach(const char *cwd, const char *piece, size_t len, int *oom)
+{
+    char *p = strndup(piece, len), *joined = NULL, *norm = NULL;
+    size_t r = SIZE_MAX;
+    if (!p) {
+        *oom = 1;
+        return r;
+    }
+    if (p[0] == '/' || has_dotdot(p)) {
+        joined = p[0] == '/' ? strdup(p) : wc_path_join(cwd, p);
+        norm = joined ? wc_path_normalize(joined) : NULL;
+        if (norm)
+            r = common_len(cwd, norm);
+        else
+            *oom = 1;
+    }
+    free(p);
+    free(joined);
+    free(norm);
+    return r;
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/* How far up the cwd argument a reaches, over-approximated: the whole argument, what follows a
+ * joined path option ("-I../inc"), and every piece after '=' or ',' up to the next one
+ * ("-Wl,-T,../x.ld", "--sysroot=../s", the OLD of "-fdebug-prefix-map=/p/A=."). A further reach
+ * only widens the base dir, which is always sound. */
+static size_t arg_reach(const char *cwd, const char *a, int *oom)
+{
+    size_t r = a[0] != '-' ? piece_reach(cwd, a, strlen(a), oom) : SIZE_MAX;
+    size_t n = sizeof(joined_path_options) / sizeof(joined_path_options[0]);
+    for (size_t i = 0; a[0] == '-' && i < n; i++) {
+        size_t len = strlen(joined_path_options[i]);
+        if (strncmp(a, joined_path_options[i], len) == 0 && a[len])
+            r = min_size(r, piece_reach(cwd, a + len, strlen(a + len), oom));
+    }
+    for (const char *p = a; *p; p++)
+        if (*p == '=' || *p == ',')
+            r = min_size(r, piece_reach(cwd, p + 1, strcspn(p + 1, ",="), oom));
+    return r;
+}
+
+static size_t count_components(const char *s, size_t from, size_t to)
+{
+    size_t n = 0;
+    for (size_t i = from; i < to; i++)
+        n += s[i] == '/';
+    return n;
+}
+
+int wc_basedir_decide(const struct wc_basedir_query *q, wc_basedirs *out)
+{
+    memset(out, 0, sizeof *out);
+    char *cwd = q->cwd && q->cwd[0] == '/' ? wc_path_normalize(q->cwd) : NULL;
+    if (!cwd)
+        return q->cwd && q->cwd[0] == '/' ? -ENOMEM : 0;
+    struct wc_basedir_query c = *q;
+    c.cwd = cwd;
+    size_t bound = bound_of(&c), base = 0;
+    int oom = 0;
+    char *dir = bound ? strdup(cwd) : NULL;
+    if (bound && dir) {
+        base = checkout_len(&c, bound, dir);
+        for (size_t i = 1; q->argv && q->argv[0] && q->argv[i]; i++) {
+            size_t r = arg_reach(cwd, q->argv[i], &oom);
+            if (r >= bound && r < base)
+                base = r;
+        }
+        memcpy(dir, cwd, base);
+        dir[base] = '\0';
+    }
+    int rc = bound && (!dir || oom) ? -ENOMEM : 0;
+    if (rc == 0 && bound) {
+        rc = add_dir(out, dir);
+        out->up = count_components(cwd, bound, base);
+    }
+    free(dir);
+    free(cwd);
+    if (rc < 0)
+        wc_basedirs_free(out);
+    return rc;
+}
+
+char *wc_basedir_near(const wc_basedirs *b, const char *abs, int *oom)
+{
+    if (!b || b->n == 0 || b->up == 0 || abs[0] != '/')
         return NULL;
-    char *top = wc_path_normalize(topdir);
-    if (!top)
-        return NULL;
-    char *d = strdup(top);
-    if (!d) {
-        free(top);
+    char *norm = wc_path_normalize(abs), *s = NULL;
+    if (!norm) {
+        *oom = 1;
         return NULL;
     }
-    /* Walk up to, not into, "/" and home: a checkout of one's dotfiles must not make home
-     * the base dir of every project below it. */
-    for (; acceptable(d, home); to_parent(d)) {
-        if (has_vcs(d)) {
-            free(top);
-            return d;
+    const char *dir = b->dirs[0];
+    size_t common = common_len(dir, norm), ups = count_components(dir, common, strlen(dir));
+    /* Under dir: the token form does it (wc_mf_path_store). */
+    if (common < strlen(dir) && ups <= b->up && common > 0) {
+        const char *rest = norm + common + (norm[common] == '/');
+        size_t t = strlen(WC_BASEDIR_TOKEN);
+        s = malloc(t + 3 * ups + strlen(rest) + 2);
+        if (s) {
+            char *o = s + t;
+            memcpy(s, WC_BASEDIR_TOKEN, t);
+            for (size_t i = 0; i < ups; i++, o += 3)
+                memcpy(o, "/..", 3);
+            sprintf(o, "%s%s", *rest ? "/" : "", rest);
+        } else {
+            *oom = 1;
         }
     }
-    free(d);
-    if (acceptable(top, home))
-        return top;
-    free(top);
-    return NULL;
+    free(norm);
+    return s;
 }

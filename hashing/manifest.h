@@ -33,7 +33,9 @@
  *                                  directory on the way denied this user the search); it
  *                                  must still be unreachable (wc_path_unreachable)
  *   end
- * A path is absolute, or WC_BASEDIR_TOKEN followed by "/..." for one under the first base dir.
+ * A path is absolute, or WC_BASEDIR_TOKEN followed by "/..." for one under the first base dir;
+ * an input or probe a few levels above it is recorded twice, absolute and as WC_BASEDIR_TOKEN
+ * "/../x" (basedir.h wc_basedir_near, preload/runner/collect.c).
  * It may come from a store someone else controls: the parser bounds every size and refuses
  * anything it does not expect. */
 #ifndef WC_MANIFEST_H

@@ -592,7 +592,7 @@ static int fill_dirs(wc_key1 *k, const struct wc_key1_params *p)
 
 int wc_key1_build(wc_key1 *k, const struct wc_key1_params *p)
 {
-    static const wc_basedirs none = {NULL, 0};
+    static const wc_basedirs none = {NULL, 0, 0};
     struct wc_key1_params q = *p;
     if (!q.bd)
         q.bd = &none;

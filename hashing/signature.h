@@ -11,8 +11,8 @@
 
 /* Bumped whenever the meaning of key1 or of the result key changes. */
 #define WC_SIGNATURE_VERSION                                                                       \
-    3 /* 2: the environment observed, or @files expanded and                                       \
-       * streams marked (replay.h); 3: both */
+    4 /* 2: the environment observed, or @files expanded and                                       \
+       * streams marked (replay.h); 3: both; 4: the base dir decided per command */
 
 /* How a program's arguments are understood by the rewrite. */
 enum wc_tool {

@@ -153,6 +153,31 @@ struct caps {
     size_t inputs, probes, outputs, places[WC_MF_PLACES];
 };
 
+/* A file outside the base dir but a few levels above it only (wc_basedir_near) may have been
+ * reached through a relative path, a source's #include "../inc/x.h", which names another file
+ * in another checkout: the set then holds its form relative to the base dir besides the
+ * absolute one, so that a hit needs the file to be the same under both names. *rel is
+ * malloc'd, or NULL when the absolute form is enough. */
+static int relative_form(struct wc_collect *x, const char *path, char **rel)
+{
+    int oom = 0;
+    *rel = wc_basedir_near(x->primary, path, &oom);
+    return oom ? -ENOMEM : 0;
+}
+
+/* An input under its stored name and, near the base dir, under its relative one too. */
+static int add_input_forms(struct wc_collect *x, struct wc_mf_set *set, struct caps *caps,
+                           const char *path, const wc_hash *h, const struct stat *st)
+{
+    char *rel, *stored = wc_mf_path_store(x->primary, path);
+    if (!stored)
+        return -ENOMEM;
+    int rc = add_input(set, &caps->inputs, stored, h, st);
+    if (rc == 0)
+        rc = relative_form(x, path, &rel);
+    return rc == 0 && rel ? add_input(set, &caps->inputs, rel, h, st) : rc;
+}
+
 /* A file the command read: hashed now (after the run) and checked to be older than the run,
  * so that what we record is what the command saw. */
 static int take_input(struct wc_collect *x, const struct wc_path_event *e, struct wc_mf_set *set,
@@ -172,10 +197,7 @@ static int take_input(struct wc_collect *x, const struct wc_path_event *e, struc
         return not_cached(x, "input %s modified during the run", e->path);
     if ((rc = input_temporal(x, e, set, flags)) != 0)
         return rc;
-    char *stored = wc_mf_path_store(x->primary, e->path);
-    if (!stored)
-        return -ENOMEM;
-    return add_input(set, &caps->inputs, stored, &h, &st);
+    return add_input_forms(x, set, caps, e->path, &h, &st);
 }
 
 /* A path probed and found missing: it must still be missing, or the run raced with someone
@@ -188,10 +210,13 @@ static int take_probe(struct wc_collect *x, const struct wc_path_event *e, struc
         return not_cached(x, "%s appeared during the run", e->path);
     if (errno != ENOENT && errno != ENOTDIR)
         return not_cached(x, "cannot check %s: %s", e->path, strerror(errno));
-    char *stored = wc_mf_path_store(x->primary, e->path);
+    char *rel, *stored = wc_mf_path_store(x->primary, e->path);
     if (!stored)
         return -ENOMEM;
-    return add_probe(set, &caps->probes, stored);
+    int rc = add_probe(set, &caps->probes, stored);
+    if (rc == 0)
+        rc = relative_form(x, e->path, &rel);
+    return rc == 0 && rel ? add_probe(set, &caps->probes, rel) : rc;
 }
 
 /* Temporary files a compiler leaves behind are not outputs, unless the build itself lives
@@ -387,10 +412,7 @@ static int take_prehashed(struct wc_collect *x, const struct wc_path_event *e,
     free(norm);
     if (!pre)
         return not_cached(x, "%s is both read and written", e->path);
-    char *stored = wc_mf_path_store(x->primary, e->path);
-    if (!stored)
-        return -ENOMEM;
-    return add_input(set, &caps->inputs, stored, &pre->hash, NULL); /* it changed since */
+    return add_input_forms(x, set, caps, e->path, &pre->hash, NULL); /* it changed since */
 }
 
 /* The observer itself is loaded into every process of the command and changes none of its

@@ -41,9 +41,9 @@ struct runner {
     struct wc_config cfg;
     char *prog; /* path resolved through symbolic links */
     char cwd[PATH_MAX];
-    const char *root; /* outputs are stored relative to it */
-    wc_basedirs bd;
-    wc_basedirs primary; /* the base dir holding the cwd (else the first): manifest paths */
+    const char *root;    /* outputs are stored relative to it */
+    wc_basedirs bd;      /* this command's base dir (load_basedirs), or none */
+    wc_basedirs primary; /* the same: what manifest paths are relative to */
     wc_memo *memo;
     wc_store *store;  /* what lookups and pushes use: a directory, a remote, or a tier */
     wc_store *remote; /* the guarded remote store inside, or NULL for a local cache */
@@ -131,38 +131,30 @@ static void load_config(struct runner *r)
         fallback(r, NULL);
 }
 
-/* WAFCACHE_BASEDIR, else the checkout around the build's top-level directory. */
-static void load_basedirs(struct runner *r)
+/* This command's base dir, decided from its own cwd and argv (wc_basedir_decide, issue 15):
+ * not from the build's top-level directory, which may be home, another checkout, or a build
+ * dir below the sources. WAFCACHE_BASEDIR's entries bound how far up it may go. */
+static void load_basedirs(struct runner *r, char *const *argv)
 {
     const char *home = getenv("HOME");
-    if (r->cfg.basedir) {
-        if (wc_basedirs_parse(&r->bd, r->cfg.basedir, home) < 0)
-            fallback(r, "bad WAFCACHE_BASEDIR");
-        return;
-    }
-    const char *top = getenv(WC_ENV_TOPDIR);
-    char *dir = wc_basedir_default(top && top[0] == '/' ? top : r->cwd, home);
-    if (dir && wc_basedirs_parse(&r->bd, dir, home) < 0)
-        memset(&r->bd, 0, sizeof r->bd);
-    free(dir);
+    wc_basedirs bounds = {NULL, 0, 0};
+    if (r->cfg.basedir && wc_basedirs_parse(&bounds, r->cfg.basedir, home) < 0)
+        fallback(r, "bad WAFCACHE_BASEDIR: not a list of absolute directories other than /");
+    struct wc_basedir_query q = {
+        .cwd = r->cwd, .argv = argv, .home = home, .bounds = r->cfg.basedir ? &bounds : NULL};
+    int rc = wc_basedir_decide(&q, &r->bd);
+    wc_basedirs_free(&bounds);
+    if (rc < 0)
+        fallback(r, "out of memory");
+    if (r->bd.n > 0)
+        wc_log(&r->cfg, "base dir %s (%zu levels below its bound)", r->bd.dirs[0], r->bd.up);
 }
 
-/* Paths in manifests and entries are relative to one base dir. The one that holds the cwd,
- * since the command's paths are resolved from the physical cwd: with a base dir reached
- * through a symbolic link, both spellings are base dirs, and only the physical one is a
- * prefix of what the command opens. */
+/* Paths in manifests and entries are relative to the base dir, or to the cwd without one. */
 static void choose_primary(struct runner *r)
 {
-    size_t n = wc_basedir_prefix(&r->bd, r->cwd);
-    size_t pick = 0;
-    for (size_t i = 0; n > 0 && i < r->bd.n; i++)
-        if (strlen(r->bd.dirs[i]) == n && strncmp(r->bd.dirs[i], r->cwd, n) == 0) {
-            pick = i;
-            break;
-        }
-    r->primary.n = r->bd.n > 0 ? 1 : 0;
-    r->primary.dirs = r->bd.n > 0 ? &r->bd.dirs[pick] : NULL;
-    r->root = r->bd.n > 0 ? r->bd.dirs[pick] : r->cwd;
+    r->primary = r->bd; /* one dir at most: shares its storage */
+    r->root = r->bd.n > 0 ? r->bd.dirs[0] : r->cwd;
 }
 
 /* The guard's one line goes to stderr (only the runner that found the store down says it);
@@ -307,6 +299,8 @@ static int edits_in_place(const char *name)
     return wc_program_matches("strip,objcopy", name);
 }
 
+/* The base dir is decided on the expanded argv: a response file's "../src/x.c" reaches as
+ * far up as the same argument on the command line. */
 static void rewrite_argv(struct runner *r)
 {
     const char *name = program_name(r, is_cc_or_ar);
@@ -318,6 +312,10 @@ static void rewrite_argv(struct runner *r)
     char **expanded = expand_argv(r);
     if (!expanded)
         fallback(r, "out of memory");
+    load_basedirs(r, expanded);
+    choose_primary(r);
+    r->rep.root = r->root;
+    r->rep.primary = &r->primary;
     r->argv = wc_argv_rewrite(expanded, r->cwd, &r->bd, t);
     wc_argv_free(expanded);
     if (!r->argv)
@@ -361,11 +359,7 @@ static void setup(struct runner *r)
         fallback(r, "cannot resolve the program");
     if (!getcwd(r->cwd, sizeof r->cwd) || r->cwd[0] != '/')
         fallback(r, "cannot get the working directory");
-    load_basedirs(r);
-    choose_primary(r);
-    r->rep.root = r->root;
     r->rep.cwd = r->cwd;
-    r->rep.primary = &r->primary;
     open_store(r);
     r->rep.store = r->store;
     r->rep.memo = r->memo;

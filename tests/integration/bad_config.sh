@@ -5,6 +5,7 @@
 #   WAFCACHE=relative/dir          a relative cache path
 #   WAFCACHE=ftp://host/x          an unknown scheme
 #   WAFCACHE_TRIM_MAX_FOLDER=many  not a number
+#   WAFCACHE_BASEDIR=relative/dir  a relative base-dir bound
 set -eu
 . "$WC_TESTS/lib/common.sh"
 wc_setup bad_config
@@ -44,5 +45,6 @@ try_bad WAFCACHE_EVICT_MAX_BYTES 10G+ '10G+'
 try_bad WAFCACHE relative/dir 'relative/dir'
 try_bad WAFCACHE ftp://host/x 'ftp://host/x'
 try_bad WAFCACHE_TRIM_MAX_FOLDER many 'many'
+try_bad WAFCACHE_BASEDIR relative/dir 'relative/dir'
 
 note "ok"

@@ -12,13 +12,7 @@ set -eu
 wc_setup build_waf
 need_tools python3 gcc g++ ar
 
-st=0
-wafdir=$(sh "$WC_TESTS/lib/get-waf.sh") || st=$?
-if [ "$st" = 77 ]; then
-    skip "waf is not available (see the message above)"
-elif [ "$st" != 0 ]; then
-    fail "lib/get-waf.sh failed with status $st"
-fi
+need_waf
 
 gen_project "$T/tmpl"
 cp -p "$wafdir/waf" "$T/tmpl/waf"

@@ -1,4 +1,4 @@
-/* WAFCACHE_BASEDIR parsing and stripping, the default base dir, and lexical paths. */
+/* WAFCACHE_BASEDIR parsing and stripping, the per-command base dir, and lexical paths. */
 #include <check.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -140,14 +140,14 @@ START_TEST(parse_refuses)
     ck_assert_int_eq(wc_basedirs_parse(&b, "/", NULL), -1);
     ck_assert_int_eq(wc_basedirs_parse(&b, "/ok://", NULL), -1);
     ck_assert_int_eq(wc_basedirs_parse(&b, "/a/..", NULL), -1); /* "/" in disguise */
-    ck_assert_int_eq(wc_basedirs_parse(&b, "/home/u", "/home/u"), -1);
-    ck_assert_int_eq(wc_basedirs_parse(&b, "/home/u/", "/home/u"), -1);
-    ck_assert_int_eq(wc_basedirs_parse(&b, "/ok:/home/u", "/home/u/"), -1);
     ck_assert_uint_eq(b.n, 0);
 
-    /* Below or above home is fine. */
+    /* Home, below or above it is fine: a bound of the per-command decision (issue 15). */
     ck_assert_int_eq(wc_basedirs_parse(&b, "/home/u/src:/home", "/home/u"), 0);
     ck_assert_uint_eq(b.n, 2);
+    wc_basedirs_free(&b);
+    ck_assert_int_eq(wc_basedirs_parse(&b, "/home/u/", "/home/u"), 0);
+    ck_assert_uint_eq(b.n, 1);
     wc_basedirs_free(&b);
 }
 END_TEST
@@ -166,9 +166,6 @@ START_TEST(parse_adds_physical_path)
     ck_assert_uint_eq(wc_basedir_prefix(&b, real), strlen(real));
     ck_assert_uint_eq(wc_basedir_prefix(&b, link), strlen(link));
     wc_basedirs_free(&b);
-
-    /* A link to home is home. */
-    ck_assert_int_eq(wc_basedirs_parse(&b, link, real), -1);
 }
 END_TEST
 
@@ -273,17 +270,21 @@ static char *path_in(const char *rel)
     return b;
 }
 
-static void check_default(const char *top, const char *home, const char *want)
+/* wc_basedir_decide on the real file system (checkout markers in tmpdir) with argv {"cc"}. */
+static void check_default(const char *cwd, const char *home, const char *want)
 {
-    char *got = wc_basedir_default(top, home);
+    char *const argv[] = {"cc", NULL};
+    struct wc_basedir_query q = {.cwd = cwd, .argv = argv, .home = home};
+    wc_basedirs b;
+    ck_assert_int_eq(wc_basedir_decide(&q, &b), 0);
     if (!want) {
-        ck_assert_msg(got == NULL, "default(%s) = %s, want none", top ? top : "(null)",
-                      got ? got : "(null)");
+        ck_assert_msg(b.n == 0, "decide(%s) = %s, want none", cwd ? cwd : "(null)",
+                      b.n ? b.dirs[0] : "");
         return;
     }
-    ck_assert_ptr_nonnull(got);
-    ck_assert_str_eq(got, want);
-    free(got);
+    ck_assert_uint_eq(b.n, 1);
+    ck_assert_str_eq(b.dirs[0], want);
+    wc_basedirs_free(&b);
 }
 
 START_TEST(default_dir)
@@ -345,6 +346,159 @@ START_TEST(default_dir)
 }
 END_TEST
 
+/* ---- the pure decision: checkouts named by a list, no file system ---------------------------- */
+
+static int listed_vcs(const char *dir, void *ctx)
+{
+    for (const char *const *v = ctx; *v; v++)
+        if (strcmp(*v, dir) == 0)
+            return 1;
+    return 0;
+}
+
+/* decide(cwd, argv "cc ARGS...", home, WAFCACHE_BASEDIR list or NULL, checkouts) -> want
+ * (NULL: none) with up levels to the bound. */
+static void check_decide(const char *cwd, const char *args, const char *home, const char *list,
+                         const char *const *vcs, const char *want, size_t up)
+{
+    static const char *const none[] = {NULL};
+    char buf[1024], *argv[32];
+    size_t n = 0;
+    argv[n++] = "cc";
+    snprintf(buf, sizeof buf, "%s", args);
+    for (char *save = NULL, *a = strtok_r(buf, " ", &save); a && n < 31;
+         a = strtok_r(NULL, " ", &save))
+        argv[n++] = a;
+    argv[n] = NULL;
+    wc_basedirs bounds, b;
+    if (list)
+        ck_assert_int_eq(wc_basedirs_parse(&bounds, list, home), 0);
+    struct wc_basedir_query q = {
+        cwd, argv, home, list ? &bounds : NULL, listed_vcs, (void *)(vcs ? vcs : none)};
+    ck_assert_int_eq(wc_basedir_decide(&q, &b), 0);
+    if (list)
+        wc_basedirs_free(&bounds);
+    if (!want) {
+        ck_assert_msg(b.n == 0, "decide(%s, %s) = %s, want none", cwd, args, b.n ? b.dirs[0] : "");
+        return;
+    }
+    ck_assert_msg(b.n == 1, "decide(%s, %s): none, want %s", cwd, args, want);
+    ck_assert_msg(strcmp(b.dirs[0], want) == 0, "decide(%s, %s) = %s, want %s", cwd, args,
+                  b.dirs[0], want);
+    ck_assert_uint_eq(b.up, up);
+    wc_basedirs_free(&b);
+}
+
+#define HOME "/nonexistent-home/u"
+#define H HOME
+
+START_TEST(decide_relative_reach)
+{
+    /* `cd build && make`, sources in ../src: one level up. */
+    check_decide("/w/p/build", "-c ../src/a.c -o a.o", NULL, NULL, NULL, "/w/p", 1);
+    /* Joined options and pieces after '=' or ',' reach too. */
+    check_decide("/w/p/a/b", "-I../../inc -c x.c", NULL, NULL, NULL, "/w/p", 1);
+    check_decide("/w/p/a/b", "-Wl,-T,../x.ld x.o", NULL, NULL, NULL, "/w/p/a", 2);
+    check_decide("/w/p/a/b", "--sysroot=../../../s x.c", NULL, NULL, NULL, "/w", 0);
+    /* Nothing above the cwd: the cwd. "a/../b" stays below it. */
+    check_decide("/w/p/build", "-c a.c -Iinc -o sub/../a.o", NULL, NULL, NULL, "/w/p/build", 2);
+    /* A reach beyond the bound ("/w" by default: never "/") is ignored here; signature.c then
+     * keeps the absolute cwd in key1. */
+    check_decide("/w/p", "-I../../../etc x.c", NULL, NULL, NULL, "/w/p", 1);
+    /* "1..2" is no "..". */
+    check_decide("/w/p", "-DV=1..2 x.c", NULL, NULL, NULL, "/w/p", 1);
+}
+END_TEST
+
+START_TEST(decide_absolute_args)
+{
+    /* CMake from a build dir: absolute sources under the project. */
+    check_decide("/w/p/build", "-I/w/p/inc -c /w/p/src/a.c -o CMakeFiles/a.o", NULL, NULL, NULL,
+                 "/w/p", 1);
+    /* System paths meet the cwd at "/": ignored. */
+    check_decide("/w/p/build", "-I/usr/include -c a.c", NULL, NULL, NULL, "/w/p/build", 2);
+    /* A prefix map names the checkout it rewrites: its OLD part reaches like a path. */
+    check_decide("/w/p/build", "-g -fdebug-prefix-map=/w/p=. -c a.c", NULL, NULL, NULL, "/w/p", 1);
+    /* Under home: paths that meet the cwd at home or above are ignored. */
+    check_decide(H "/src/A", "-I" H "/.local/include -c a.c", HOME, NULL, NULL, H "/src/A", 1);
+    check_decide(H "/src/A/b", "-c " H "/src/A/x.c", HOME, NULL, NULL, H "/src/A", 1);
+}
+END_TEST
+
+START_TEST(decide_checkouts)
+{
+    const char *const p[] = {"/w/p", NULL};
+    /* The checkout around the cwd, then widened by the arguments if they reach further. */
+    check_decide("/w/p/a/b", "-c x.c", NULL, NULL, p, "/w/p", 1);
+    check_decide("/w/p/a", "-I../../q/inc -c x.c", NULL, NULL, p, "/w", 0);
+    /* A checkout at home or "/" is not used (dotfiles); one right below home is. */
+    const char *const dot[] = {HOME, "/", NULL};
+    check_decide(H "/src/A", "-c x.c", HOME, NULL, dot, H "/src/A", 1);
+    const char *const below[] = {H "/A", NULL};
+    check_decide(H "/A/x", "-c x.c", HOME, NULL, below, H "/A", 0);
+    /* A build started in another checkout does not matter: only the cwd does. */
+    check_decide("/elsewhere/proj", "-c x.c", NULL, NULL, p, "/elsewhere/proj", 1);
+}
+END_TEST
+
+START_TEST(decide_never_home_or_root)
+{
+    check_decide(HOME, "-c x.c", HOME, NULL, NULL, NULL, 0);
+    check_decide("/nonexistent-home", "-c x.c", HOME, NULL, NULL, NULL, 0);
+    check_decide("/", "-c x.c", NULL, NULL, NULL, NULL, 0);
+    /* `make -C ~/src/A` from home: the command's cwd is ~/src/A. */
+    check_decide(H "/src/A", "-c a.c -o a.o", HOME, NULL, NULL, H "/src/A", 1);
+    check_decide(H "/src/A", "-c ../../x.c", HOME, NULL, NULL, H "/src/A", 1);
+}
+END_TEST
+
+START_TEST(decide_configured_bounds)
+{
+    /* A common parent of checkouts: each command's base dir is below it, so that the cwd
+     * relative to it is not in the key. The bound itself may be the base dir. */
+    check_decide("/ws/A/build", "-c ../src/a.c", NULL, "/ws", NULL, "/ws/A", 1);
+    check_decide("/ws/A/build", "-c ../../shared/a.c", NULL, "/ws", NULL, "/ws", 0);
+    check_decide("/ws/A/build", "-c a.c", NULL, "/ws:/other", NULL, "/ws/A/build", 2);
+    /* A cwd under no entry has no base dir. */
+    check_decide("/elsewhere/A", "-c a.c", NULL, "/ws", NULL, NULL, 0);
+    /* $HOME as a bound: accepted, home itself only when an argument reaches it. */
+    check_decide(H "/src/A", "-c a.c", HOME, HOME, NULL, H "/src/A", 2);
+    check_decide(H "/src/A", "-I" H "/inc -c a.c", HOME, HOME, NULL, HOME, 0);
+    /* A checkout above the bound is not used. */
+    const char *const top[] = {"/ws", NULL};
+    check_decide("/ws/A/build", "-c a.c", NULL, "/ws/A", top, "/ws/A/build", 1);
+}
+END_TEST
+
+static void check_near(const char *base, size_t up, const char *path, const char *want)
+{
+    char *dirs[] = {(char *)base};
+    wc_basedirs b = {dirs, 1, up};
+    int oom = 0;
+    char *got = wc_basedir_near(&b, path, &oom);
+    ck_assert_int_eq(oom, 0);
+    if (!want) {
+        ck_assert_msg(got == NULL, "near(%s, %s) = %s, want none", base, path, got);
+        return;
+    }
+    ck_assert_ptr_nonnull(got);
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+START_TEST(near_paths)
+{
+    check_near("/w/p/src", 2, "/w/p/inc/x.h", T "/../inc/x.h");
+    check_near("/w/p/src", 2, "/w/q/x.h", T "/../../q/x.h");
+    check_near("/w/p/src", 2, "/w/p/src/../inc/./x.h", T "/../inc/x.h");
+    check_near("/w/p/src", 1, "/w/q/x.h", NULL);         /* above the bound */
+    check_near("/w/p/src", 2, "/usr/include/x.h", NULL); /* meets it at "/" */
+    check_near("/w/p/src", 2, "/w/p/src/x.h", NULL);     /* under it: the token form */
+    check_near("/w/p/src", 0, "/w/p/inc/x.h", NULL);
+    check_near("/w/p/src", 2, "/w/p", T "/..");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("basedir");
@@ -359,6 +513,12 @@ int main(void)
     tcase_add_test(tc, strip);
     tcase_add_test(tc, expand);
     tcase_add_test(tc, default_dir);
+    tcase_add_test(tc, decide_relative_reach);
+    tcase_add_test(tc, decide_absolute_args);
+    tcase_add_test(tc, decide_checkouts);
+    tcase_add_test(tc, decide_never_home_or_root);
+    tcase_add_test(tc, decide_configured_bounds);
+    tcase_add_test(tc, near_paths);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

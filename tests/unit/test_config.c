@@ -601,6 +601,24 @@ START_TEST(timeout)
 }
 END_TEST
 
+/* WAFCACHE_BASEDIR: absolute entries other than "/"; $HOME is one (issue 15). */
+START_TEST(basedir_setting)
+{
+    struct wc_config c;
+
+    ck_assert_int_eq(load1(&c, "WAFCACHE_BASEDIR", "/ws:/home/u::/a/b/"), 0);
+    ck_assert_str_eq(c.basedir, "/ws:/home/u::/a/b/");
+    wc_config_free(&c);
+    expect_bad("WAFCACHE_BASEDIR", "relative/dir",
+               "wafcache: WAFCACHE_BASEDIR=\"relative/dir\" has an entry that is not an absolute "
+               "path; cache disabled for this build");
+    expect_bad("WAFCACHE_BASEDIR", "/ok:rel", NULL);
+    expect_bad("WAFCACHE_BASEDIR", "/", NULL);
+    expect_bad("WAFCACHE_BASEDIR", "/ok://", NULL);
+    expect_bad("WAFCACHE_BASEDIR", "/a/../.", NULL);
+}
+END_TEST
+
 START_TEST(http_method)
 {
     struct wc_config c;
@@ -833,6 +851,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, uints);
     tcase_add_test(tc, counts);
     tcase_add_test(tc, timeout);
+    tcase_add_test(tc, basedir_setting);
     tcase_add_test(tc, http_method);
     tcase_add_test(tc, umask_setting);
     tcase_add_test(tc, strings);

@@ -837,7 +837,7 @@ START_TEST(paths_only_first_basedir_stripped)
     ck_assert_str_eq(rb, in_second);
     free(a), free(b), free(ra), free(rb), free(p), free(in_first), free(in_second);
     /* no base dir: nothing to resolve the token with */
-    wc_basedirs none = {NULL, 0};
+    wc_basedirs none = {NULL, 0, 0};
     ck_assert_ptr_null(wc_mf_path_resolve(&none, "@WAFCACHE_BASEDIR@/x.h"));
     wc_basedirs_free(&two);
 }

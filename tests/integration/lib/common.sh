@@ -82,6 +82,18 @@ need_tools() {
     done
 }
 
+# need_waf: set wafdir to the directory holding a real waf and waflib (lib/get-waf.sh), or skip.
+need_waf() {
+    local _st
+    _st=0
+    wafdir=$(sh "$WC_TESTS/lib/get-waf.sh") || _st=$?
+    if [ "$_st" = 77 ]; then
+        skip "waf is not available (see the message above)"
+    elif [ "$_st" != 0 ]; then
+        fail "lib/get-waf.sh failed with status $_st"
+    fi
+}
+
 # wc_setup NAME: the test's own temp dir $T, removed on exit (kept with WC_KEEP=1), its own
 # cache, a clean WAFCACHE_* environment, and a check that the product was built.
 wc_setup() {
