@@ -193,7 +193,7 @@ wc_store *wc_guard_open(wc_store *remote, const char *cache, const char *marker_
     if (marker_fresh(g->marker)) {
         g->down = 1;
         snprintf(g->why, sizeof g->why,
-                 "skipped: found unavailable by another run within the last %d s", WC_GUARD_TTL_S);
+                 "found unavailable by another run within the last %d s", WC_GUARD_TTL_S);
     }
     return &g->base;
 }

@@ -336,7 +336,12 @@ void wc_tally(struct wc_report *rep, enum wc_stat s, uint64_t n)
 const char *wc_rc_text(wc_store *s, int rc, char *buf, size_t n)
 {
     const char *why = s && s->reason ? s->reason(s) : NULL;
-    snprintf(buf, n, "%s%s%s", strerror(-rc), why && why[0] ? ": " : "", why ? why : "");
+    /* A store that skips its operations (store/guard.c) says why; its errno would only add
+     * "Host is down" to a refused connection. */
+    if (rc == -EHOSTDOWN && why && why[0])
+        snprintf(buf, n, "not tried: %s", why);
+    else
+        snprintf(buf, n, "%s%s%s", strerror(-rc), why && why[0] ? ": " : "", why ? why : "");
     return buf;
 }
 
@@ -477,6 +482,14 @@ static void count_miss(struct wc_report *rep)
     }
 }
 
+/* What became of a miss's result: "stored" only when it was. */
+static const char *miss_verdict(const struct wc_report *rep)
+{
+    if (rep->why[0])
+        return rep->why;
+    return strcmp(rep->stored, "qw") == 0 ? "stored" : "not stored: the push failed";
+}
+
 static void report_miss(struct wc_report *rep)
 {
     const struct wc_entry_meta *meta = rep->meta;
@@ -490,7 +503,7 @@ static void report_miss(struct wc_report *rep)
     else if (strcmp(rep->stored, "qe") == 0)
         wc_verbose(rep->cfg, "error uploading %s", what ? what : "");
     wc_log(rep->cfg, "miss key1=%s %s: %s (run %.1f ms, total %.1f ms)", rep->key1,
-           what ? what : "", rep->why[0] ? rep->why : "stored", (double)rep->child->run_ns / 1e6,
+           what ? what : "", miss_verdict(rep), (double)rep->child->run_ns / 1e6,
            ms_since(rep->t0));
     free(what);
     wc_stats_flush(rep->cfg, &rep->stats);

@@ -53,6 +53,12 @@ case_not_listening() {
     export WAFCACHE
     faulty_build "not listening" nl 4000
     expect_stats - - 0 "not listening"
+    # The trail says what happened: a refused connection, then operations not tried; never
+    # "Host is down" (the errno of a skipped operation), never "stored" for a push that failed.
+    ! grep -q 'Host is down' "$WAFCACHE_LOG" || fail "not listening: 'Host is down' in the log"
+    ! grep -q 'miss key1=.*: stored (' "$WAFCACHE_LOG" || fail "not listening: a miss logged as stored"
+    grep -q 'not tried' "$WAFCACHE_LOG" || fail "not listening: no operation logged as not tried"
+    grep -q 'not stored' "$WAFCACHE_LOG" || fail "not listening: no miss logged as not stored"
 }
 
 case_status_500() {
