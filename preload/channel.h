@@ -98,7 +98,9 @@ int wc_channel_is_tool(const char *exe);
  * first thing: the runner needs none of the library, and loading it was a tenth of a
  * millisecond on every cached command. */
 #define WC_ENV_PRELOAD "WAFCACHE_PRELOAD"
-/* Set by the top-level process: its cwd, the default base dir's starting point. */
-#define WC_ENV_TOPDIR "WAFCACHE_TOPDIR"
+/* Set by the top-level process of a build: "<pid>.<start time in ns>", the build's identity
+ * (a runner says a problem once per build, preload/runner/notice.c). Its absence tells a
+ * process that it is the build's first. */
+#define WC_ENV_BUILD "WAFCACHE_BUILD"
 
 #endif

@@ -154,8 +154,8 @@ static void wc_init_mode(void)
         wc_state.mode = WC_MODE_OBSERVE;
         wc_observe_init(obs);
     } else {
-        /* No WAFCACHE_TOPDIR yet: the build's first process (wc_session_init sets it). */
-        if (!wc_env_get(WC_ENV_TOPDIR) && wc_toplevel_config_bad())
+        /* No WAFCACHE_BUILD yet: the build's first process (wc_session_init sets it). */
+        if (!wc_env_get(WC_ENV_BUILD) && wc_toplevel_config_bad())
             return;
         wc_session_init();
         wc_state.mode = WC_MODE_INTERCEPT;

@@ -23,12 +23,15 @@ static char session_file[PATH_MAX];
 static pid_t uploads_pid; /* the pid in WAFCACHE_UPLOADS, when this process owns the slots */
 static char uploads_dir[PATH_MAX];
 
-static void set_topdir(void)
+static void set_build_identity(void)
 {
-    char cwd[PATH_MAX];
+    char id[64];
+    struct timespec ts;
 
-    if (!wc_env_get(WC_ENV_TOPDIR) && getcwd(cwd, sizeof(cwd)))
-        setenv(WC_ENV_TOPDIR, cwd, 0);
+    if (wc_env_get(WC_ENV_BUILD) || clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return;
+    snprintf(id, sizeof(id), "%ld.%lld%09ld", (long)getpid(), (long long)ts.tv_sec, ts.tv_nsec);
+    setenv(WC_ENV_BUILD, id, 0);
 }
 
 /* An existing session: still ours when its pid is ours (`sh -c make` execs make). */
@@ -136,7 +139,7 @@ void wc_session_init(void)
 {
     const char *value = wc_env_get(WC_ENV_SESSION);
 
-    set_topdir();
+    set_build_identity();
     uploads_init();
     if (value)
         adopt_session(value);

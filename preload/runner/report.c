@@ -99,8 +99,10 @@ void wc_log(const struct wc_config *c, const char *fmt, ...)
     size_t len = strlen(line);
     line[len++] = '\n';
     int fd = open(c->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
+    if (fd < 0) {
+        wc_notice("log", "cannot open WAFCACHE_LOG %s: %s", c->log, strerror(errno));
         return;
+    }
     if (write(fd, line, len) < 0) {
         /* a debug trail that cannot be written is not worth failing for */
     }
@@ -201,7 +203,7 @@ void wc_stats_flush(const struct wc_config *c, const struct wc_stats *delta)
         return;
     int rc = wc_stats_add(dir, c->dir_mode, delta);
     if (rc < 0)
-        wc_log(c, "statistics not updated in %s: %s", dir, strerror(-rc));
+        wc_notice(WC_PROBLEM_CACHE, "statistics not updated in %s: %s", dir, strerror(-rc));
 }
 
 /* <dir>/explain/<id>: one small file per command, holding the last key1 stored for it. */
@@ -517,7 +519,11 @@ static void report_fallback(struct wc_report *rep)
     if (!rep->cfg)
         return;
     wc_log(rep->cfg, "fallback %s: %s", rep->path, rep->why);
-    wc_verbose(rep->cfg, "error %s: %s", rep->why, rep->path);
+    if (rep->cfg->verbosity)
+        wc_verbose(rep->cfg, "error %s: %s", rep->why, rep->path);
+    else
+        wc_notice(rep->problem ? rep->problem : rep->why, "%s; commands run without the cache",
+                  rep->why);
     wc_tally(rep, WC_STAT_ERRORS, 1);
     wc_stats_flush(rep->cfg, &rep->stats);
 }
@@ -541,7 +547,7 @@ static void report_explained(struct wc_report *rep, enum wc_outcome o)
 void wc_report(struct wc_report *rep, enum wc_outcome o)
 {
     if (o == WC_OUTCOME_BAD_CONFIG) { /* why: the settings' own message, when they have one */
-        if (rep->why && rep->why[0])
+        if (rep->why && rep->why[0] && wc_notice_first(rep->why))
             dprintf(2, "%s\n", rep->why);
         return;
     }

@@ -224,17 +224,18 @@ static void open_memo(struct runner *r)
 static void open_store(struct runner *r)
 {
     char why[600];
+    static char msg[700]; /* the fallback's reason, said once per build (report.c) */
     int err = 0;
 
     r->store = open_cache(r, 0, &err, why, sizeof why);
-    if (!r->store && r->cfg.kind == WC_STORE_DIR) {
-        wc_log(&r->cfg, "%s", why);
-        fallback(r, "cannot open the cache");
-    }
     if (!r->store) {
-        wc_log(&r->cfg, "cannot open the remote cache: %s", why);
-        wc_verbose(&r->cfg, "error cannot open the remote cache: %s", why);
-        fallback(r, "cannot open the remote cache");
+        if (r->cfg.kind == WC_STORE_DIR && why[0]) /* it names the directory */
+            snprintf(msg, sizeof msg, "%s", why);
+        else
+            snprintf(msg, sizeof msg, "cannot open the %scache: %s",
+                     r->cfg.kind == WC_STORE_DIR ? "" : "remote ", why[0] ? why : strerror(-err));
+        r->rep.problem = WC_PROBLEM_CACHE;
+        fallback(r, msg);
     }
     r->remote = wc_store_side(r->store, WC_STORE_REMOTE);
     open_memo(r);
@@ -586,6 +587,10 @@ static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
     if (rc < 0) {
         wc_log(&r->cfg, "key1=%s result=%s: push failed: %s", r->key1, hex,
                wc_rc_text(r->store, rc, why, sizeof why));
+        /* A store found down has said so already (store/guard.c). */
+        if (rc != -EHOSTDOWN)
+            wc_notice(WC_PROBLEM_CACHE,
+                      "cannot store in the cache (%s); the build goes on without storing", why);
         wc_verbose(&r->cfg, "error pushing %s: %s", hex, why);
         return rc;
     }

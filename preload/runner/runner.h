@@ -153,8 +153,10 @@ struct wc_report {
     const wc_basedirs *primary;
     wc_memo *memo;
 
-    const char *why; /* FALLBACK: the error; UNCACHED: the reason; MISS: why it is not
-                      * stored; BAD_CONFIG: the settings' message */
+    const char *why;     /* FALLBACK: the error; UNCACHED: the reason; MISS: why it is not
+                          * stored; BAD_CONFIG: the settings' message */
+    const char *problem; /* FALLBACK: the problem wc_notice says once per build (NULL: why);
+                          * WC_PROBLEM_CACHE for the cache itself */
     const struct wc_lookup *lookup;   /* HIT: the restored entry */
     const char *stored;               /* MISS: the session's counters, "q", "qw" or "qe" */
     const struct wc_entry_meta *meta; /* MISS: the outputs */
@@ -205,6 +207,19 @@ int wc_explain_last(const struct wc_config *c, const wc_key1 *k, char hex[WC_HAS
 
 /* Run the LRU trim of the local store at root in a detached process, if one is due. */
 void wc_trim_in_background(const struct wc_config *c);
+
+/* ---- notice.c ----------------------------------------------------------------------------- */
+
+/* Say a problem that makes the cache stop working (a full disk, a directory we cannot write, a
+ * missing bucket command, a log that cannot be opened) on stderr, "wafcache: <line>", once per
+ * build: only the first runner of the build to meet problem `what` (a short fixed name, or the
+ * reason itself) says it. Redacted. */
+/* The cache itself cannot be used (opened, written, its statistics updated): one problem,
+ * whichever of them shows it first. */
+#define WC_PROBLEM_CACHE "cache"
+void wc_notice(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1 when this runner is the first of its build to meet problem what (and so says it). */
+int wc_notice_first(const char *what);
 
 /* ---- upload.c ----------------------------------------------------------------------------- */
 

@@ -11,7 +11,7 @@ LIB="${WC_LIB:?WC_LIB must name the directory of libwafcache.so}/libwafcache.so"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
-unset WAFCACHE_SESSION WAFCACHE_TOPDIR WAFCACHE_OBSERVE_FD WAFCACHE_DISABLE WAFCACHE_STATS
+unset WAFCACHE_SESSION WAFCACHE_BUILD WAFCACHE_OBSERVE_FD WAFCACHE_DISABLE WAFCACHE_STATS
 unset WAFCACHE_PROGRAMS WAFCACHE_HARDLINK
 failures=0
 
@@ -322,10 +322,17 @@ err=$(WAFCACHE_STATS=1 LD_PRELOAD=$LIB sh -c '
     printf qqh >> "$f"
     sh -c "printf qw >> \"\${WAFCACHE_SESSION#*:}\""
     echo "$f" > session.name
-    exec sh -c "echo \$WAFCACHE_TOPDIR > topdir"' 2>&1)
+    echo "$$ $WAFCACHE_BUILD" > build.id
+    exec sh -c "echo \$WAFCACHE_BUILD > build.inner"' 2>&1)
 expect_eq "stats line" "$err" "wafcache stats: 3 requests, 1 hits (ratio: 33.33%), 1 writes"
 [ -e "$(cat session.name)" ] && fail "stats: session file not removed"
-expect_eq "topdir" "$(cat topdir)" "$T"
+# The build's identity: set by its first process ("<pid>.<ns>"), inherited unchanged below.
+read -r _top_pid _top_id < build.id
+case "$_top_id" in
+"$_top_pid".[0-9]*) ;;
+*) fail "build identity: '$_top_id' is not '<pid of the top-level process>.<ns>'" ;;
+esac
+expect_eq "build identity inherited" "$(cat build.inner)" "$_top_id"
 err=$(LD_PRELOAD=$LIB sh -c 'true' 2>&1)
 expect_eq "no stats unless asked" "$err" ""
 
