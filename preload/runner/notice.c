@@ -61,28 +61,43 @@ static int proc_stat(pid_t pid, char *comm, size_t n, pid_t *ppid, unsigned long
     return field > 22 ? 0 : -1;
 }
 
-static int is_shell(const char *comm)
+static int is_one_of(const char *comm, const char *const *names, size_t n)
 {
-    static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "busybox", "wafcache"};
-    for (size_t i = 0; i < sizeof shells / sizeof shells[0]; i++)
-        if (strcmp(comm, shells[i]) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(comm, names[i]) == 0)
             return 1;
     return 0;
 }
 
+static int is_shell(const char *comm)
+{
+    static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "busybox", "wafcache"};
+    return is_one_of(comm, shells, sizeof shells / sizeof shells[0]);
+}
+
+/* A build tool ends when its build does: a launcher's session may wait for it. A login shell's
+ * parent (a terminal, a CI agent) does not, and must never be waited for. */
+static int is_build_tool(const char *comm)
+{
+    static const char *const tools[] = {"make", "gmake", "ninja", "samu", "ninja-build"};
+    return is_one_of(comm, tools, sizeof tools / sizeof tools[0]);
+}
+
 /* The build this runner belongs to: WAFCACHE_BUILD, which the library's top-level process sets,
  * else (a launcher, CC="wafcache gcc", with no library around) the nearest ancestor that is not
- * a shell: make or ninja. */
-static void build_identity(char *id, size_t n)
+ * a shell: make or ninja, whose pid goes to *process (0 otherwise, and when that ancestor is
+ * no build tool). */
+static void build_identity(char *id, size_t n, pid_t *process)
 {
     const char *env = getenv(WC_ENV_BUILD);
+    *process = 0;
     if (env && *env) {
         snprintf(id, n, "build %s", env);
         return;
     }
     pid_t pid = getppid(), ppid = 0;
     unsigned long long start = 0;
-    char comm[64];
+    char comm[64] = "";
     for (int i = 0; i < NOTICE_MAX_SHELLS && pid > 1; i++, pid = ppid) {
         if (proc_stat(pid, comm, sizeof comm, &ppid, &start) < 0)
             break;
@@ -90,6 +105,7 @@ static void build_identity(char *id, size_t n)
             break;
     }
     snprintf(id, n, "process %ld:%llu", (long)pid, start);
+    *process = is_build_tool(comm) ? pid : 0;
 }
 
 /* Remove the markers of builds long gone. Rare: only when a new marker was just made. */
@@ -112,31 +128,39 @@ static void sweep_markers(const char *dir)
     closedir(d);
 }
 
-/* wc_notice_first: a marker per build and problem. Without a private
- * directory for the marker, every runner says it: better too often than never. */
-int wc_notice_first(const char *what)
+int wc_build_marker(const char *what, char *path, size_t n, pid_t *process)
 {
-    char dir[PATH_MAX], id[160], path[PATH_MAX + 64], hex[WC_HASH_HEX_LEN + 1];
+    char dir[PATH_MAX], id[160], hex[WC_HASH_HEX_LEN + 1];
     if (wc_user_tmp_dir(dir, sizeof dir) < 0)
-        return 1;
-    build_identity(id, sizeof id);
+        return -1;
+    build_identity(id, sizeof id, process);
     size_t idlen = strlen(id), wlen = strlen(what);
     char *both = malloc(idlen + 1 + wlen);
     if (!both)
-        return 1;
+        return -1;
     memcpy(both, id, idlen + 1);
     memcpy(both + idlen + 1, what, wlen);
     wc_hash h;
     wc_hash_buffer(both, idlen + 1 + wlen, &h);
     free(both);
     wc_hash_to_hex(&h, hex);
-    snprintf(path, sizeof path, "%s/said-%s", dir, hex);
+    if ((size_t)snprintf(path, n, "%s/said-%s", dir, hex) >= n)
+        return -1;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return errno == EEXIST ? 0 : 1;
+        return errno == EEXIST ? 0 : -1;
     close(fd);
     sweep_markers(dir);
     return 1;
+}
+
+/* Without a private directory for the marker, every runner says it: better too often than
+ * never. */
+int wc_notice_first(const char *what)
+{
+    char path[PATH_MAX + 64];
+    pid_t process;
+    return wc_build_marker(what, path, sizeof path, &process) != 0;
 }
 
 void wc_notice(const char *what, const char *fmt, ...)

@@ -129,6 +129,9 @@ static void load_config(struct runner *r)
     r->rep.cfg = &r->cfg;
     if (r->cfg.disabled)
         fallback(r, NULL);
+    /* No library around (a launcher): the build's session is ours to find. */
+    if (r->cfg.stats && !r->explain_only && !getenv(WC_ENV_BUILD) && !getenv(WC_ENV_SESSION))
+        wc_launcher_session();
 }
 
 /* This command's base dir, decided from its own cwd and argv (wc_basedir_decide, issue 15):

@@ -220,6 +220,18 @@ void wc_trim_in_background(const struct wc_config *c);
 void wc_notice(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* 1 when this runner is the first of its build to meet problem what (and so says it). */
 int wc_notice_first(const char *what);
+/* The marker file of (this build, what) into path: 1 when this call created it (empty, 0600),
+ * 0 when it existed, -1 when it cannot be made. *process: the build's process in launcher
+ * mode when it is make or ninja, else 0 (under the library, or run from a shell). Markers a day old are removed. */
+int wc_build_marker(const char *what, char *path, size_t n, pid_t *process);
+
+/* ---- launcher.c --------------------------------------------------------------------------- */
+
+/* Launcher mode (CC="wafcache gcc": no library, so no top-level process to print the stats
+ * line): with WAFCACHE_STATS, join the build's session -- a file named by the build's identity
+ * -- and, in the build's first runner, start a watcher that prints the stats line when the
+ * build's process exits. Sets WAFCACHE_SESSION for wc_session_count. */
+void wc_launcher_session(void);
 
 /* ---- upload.c ----------------------------------------------------------------------------- */
 

@@ -6,6 +6,8 @@
 #   bucket_command   minio:// without mc installed
 #   log_unopenable   WAFCACHE_LOG in a directory that does not exist
 #   launcher_config  a bad setting in launcher mode: once per build, not once per compile
+#   launcher_stats   WAFCACHE_STATS in launcher mode: one stats line for the build, when make
+#                    ends, with every compile counted; none for a compile run from a shell
 #   disk_full        the cache on a full file system (a 64 KiB tmpfs; root only)
 #   read_only        the cache on a read-only file system (root only)
 set -eu
@@ -60,6 +62,29 @@ case_launcher_config() {
     built_quietly "launcher, bad setting, second build" 'WAFCACHE_TIMEOUT="bad"'
 }
 
+case_launcher_stats() {
+    clean_build
+    # Through a pipe: the line is in the output once make and the watcher are both done.
+    WAFCACHE=$T/lcache WAFCACHE_STATS=1 make -C "$P" -j2 CC="$WC_BIN/wafcache gcc" CXX="$WC_BIN/wafcache g++" \
+        2>&1 >/dev/null | cat >"$T/launch.err"
+    expect_program "$P/prog" "launcher stats, cold"
+    _lines=$(grep -c '^wafcache stats:' "$T/launch.err" || true)
+    [ "$_lines" = 1 ] || fail "launcher stats, cold: $_lines stats lines: $(cat "$T/launch.err")"
+    parse_stats "$T/launch.err"
+    [ "$STAT_REQ" -gt 0 ] && [ "$STAT_WRITES" = "$STAT_REQ" ] ||
+        fail "launcher stats, cold: $(cat "$T/launch.err")"
+    _cold=$STAT_REQ
+    clean_build
+    WAFCACHE=$T/lcache WAFCACHE_STATS=1 make -C "$P" -j2 CC="$WC_BIN/wafcache gcc" CXX="$WC_BIN/wafcache g++" \
+        2>&1 >/dev/null | cat >"$T/launch.err"
+    parse_stats "$T/launch.err"
+    [ "$STAT_REQ" = "$_cold" ] && [ "$STAT_HITS" = "$_cold" ] ||
+        fail "launcher stats, warm: want $_cold hits: $(cat "$T/launch.err")"
+    # A compile run from a shell has no build to wait for: no line, and nothing left waiting.
+    _out=$(cd "$P" && WAFCACHE_STATS=1 sh -c "$WC_BIN/wafcache gcc -Iinclude -Iinclude2 -c -o $T/x.o src/c01.c" 2>&1)
+    [ -z "$_out" ] || fail "a compile from a shell printed: $_out"
+}
+
 # small_fs NAME OPTIONS: a 64 KiB tmpfs at $T/NAME, unmounted at the end of the test.
 small_fs() {
     mkdir -p "$T/$1"
@@ -97,6 +122,7 @@ case_read_only() {
 run_case bucket_command
 run_case log_unopenable
 run_case launcher_config
+run_case launcher_stats
 run_case disk_full
 run_case read_only
 finish
