@@ -555,7 +555,7 @@ static int push_async(struct runner *r, struct wc_child *c, struct wc_mf_set *se
         uploader(r, &st, hex, meta, set);
     if (forked < 0) {
         /* No free slot: upload here, which also keeps the build to N uploads at a time. */
-        rc = wc_upload_entry(r->remote, st.root, hex, meta);
+        rc = wc_upload_entry(r->remote ? r->remote : r->store, st.root, hex, meta);
         wc_stage_close(&st, 1);
         if (rc < 0)
             return rc;
@@ -571,9 +571,11 @@ static int push_async(struct runner *r, struct wc_child *c, struct wc_mf_set *se
     return 0;
 }
 
+/* Any store, as in the original tool: a local directory too (the entry is staged first all the
+ * same, since the build may rewrite the outputs while the copy runs). */
 static int async_wanted(const struct runner *r)
 {
-    return r->cfg.async_workers > 0 && r->remote && !wc_guard_down(r->remote);
+    return r->cfg.async_workers > 0 && (!r->remote || !wc_guard_down(r->remote));
 }
 
 static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,

@@ -11,6 +11,9 @@
 #   sigint       kill -INT of the top-level make while its uploads run: every upload handed to
 #                the background still completes, no entry is visible without its outputs, and
 #                the next build has the right outputs (hits for every entry uploaded)
+#   local        a local directory store (no server): the copies into the cache run in the
+#                background too, the build returns once they are done, and every entry is
+#                whole: a build elsewhere is 100 % hits with the right outputs
 set -eu
 . "$WC_TESTS/lib/common.sh"
 wc_setup remote_async
@@ -173,7 +176,25 @@ os.execvp("make", ["make", "-j2"])' "$WC_LIB/libwafcache.so" "$PATH" >"$T/sigint
     hits_elsewhere b "sigint: build elsewhere"
 }
 
-for _c in ${WC_CASES:-wait nowait interrupted sigint}; do
+case_local() {
+    WAFCACHE=$T/local-cache
+    export WAFCACHE
+    remote_machine la
+    remote_project p1
+    wc_build "async local: cold build" make -j2
+    expect_cold "async local: cold build" "$NCMDS"
+    _bg=$(grep -c 'uploaded in the background' "$WAFCACHE_LOG" || true)
+    note "async local: $_bg of $NCMDS copies ran in the background"
+    [ "$_bg" -gt 0 ] || fail "async local: no copy into the cache ran in the background"
+    ! ls "$TMPDIR"/wafcache-uploads-* >/dev/null 2>&1 || fail "async local: the slot directory was left behind"
+    # Every entry whole once the build has returned (meta is copied last).
+    for _m in $(find "$WAFCACHE" -name meta); do
+        [ -f "$(dirname "$_m")/0" ] || fail "async local: entry $_m without its output 0"
+    done
+    hits_elsewhere lb "async local: build elsewhere"
+}
+
+for _c in ${WC_CASES:-wait nowait interrupted sigint local}; do
     run_case "$_c"
 done
 finish
