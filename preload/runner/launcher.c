@@ -45,6 +45,26 @@ static void wait_for_exit(pid_t process)
     }
 }
 
+/* The build's own stderr, opened anew through /proc (appending: a log file is not written from
+ * its start), as fd 2. Never the runner's: ninja gives each job a pipe that it reads until EOF,
+ * and make -O a temporary file, so a watcher holding the job's stderr would hold the job --
+ * and the build it waits for -- for ever. -1 when it cannot be opened. */
+static int build_stderr(pid_t process)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/fd/2", (long)process);
+    int fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (dup2(fd, 2) < 0) {
+        close(fd);
+        return -1;
+    }
+    if (fd != 2)
+        close(fd);
+    return 0;
+}
+
 /* The watcher: its own session (a ^C of the build does not stop it before the line), nothing
  * open but the build's stderr. */
 static void start_watcher(pid_t process, const char *session)
@@ -62,8 +82,13 @@ static void start_watcher(pid_t process, const char *session)
         /* nothing depends on the directory */
     }
     for (int fd = 0; fd < 1024; fd++)
-        if (fd != 2)
-            close(fd);
+        close(fd);
+    if (build_stderr(process) < 0) {
+        /* Nowhere to print: still the one to remove the session once the build is over. */
+        wait_for_exit(process);
+        unlink(session);
+        _exit(0);
+    }
     wait_for_exit(process);
     wc_session_print(session);
     unlink(session);

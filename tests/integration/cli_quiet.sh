@@ -80,6 +80,31 @@ case_launcher_stats() {
     parse_stats "$T/launch.err"
     [ "$STAT_REQ" = "$_cold" ] && [ "$STAT_HITS" = "$_cold" ] ||
         fail "launcher stats, warm: want $_cold hits: $(cat "$T/launch.err")"
+    # ninja reads each job's stderr (a pipe) until EOF: the watcher must not hold it, or the
+    # job and the build it waits for would never end. The line goes to ninja's own stderr.
+    if command -v ninja >/dev/null 2>&1; then
+        mkdir -p "$T/nj"
+        for _i in 1 2 3; do echo "int f$_i(void) { return $_i; }" >"$T/nj/f$_i.c"; done
+        {
+            printf 'rule cc\n  command = %s gcc -c $in -o $out\n' "$WC_BIN/wafcache"
+            for _i in 1 2 3; do printf 'build f%s.o: cc f%s.c\n' "$_i" "$_i"; done
+        } >"$T/nj/build.ninja"
+        _st=0
+        (cd "$T/nj" && WAFCACHE=$T/njcache WAFCACHE_STATS=1 timeout 60 ninja) >"$T/nj.out" 2>&1 ||
+            _st=$?
+        [ "$_st" = 0 ] || fail "launcher stats under ninja: exit $_st (124: the build hung): $(cat "$T/nj.out")"
+        # The watcher prints once ninja has exited: give it a moment (a file is no pipe to wait on).
+        _i=0
+        while ! grep -q '^wafcache stats:' "$T/nj.out" && [ "$_i" -lt 50 ]; do
+            sleep 0.1
+            _i=$((_i + 1))
+        done
+        parse_stats "$T/nj.out"
+        [ "$STAT_REQ" = 3 ] && [ "$STAT_WRITES" = 3 ] ||
+            fail "launcher stats under ninja: $(cat "$T/nj.out")"
+    else
+        fail "ninja is not installed: CI installs it (tools/setup-deps)"
+    fi
     # A compile run from a shell has no build to wait for: no line, and nothing left waiting.
     _out=$(cd "$P" && WAFCACHE_STATS=1 sh -c "$WC_BIN/wafcache gcc -Iinclude -Iinclude2 -c -o $T/x.o src/c01.c" 2>&1)
     [ -z "$_out" ] || fail "a compile from a shell printed: $_out"
