@@ -23,8 +23,8 @@
 
 /* Markers older than this are another build's: removed when a new one is made. */
 #define NOTICE_MARKER_MAX_AGE_S (24 * 3600)
-/* How many ancestors a launcher looks through for its build tool (sh -c, bash -c...). */
-#define NOTICE_MAX_SHELLS 8
+/* How many ancestors a launcher looks through for its build tool (sh -c, recursive make...). */
+#define NOTICE_MAX_ANCESTORS 16
 
 /* From /proc/<pid>/stat: the name (comm), the parent's pid and the start time, which with the
  * pid names a process for good (a pid alone is reused). 0 or -1. */
@@ -95,17 +95,31 @@ static void build_identity(char *id, size_t n, pid_t *process)
         snprintf(id, n, "build %s", env);
         return;
     }
-    pid_t pid = getppid(), ppid = 0;
-    unsigned long long start = 0;
+    pid_t pid = getppid(), ppid = 0, tool = 0;
+    unsigned long long start = 0, tool_start = 0;
     char comm[64] = "";
-    for (int i = 0; i < NOTICE_MAX_SHELLS && pid > 1; i++, pid = ppid) {
+    /* Up through shells and build tools, to the first ancestor that is neither: a recursive
+     * make (CMake's Makefiles, make -C sub) is one build, and its topmost make is the one. */
+    for (int i = 0; i < NOTICE_MAX_ANCESTORS && pid > 1; i++, pid = ppid) {
         if (proc_stat(pid, comm, sizeof comm, &ppid, &start) < 0)
             break;
-        if (!is_shell(comm) || ppid <= 1)
+        if (is_build_tool(comm)) {
+            tool = pid;
+            tool_start = start;
+        } else if (!is_shell(comm)) {
+            break;
+        }
+        if (ppid <= 1)
             break;
     }
-    snprintf(id, n, "process %ld:%llu", (long)pid, start);
-    *process = is_build_tool(comm) ? pid : 0;
+    if (!tool) {
+        tool = pid; /* the nearest ancestor that is not a shell: an identity, not waited for */
+        tool_start = start;
+        *process = 0;
+    } else {
+        *process = tool;
+    }
+    snprintf(id, n, "process %ld:%llu", (long)tool, tool_start);
 }
 
 /* Remove the markers of builds long gone. Rare: only when a new marker was just made. */
