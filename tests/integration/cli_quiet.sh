@@ -105,6 +105,18 @@ case_launcher_stats() {
     else
         fail "ninja is not installed: CI installs it (tools/setup-deps)"
     fi
+    # CMake's Makefiles run make recursively: still one build, one line, every compile in it.
+    need_tools cmake
+    mkdir -p "$T/cm/src"
+    for _i in 1 2 3; do echo "int f$_i(void) { return $_i; }" >"$T/cm/src/f$_i.c"; done
+    printf 'cmake_minimum_required(VERSION 3.10)\nproject(p C)\nadd_library(a STATIC src/f1.c src/f2.c)\nadd_library(b STATIC src/f3.c)\n' \
+        >"$T/cm/CMakeLists.txt"
+    plain "cmake configure" cmake -S "$T/cm" -B "$T/cm/b" -G "Unix Makefiles" \
+        -DCMAKE_C_COMPILER_LAUNCHER="$WC_BIN/wafcache"
+    WAFCACHE=$T/cmcache WAFCACHE_STATS=1 cmake --build "$T/cm/b" -j2 2>&1 >/dev/null | cat >"$T/cm.err"
+    parse_stats "$T/cm.err"
+    [ "$STAT_REQ" = 3 ] && [ "$STAT_WRITES" = 3 ] ||
+        fail "launcher stats, CMake's recursive make: $STAT_LINE $(cat "$T/cm.err")"
     # A compile run from a shell has no build to wait for: no line, and nothing left waiting.
     _out=$(cd "$P" && WAFCACHE_STATS=1 sh -c "$WC_BIN/wafcache gcc -Iinclude -Iinclude2 -c -o $T/x.o src/c01.c" 2>&1)
     [ -z "$_out" ] || fail "a compile from a shell printed: $_out"
