@@ -83,14 +83,11 @@ static void start_watcher(pid_t process, const char *session)
     }
     for (int fd = 0; fd < 1024; fd++)
         close(fd);
-    if (build_stderr(process) < 0) {
-        /* Nowhere to print: still the one to remove the session once the build is over. */
-        wait_for_exit(process);
-        unlink(session);
-        _exit(0);
-    }
+    /* Nowhere to print: still the one to remove the session once the build is over. */
+    int can_print = build_stderr(process) == 0;
     wait_for_exit(process);
-    wc_session_print(session);
+    if (can_print)
+        wc_session_print(session);
     unlink(session);
     _exit(0);
 }

@@ -592,8 +592,8 @@ static int push(struct runner *r, struct wc_child *c, struct wc_mf_set *set,
     if (rc < 0) {
         wc_log(&r->cfg, "key1=%s result=%s: push failed: %s", r->key1, hex,
                wc_rc_text(r->store, rc, why, sizeof why));
-        /* A store found down has said so already (store/guard.c). */
-        if (rc != -EHOSTDOWN)
+        /* A store found down has said so already (store/guard.c), by this push or before it. */
+        if (!(r->remote && wc_guard_down(r->remote)))
             wc_notice(WC_PROBLEM_CACHE,
                       "cannot store in the cache (%s); the build goes on without storing", why);
         wc_verbose(&r->cfg, "error pushing %s: %s", hex, why);
