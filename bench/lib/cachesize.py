@@ -12,7 +12,7 @@ wafcache's memo count only what is allocated). Files are sorted into three kinds
   other      the cache's own files: wafcache's memo, statistics, locks, configuration;
              ccache's stats files, CACHEDIR.TAG, its configuration
 
-Usage as a program: cachesize.py KIND DIR  (KIND: wafcache, ccache, original)
+Usage as a program: cachesize.py KIND DIR  (KIND: wafcache, ccache, original), or --self-test
 """
 
 import os
@@ -63,11 +63,38 @@ def measure(kind, root):
     return sizes
 
 
+# Paths as each tool lays its cache out, and the kind each must be counted as.
+SAMPLE = [
+    ("wafcache", "ab/ab0123456789abcdef0123456789abcd/manifest", "manifests"),
+    ("wafcache", "ab/ab0123456789abcdef0123456789abcd/meta", "entries"),
+    ("wafcache", "ab/ab0123456789abcdef0123456789abcd/0", "entries"),
+    ("wafcache", "memo", "other"),
+    ("wafcache", "stats/3", "other"),
+    ("wafcache", "all.lock", "other"),
+    ("ccache", "3/7/f95ub9b1pf0f2jdq41i2uleehfg46ucM", "manifests"),
+    ("ccache", "3/2/793u7vund7jenu513vn2phqie6l0e72R", "entries"),
+    ("ccache", "3/b/stats", "other"),
+    ("ccache", "3/CACHEDIR.TAG", "other"),
+    ("original", "0b/0b180f82246d726ece37c8ccd0fb1cde/0", "entries"),
+]
+
+
+def self_test():
+    """None when every SAMPLE path is classified right, else the first that is not."""
+    for kind, rel, want in SAMPLE:
+        got = classify(kind, rel)
+        if got != want:
+            return "cachesize.py counts %s's %s as %s, expected %s" % (kind, rel, got, want)
+    return None
+
+
 def mb(n):
     return "%.2f MB" % (n / 1e6)
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--self-test"]:
+        sys.exit(self_test())
     if len(sys.argv) != 3 or sys.argv[1] not in ("wafcache", "ccache", "original"):
         sys.exit("usage: cachesize.py wafcache|ccache|original DIR")
     s = measure(sys.argv[1], sys.argv[2])
