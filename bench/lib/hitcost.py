@@ -18,7 +18,7 @@ under `LD_PRELOAD=libwafcache.so`, with the cache the last round's cold build fi
 The variants alternate, their order rotating, `reps` times; each pass runs every command once.
 Per-exec times are pooled over the passes: median and p95. Every hit pass must be all hits
 (the cache's statistics, `wafcache -s --json`, before and after): a pass that is not is kept
-out and said.
+out and said, and its variant is not run again (its misses run the compiler: minutes a pass).
 """
 
 import json
@@ -77,6 +77,8 @@ class HitCost:
         self.times = {v: [] for v in VARIANTS}  # seconds per exec, pooled over passes
         self.notes = []
         self.commands = 0
+        # variants whose pass missed: each miss runs the compiler, a pass would take minutes
+        self.given_up = set()
 
     def one_pass(self, variant, commands, env, cache):
         """Runs the commands once with spawn.c; their times, or None (said in notes)."""
@@ -93,8 +95,10 @@ class HitCost:
         if before is not None:
             after = cache_hits(self.cli, cache, env)
             if after is None or after - before != len(commands):
-                self.notes.append("%s: %s hits of %d commands; pass left out" % (
-                    variant, "?" if after is None else after - before, len(commands)))
+                self.notes.append("%s: %s hits of %d commands; pass left out, and the later passes "
+                                  "of this variant not run" % (
+                                      variant, "?" if after is None else after - before, len(commands)))
+                self.given_up.add(variant)
                 return None
         return [x / 1e9 for x in ns]
 
@@ -105,6 +109,8 @@ class HitCost:
         for rep in range(reps):
             k = rep % len(VARIANTS)
             for variant in VARIANTS[k:] + VARIANTS[:k]:
+                if variant in self.given_up:
+                    continue
                 where, cmds = tree, commands
                 if variant == "hit-fresh":
                     where = os.path.join(self.work, "fresh-%d" % rep, "another", "checkout")
