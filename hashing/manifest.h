@@ -114,6 +114,11 @@ typedef struct wc_manifest {
 
 /* malloc'd text; NULL on OOM. */
 char *wc_manifest_format(const wc_manifest *m, size_t *len);
+/* The stored form (manifest_store.c): the text compressed with zstd. malloc'd; NULL on OOM. */
+char *wc_manifest_encode(const wc_manifest *m, size_t *len);
+/* A stored manifest, compressed or (as written before compression) text: as
+ * wc_manifest_parse. */
+int wc_manifest_decode(const char *buf, size_t len, wc_manifest *m);
 /* 0, -EINVAL (garbage, or a version we do not know) or -ENOMEM; m is freeable either way. */
 int wc_manifest_parse(const char *buf, size_t len, wc_manifest *m);
 void wc_manifest_free(wc_manifest *m);

@@ -295,6 +295,73 @@ START_TEST(every_prefix_refused)
 }
 END_TEST
 
+/* The stored form: zstd, much smaller than the text, decoded back to the same manifest; a
+ * text manifest (stored before compression) is read as it is; a damaged or hostile frame is
+ * refused, never a crash. */
+START_TEST(stored_form_round_trip)
+{
+    wc_manifest m, back;
+    manifest_init(&m);
+    const char *pr[] = {"inc/a.h", "inc/b.h", "inc/c.h", "inc2/a.h", "inc2/b.h", "inc2/c.h", NULL};
+    struct wc_mf_set s;
+    make_set(&s, NULL, pr);
+    wc_manifest_add(&m, &s);
+    size_t tlen, zlen;
+    char *t = format(&m, &tlen), *z = wc_manifest_encode(&m, &zlen);
+    ck_assert_ptr_nonnull(z);
+    ck_assert_uint_lt(zlen, tlen);
+    ck_assert_int_ne(memcmp(z, "wafcache-manifest", 17), 0);
+    ck_assert_int_eq(wc_manifest_decode(z, zlen, &back), 0);
+    expect_same_format(&back, t, tlen);
+    wc_manifest_free(&back);
+    ck_assert_int_eq(wc_manifest_decode(t, tlen, &back), 0); /* text: read as before */
+    expect_same_format(&back, t, tlen);
+    wc_manifest_free(&back);
+    free(t);
+    free(z);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+static int decodes(const char *buf, size_t len)
+{
+    wc_manifest m;
+    int rc = wc_manifest_decode(buf, len, &m);
+    wc_manifest_free(&m);
+    return rc;
+}
+
+START_TEST(stored_form_damage_refused)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    size_t zlen;
+    char *z = wc_manifest_encode(&m, &zlen);
+    ck_assert_ptr_nonnull(z);
+    ck_assert_int_eq(decodes(z, zlen), 0);
+    for (size_t n = 0; n < zlen; n++) /* every truncation */
+        ck_assert_int_eq(decodes(z, n), -EINVAL);
+    char *more = malloc(zlen * 2); /* a second frame after the first */
+    memcpy(more, z, zlen);
+    memcpy(more + zlen, z, zlen);
+    ck_assert_int_eq(decodes(more, zlen * 2), -EINVAL);
+    for (size_t i = 4; i < zlen; i++) { /* every byte flipped: refused or parsed, no crash */
+        memcpy(more, z, zlen);
+        more[i] ^= 0x5a;
+        int rc = decodes(more, zlen);
+        ck_assert(rc == 0 || rc == -EINVAL);
+    }
+    free(more);
+    /* A frame that claims more than WC_MANIFEST_MAX_LEN: refused before allocating. */
+    static const unsigned char big[] = {0x28, 0xb5, 0x2f, 0xfd, 0xa4, 0x00, 0x00,
+                                        0x00, 0x10, 0x01, 0x00, 0x00, 0x00};
+    ck_assert_int_eq(decodes((const char *)big, sizeof big), -EINVAL);
+    ck_assert_int_eq(decodes("\x28\xb5\x2f\xfd", 4), -EINVAL);
+    free(z);
+    wc_manifest_free(&m);
+}
+END_TEST
+
 START_TEST(lookup_with_real_files)
 {
     wc_manifest m;
@@ -1106,6 +1173,8 @@ int main(void)
     TCase *tc = tcase_create("manifest");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, stored_form_round_trip);
+    tcase_add_test(tc, stored_form_damage_refused);
     tcase_add_test(tc, minimal_and_garbage);
     tcase_add_test(tc, too_many_sets_refused);
     tcase_add_test(tc, every_prefix_refused);
