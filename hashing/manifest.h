@@ -4,8 +4,10 @@
  * ingredients (for --explain) and the input sets seen before for that key, most recent first;
  * the first set whose inputs and probes still hold names the result entry.
  *
- * Text format, version 3 (one item a line; strings escaped: "\\\\", "\\n", "\\t", "\\r"):
- *   wafcache-manifest 3
+ * Stored compressed with zstd, one frame (manifest_store.c); a text manifest, as written before
+ * that, is read too. Text format, version 4 (one item a line; strings escaped: "\\\\", "\\n",
+ * "\\t", "\\r"; version 3, still read, is the same without "at" lines):
+ *   wafcache-manifest 4
  *   key1 <hex>
  *   program <hex>
  *   cwd <str>
@@ -15,6 +17,8 @@
  *   cpu <str>                      optional
  *   arg <str>                      argc times, in order
  *   set <result hex> <date 0|1> <n inputs> <n probes>
+ *   at <dir>                       before any input or probe: the directory of the paths
+ *                                  given as a name (no '/', not the base-dir token) below
  *   in <hex> <path>                n inputs times, sorted by path; or, stamped (memo.h),
  *   ins <hex> <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
  *   probe <path>                   n probes times, sorted

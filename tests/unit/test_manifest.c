@@ -295,6 +295,76 @@ START_TEST(every_prefix_refused)
 }
 END_TEST
 
+/* Version 4 writes the paths of inputs and probes as names under "at" directories; whole
+ * paths stay whole where a name could be mistaken for one, and every path comes back byte
+ * for byte. */
+START_TEST(at_directories_round_trip)
+{
+    wc_manifest m, back;
+    manifest_init(&m);
+    struct wc_mf_set s;
+    const char *pr[] = {"inc/a.h", "inc/b.h", "inc2/a.h", NULL};
+    make_set(&s, NULL, pr);
+    const char *odd[] = {"/top",
+                         "/x//y.h",
+                         "/d/@WAFCACHE_BASEDIR@z",
+                         "/d/",
+                         "/new\nline/t\\b.h",
+                         "@WAFCACHE_BASEDIR@/../up.h",
+                         "/inc/a.h",
+                         NULL};
+    for (size_t i = 0; odd[i]; i++) {
+        s.probes = realloc(s.probes, (s.n_probes + 1) * sizeof *s.probes);
+        s.probes[s.n_probes++] = strdup(odd[i]);
+    }
+    wc_mf_set_canonical(&s);
+    size_t n_probes = s.n_probes;
+    wc_manifest_add(&m, &s);
+    size_t len;
+    char *t = format(&m, &len);
+    ck_assert_int_eq(strncmp(t, "wafcache-manifest 4\n", 20), 0);
+    ck_assert_ptr_nonnull(strstr(t, "\nat @WAFCACHE_BASEDIR@/inc\nprobe a.h\nprobe b.h\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nat /x/\nprobe y.h\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nprobe /top\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nprobe /d/@WAFCACHE_BASEDIR@z\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nprobe /d/\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nat /new\\nline\nprobe t\\\\b.h\n"));
+    ck_assert_int_eq(wc_manifest_parse(t, len, &back), 0);
+    ck_assert_uint_eq(back.sets[0].n_probes, n_probes);
+    for (size_t i = 0; i < n_probes; i++)
+        ck_assert_str_eq(back.sets[0].probes[i], m.sets[0].probes[i]);
+    expect_same_format(&back, t, len);
+    free(t);
+    wc_manifest_free(&back);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+#define HEAD4                                                                                      \
+    "wafcache-manifest 4\nkey1 0123456789abcdef0123456789abcdef\n"                                 \
+    "program 0123456789abcdef0123456789abcdef\ncwd .\ntty 0 0\narg gcc\n"
+
+START_TEST(at_directories_garbage_refused)
+{
+    ck_assert_int_eq(parses(HEAD4 "set " HEX " 0 1 2\nat /a\nin " HEX " x\nprobe y\nat /b\n"
+                                  "at @WAFCACHE_BASEDIR@\nprobe z\nend\n"),
+                     0);
+    const char *bad[] = {
+        HEAD4 "set " HEX " 0 0 1\nprobe name\nend\n",         /* a name without a directory */
+        HEAD4 "set " HEX " 0 0 1\nat rel\nprobe name\nend\n", /* a relative directory */
+        HEAD4 "set " HEX " 0 0 1\nat /a\nprobe b/c\nend\n",   /* a name with a '/' */
+        HEAD4 "set " HEX " 0 0 1\nat /a\nprobe \nend\n",      /* an empty name */
+        HEAD4 "set " HEX " 0 0 1\nat /a\\q\nprobe b\nend\n",  /* a bad escape */
+        HEAD4 "set " HEX " 0 0 1\nprobe /a\nat /b\nend\n",    /* "at" after the items */
+        HEAD4 "at /a\nset " HEX " 0 0 1\nprobe b\nend\n",     /* outside a set */
+        HEAD4 "set " HEX " 0 0 1\nat /a\nend\nset " HEX " 0 0 1\nprobe b\nend\n",
+        HEAD4 "set " HEX " 0 0 1\nat /a\nprobe b\nset " HEX " 0 0 1\nprobe c\nend\n", /* per set */
+        NULL};
+    for (size_t i = 0; bad[i]; i++)
+        ck_assert_msg(parses(bad[i]) == -EINVAL, "accepted garbage #%zu", i);
+}
+END_TEST
+
 /* The stored form: zstd, much smaller than the text, decoded back to the same manifest; a
  * text manifest (stored before compression) is read as it is; a damaged or hostile frame is
  * refused, never a crash. */
@@ -1173,6 +1243,8 @@ int main(void)
     TCase *tc = tcase_create("manifest");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, at_directories_round_trip);
+    tcase_add_test(tc, at_directories_garbage_refused);
     tcase_add_test(tc, stored_form_round_trip);
     tcase_add_test(tc, stored_form_damage_refused);
     tcase_add_test(tc, minimal_and_garbage);
