@@ -24,6 +24,8 @@
  *   probe <path>                   n probes times, sorted
  *   pdir <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
  *                                  optional, at most n probes times, sorted
+ *   pgone <path>                   optional, sorted: a missing directory of probes that the
+ *                                  nearest pdir above it answers for
  *   env <NAME>=<value>             a variable the command read, with the value it had
  *   envc <NAME>=<value>            ... in its canonical form (wc_env_canonical)
  *   envu <NAME>                    ... that was unset; all optional, sorted by name, unique
@@ -102,6 +104,10 @@ struct wc_mf_set {
     char **probes;
     size_t n_dirs;          /* not part of the result key: they only save a stat per probe */
     struct wc_mf_dir *dirs; /* sorted by path */
+    /* Not part of the result key either: directories of probes that were missing, each
+     * answered by the stamped directory nearest above it (wc_mf_set_stamp_dirs). Sorted. */
+    size_t n_gone;
+    char **gone;
     /* The outputs' places before the run (issue 12), part of the result key: a hit must end
      * as the real command would. Never answered by a directory stamp (the outputs were
      * created in those directories before the stamps were taken). */

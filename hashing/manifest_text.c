@@ -198,6 +198,8 @@ static void format_set(struct buf *b, const struct wc_mf_set *s)
         format_stamp(line + 4, sizeof line - 4, &s->dirs[i].stamp);
         buf_item(b, line, s->dirs[i].path);
     }
+    for (size_t i = 0; i < s->n_gone; i++)
+        buf_item(b, "pgone", s->gone[i]);
     format_env(b, s);
     format_outplaces(b, s);
 }
@@ -733,7 +735,7 @@ static int parse_set(struct cursor *c, struct wc_mf_set *s)
         return -ENOMEM;
     if ((err = parse_items(c, s, ni, np)) < 0)
         return err;
-    if ((err = parse_dirs(c, s)) < 0)
+    if ((err = parse_dirs(c, s)) < 0 || (err = parse_place(c, "pgone", &s->gone, &s->n_gone)) < 0)
         return err;
     if ((err = parse_env(c, s)) < 0)
         return err;
