@@ -152,7 +152,9 @@ void wc_mf_set_free(struct wc_mf_set *s);
 void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *date, wc_hash *out);
 
 /* Stamp the existing directories that hold s's probes (canonical), after the probes were
- * found still missing. 0 or -ENOMEM. */
+ * found still missing; for a missing one, stamp the nearest existing directory above it and,
+ * when the first missing component has no entry there (lstat), list it in s->gone. Only
+ * settled directories are stamped (the memo's racy rule). 0 or -ENOMEM. */
 int wc_mf_set_stamp_dirs(struct wc_mf_set *s, const wc_basedirs *bd);
 
 /* Today's date as __DATE__ sees it (local time), "YYYY-MM-DD". */
