@@ -287,7 +287,7 @@ static int check_manifest(int efd, const char *key, char *why, size_t n)
     int ok;
 
     if (read_small(efd, "manifest", WC_MANIFEST_MAX_LEN, &text, &len) < 0 ||
-        wc_manifest_parse(text, len, &m) < 0) {
+        wc_manifest_decode(text, len, &m) < 0) {
         free(text);
         snprintf(why, n, "unreadable manifest");
         return -1;

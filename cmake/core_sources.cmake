@@ -15,6 +15,7 @@ set(WC_CORE_SOURCES
   hashing/manifest.c
   hashing/manifest_text.c
   hashing/manifest_explain.c
+  hashing/manifest_store.c
   store/store.c
   store/dir.c
   store/dir_walk.c

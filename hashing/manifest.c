@@ -24,6 +24,8 @@ void wc_mf_set_free(struct wc_mf_set *s)
         free(s->probes[i]);
     for (size_t i = 0; s->dirs && i < s->n_dirs; i++)
         free(s->dirs[i].path);
+    for (size_t i = 0; s->gone && i < s->n_gone; i++)
+        free(s->gone[i]);
     for (size_t i = 0; s->env && i < s->n_env; i++) {
         free(s->env[i].name);
         free(s->env[i].value);
@@ -36,6 +38,7 @@ void wc_mf_set_free(struct wc_mf_set *s)
     free(s->inputs);
     free(s->probes);
     free(s->dirs);
+    free(s->gone);
     free(s->env);
     memset(s, 0, sizeof *s);
 }
@@ -388,36 +391,171 @@ static int stat_group_dir(const char *stored, size_t len, const wc_basedirs *bd,
     return rc;
 }
 
-/* Whether a group's directory (stored form) answers for all its probes with one stat: when
- * it is missing, so is every path under it (gcc probes bits/, sys/, ... of every -I and
- * system directory for each header); when it is the version stamped at record time, nothing
- * was created in it since. */
-static int group_holds(const struct wc_mf_set *s, const char *stored, size_t len,
-                       const wc_basedirs *bd)
+/* The stamped directory (index in s->dirs) nearest above a path (stored form), taking
+ * components off its end; -1 when there is none. *below: the length of the stamped one's
+ * path in it. */
+static ssize_t stamped_above(const struct wc_mf_set *s, const char *path, size_t *below)
+{
+    char *p = strdup(path), *slash;
+    ssize_t found = -1;
+    while (p && found < 0 && (slash = strrchr(p, '/')) && slash > p) {
+        *slash = '\0';
+        const struct wc_mf_dir *d = bsearch(p, s->dirs, s->n_dirs, sizeof *s->dirs, cmp_dir_key);
+        if (d) {
+            found = d - s->dirs;
+            *below = (size_t)(slash - p);
+        }
+    }
+    free(p);
+    return found;
+}
+
+/* The state of a set's stamped directories during one lookup, each stat'ed once however many
+ * probe groups it answers for (a directory's probes are not always neighbours: "bits/a.h" <
+ * "bits/types/b.h" < "bits/z.h"). */
+enum { DIR_UNKNOWN, DIR_STAMPED, DIR_MISSING, DIR_CHANGED };
+
+struct dir_states {
+    const struct wc_mf_set *s;
+    const wc_basedirs *bd;
+    unsigned char *v; /* one per s->dirs */
+};
+
+static int dir_state(struct dir_states *ds, size_t i)
+{
+    if (ds->v[i] == DIR_UNKNOWN) {
+        const struct wc_mf_dir *d = &ds->s->dirs[i];
+        char *path = wc_mf_path_resolve(ds->bd, d->path);
+        struct stat st;
+        int rc = !path ? -EINVAL : stat(path, &st) < 0 ? -errno : 0;
+        free(path);
+        ds->v[i] = rc == -ENOENT || rc == -ENOTDIR ? DIR_MISSING
+                   : rc == 0 && S_ISDIR(st.st_mode) && wc_stamp_matches(&d->stamp, &st)
+                       ? DIR_STAMPED
+                       : DIR_CHANGED;
+    }
+    return ds->v[i];
+}
+
+static int cmp_str_key(const void *key, const void *elem)
+{
+    return strcmp(key, *(char *const *)elem);
+}
+
+/* A group's directory (stored[0..len)) answered without a stat of its own: it is stamped and
+ * still that version (nothing was created in it since), or missing now; or it was missing
+ * when the set was recorded with no entry of its first missing component in the stamped
+ * directory above it ("gone", wc_mf_set_stamp_dirs), and that one is still the same version
+ * (or missing). 1 when answered; 0 when the directory is stamped and changed (its probes are
+ * checked one by one); -1 when its own stat must tell. */
+static int dir_answers(struct dir_states *ds, const char *stored, size_t len)
+{
+    const struct wc_mf_set *s = ds->s;
+    char *dir = len > 0 ? strndup(stored, len) : NULL;
+    const struct wc_mf_dir *d =
+        dir && s->n_dirs ? bsearch(dir, s->dirs, s->n_dirs, sizeof *s->dirs, cmp_dir_key) : NULL;
+    ssize_t i = -1;
+    size_t below;
+    if (d)
+        i = d - s->dirs;
+    else if (dir && s->n_gone && bsearch(dir, s->gone, s->n_gone, sizeof *s->gone, cmp_str_key))
+        i = stamped_above(s, dir, &below);
+    free(dir);
+    if (i >= 0 && dir_state(ds, (size_t)i) != DIR_CHANGED)
+        return 1;
+    return d ? 0 : -1;
+}
+
+/* Whether a group's directory answers for all its probes with one stat: when it is missing,
+ * so is every path under it (gcc probes bits/, sys/, ... of every -I and system directory for
+ * each header). */
+static int group_dir_missing(const char *stored, size_t len, const wc_basedirs *bd)
 {
     struct stat st;
     char *dir;
     int rc = stat_group_dir(stored, len, bd, &dir, &st);
-    int holds = rc == -ENOENT || rc == -ENOTDIR;
-    if (rc == 0 && S_ISDIR(st.st_mode) && s->n_dirs > 0) {
-        const struct wc_mf_dir *d = bsearch(dir, s->dirs, s->n_dirs, sizeof *s->dirs, cmp_dir_key);
-        holds = d && wc_stamp_matches(&d->stamp, &st);
-    }
     free(dir);
+    return rc == -ENOENT || rc == -ENOTDIR;
+}
+
+/* Each group of probes: answered by its directory (stamped, gone or missing), else one stat
+ * per probe. A stamp that no longer matches is never a miss, only the end of the shortcut. */
+static int probes_hold(const struct wc_mf_set *s, const wc_basedirs *bd)
+{
+    struct dir_states ds = {s, bd, calloc(s->n_dirs + 1, 1)};
+    int holds = ds.v != NULL;
+    for (size_t i = 0, len, end; holds && i < s->n_probes; i = end) {
+        end = group_end(s, i, &len);
+        int answer = dir_answers(&ds, s->probes[i], len);
+        if (answer > 0 || (answer < 0 && group_dir_missing(s->probes[i], len, bd)))
+            continue;
+        for (size_t k = i; holds && k < end; k++)
+            holds = probe_holds(s->probes[k], bd);
+    }
+    free(ds.v);
     return holds;
 }
 
-static int probes_hold(const struct wc_mf_set *s, const wc_basedirs *bd)
+/* Whether a missing directory of probes (stored form) is one that a stamped directory above
+ * it answers for: its first component below that one is a name (not "." or "..") with no
+ * entry there -- lstat: a dangling symbolic link could come to point somewhere without the
+ * stamped directory changing. While the stamped one is that version, the name is still
+ * free, and nothing below it exists. */
+static int is_gone(const struct wc_mf_set *s, const char *dir, const wc_basedirs *bd)
 {
+    size_t below;
+    if (stamped_above(s, dir, &below) < 0)
+        return 0;
+    const char *c = dir + below + 1;
+    size_t n = strcspn(c, "/");
+    if (n == 0 || strncmp(c, ".", n) == 0 || strncmp(c, "..", n) == 0)
+        return 0;
+    char *first = strndup(dir, below + 1 + n);
+    char *path = first ? wc_mf_path_resolve(bd, first) : NULL;
+    struct stat st;
+    int gone = path && lstat(path, &st) < 0 && errno == ENOENT;
+    free(first);
+    free(path);
+    return gone;
+}
+
+/* The missing directories of s's probe groups that a stamped one answers for (s->dirs sorted):
+ * sorted, unique. 0 or -ENOMEM. */
+static int find_gone(struct wc_mf_set *s, const wc_basedirs *bd)
+{
+    if (s->n_dirs == 0)
+        return 0;
+    if (!(s->gone = calloc(s->n_probes, sizeof *s->gone)))
+        return -ENOMEM;
     for (size_t i = 0, len, end; i < s->n_probes; i = end) {
         end = group_end(s, i, &len);
-        if (group_holds(s, s->probes[i], len, bd))
-            continue;
-        for (size_t k = i; k < end; k++)
-            if (!probe_holds(s->probes[k], bd))
-                return 0;
+        char *dir = len > 0 ? strndup(s->probes[i], len) : NULL;
+        if (dir && !bsearch(dir, s->dirs, s->n_dirs, sizeof *s->dirs, cmp_dir_key) &&
+            is_gone(s, dir, bd)) {
+            s->gone[s->n_gone++] = dir;
+            dir = NULL;
+        }
+        free(dir);
     }
-    return 1;
+    sort_unique(s->gone, &s->n_gone);
+    return 0;
+}
+
+/* The nearest existing directory above a missing one (stored forms: *dir is replaced by it),
+ * stat'ed into *st. 0 or -errno. gcc looks for each header in bits/, sys/, ... of every
+ * include directory, and for its programs in "12/../../../../x86_64-linux-gnu/bin": one
+ * stamp above answers for all of them (find_gone). */
+static int existing_above(char **dir, const wc_basedirs *bd, struct stat *st)
+{
+    char *slash;
+    int rc = -ENOENT;
+    while ((rc == -ENOENT || rc == -ENOTDIR) && (slash = strrchr(*dir, '/')) && slash > *dir) {
+        *slash = '\0';
+        char *path = wc_mf_path_resolve(bd, *dir);
+        rc = !path ? -EINVAL : stat(path, st) < 0 ? -errno : 0;
+        free(path);
+    }
+    return rc == 0 && S_ISDIR(st->st_mode) ? 0 : -ENOENT;
 }
 
 int wc_mf_set_stamp_dirs(struct wc_mf_set *s, const wc_basedirs *bd)
@@ -429,8 +567,10 @@ int wc_mf_set_stamp_dirs(struct wc_mf_set *s, const wc_basedirs *bd)
         end = group_end(s, i, &len);
         char *dir;
         struct wc_mf_dir *d = &s->dirs[s->n_dirs];
-        if (stat_group_dir(s->probes[i], len, bd, &dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-            wc_stamp_of(&st, &d->stamp)) {
+        int rc = stat_group_dir(s->probes[i], len, bd, &dir, &st);
+        if (dir && rc == -ENOENT)
+            rc = existing_above(&dir, bd, &st);
+        if (rc == 0 && S_ISDIR(st.st_mode) && wc_stamp_of(&st, &d->stamp)) {
             d->path = dir;
             dir = NULL;
             s->n_dirs++;
@@ -448,7 +588,7 @@ int wc_mf_set_stamp_dirs(struct wc_mf_set *s, const wc_basedirs *bd)
             s->dirs[k++] = s->dirs[i];
     }
     s->n_dirs = k;
-    return 0;
+    return find_gone(s, bd);
 }
 
 static int dir_holds(const char *stored, const wc_basedirs *bd)

@@ -4,8 +4,10 @@
  * ingredients (for --explain) and the input sets seen before for that key, most recent first;
  * the first set whose inputs and probes still hold names the result entry.
  *
- * Text format, version 3 (one item a line; strings escaped: "\\\\", "\\n", "\\t", "\\r"):
- *   wafcache-manifest 3
+ * Stored compressed with zstd, one frame (manifest_store.c); a text manifest, as written before
+ * that, is read too. Text format, version 4 (one item a line; strings escaped: "\\\\", "\\n",
+ * "\\t", "\\r"; version 3, still read, is the same without "at" lines):
+ *   wafcache-manifest 4
  *   key1 <hex>
  *   program <hex>
  *   cwd <str>
@@ -15,11 +17,15 @@
  *   cpu <str>                      optional
  *   arg <str>                      argc times, in order
  *   set <result hex> <date 0|1> <n inputs> <n probes>
+ *   at <dir>                       before any input or probe: the directory of the paths
+ *                                  given as a name (no '/', not the base-dir token) below
  *   in <hex> <path>                n inputs times, sorted by path; or, stamped (memo.h),
  *   ins <hex> <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
  *   probe <path>                   n probes times, sorted
  *   pdir <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>
  *                                  optional, at most n probes times, sorted
+ *   pgone <path>                   optional, sorted: a missing directory of probes that the
+ *                                  nearest pdir above it answers for
  *   env <NAME>=<value>             a variable the command read, with the value it had
  *   envc <NAME>=<value>            ... in its canonical form (wc_env_canonical)
  *   envu <NAME>                    ... that was unset; all optional, sorted by name, unique
@@ -98,6 +104,10 @@ struct wc_mf_set {
     char **probes;
     size_t n_dirs;          /* not part of the result key: they only save a stat per probe */
     struct wc_mf_dir *dirs; /* sorted by path */
+    /* Not part of the result key either: directories of probes that were missing, each
+     * answered by the stamped directory nearest above it (wc_mf_set_stamp_dirs). Sorted. */
+    size_t n_gone;
+    char **gone;
     /* The outputs' places before the run (issue 12), part of the result key: a hit must end
      * as the real command would. Never answered by a directory stamp (the outputs were
      * created in those directories before the stamps were taken). */
@@ -114,6 +124,11 @@ typedef struct wc_manifest {
 
 /* malloc'd text; NULL on OOM. */
 char *wc_manifest_format(const wc_manifest *m, size_t *len);
+/* The stored form (manifest_store.c): the text compressed with zstd. malloc'd; NULL on OOM. */
+char *wc_manifest_encode(const wc_manifest *m, size_t *len);
+/* A stored manifest, compressed or (as written before compression) text: as
+ * wc_manifest_parse. */
+int wc_manifest_decode(const char *buf, size_t len, wc_manifest *m);
 /* 0, -EINVAL (garbage, or a version we do not know) or -ENOMEM; m is freeable either way. */
 int wc_manifest_parse(const char *buf, size_t len, wc_manifest *m);
 void wc_manifest_free(wc_manifest *m);
@@ -137,7 +152,9 @@ void wc_mf_set_free(struct wc_mf_set *s);
 void wc_result_key(const wc_hash *key1, const struct wc_mf_set *s, const char *date, wc_hash *out);
 
 /* Stamp the existing directories that hold s's probes (canonical), after the probes were
- * found still missing. 0 or -ENOMEM. */
+ * found still missing; for a missing one, stamp the nearest existing directory above it and,
+ * when the first missing component has no entry there (lstat), list it in s->gone. Only
+ * settled directories are stamped (the memo's racy rule). 0 or -ENOMEM. */
 int wc_mf_set_stamp_dirs(struct wc_mf_set *s, const wc_basedirs *bd);
 
 /* Today's date as __DATE__ sees it (local time), "YYYY-MM-DD". */

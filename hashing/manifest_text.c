@@ -1,5 +1,6 @@
-/* The manifest's text format (version 3, described in manifest.h): writing a manifest out
- * and parsing one back, bounding everything a store someone else controls could send. */
+/* The manifest's text format (version 4, described in manifest.h; version 3 is read too): writing a
+ * manifest out and parsing one back, bounding everything a store someone else controls could send.
+ */
 #include "hashing/manifest.h"
 
 #include <errno.h>
@@ -8,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MF_MAGIC "wafcache-manifest 3"
+#define MF_MAGIC "wafcache-manifest 4"
+/* Version 3 is version 4 without "at" lines: still read, so that its hits are kept. */
+#define MF_MAGIC_V3 "wafcache-manifest 3"
 
 /* ---- a growing text buffer ---------------------------------------------------------------- */
 
@@ -44,19 +47,27 @@ static void buf_str(struct buf *b, const char *s)
     buf_put(b, s, strlen(s));
 }
 
-/* s escaped so that it fits on one line. */
-static void buf_esc(struct buf *b, const char *s)
+/* s[0..len) escaped so that it fits on one line. */
+static void buf_esc_n(struct buf *b, const char *s, size_t len)
 {
-    while (*s) {
-        size_t n = strcspn(s, "\\\n\t\r");
+    const char *end = s + len;
+    while (s < end) {
+        size_t n = 0;
+        while (s + n < end && s[n] != '\\' && s[n] != '\n' && s[n] != '\t' && s[n] != '\r')
+            n++;
         buf_put(b, s, n);
         s += n;
-        if (!*s)
+        if (s == end)
             break;
         const char *e = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : *s == '\t' ? "\\t" : "\\r";
         buf_put(b, e, 2);
         s++;
     }
+}
+
+static void buf_esc(struct buf *b, const char *s)
+{
+    buf_esc_n(b, s, strlen(s));
 }
 
 static void buf_item(struct buf *b, const char *tag, const char *s)
@@ -129,8 +140,41 @@ static void format_env(struct buf *b, const struct wc_mf_set *s)
     }
 }
 
+/* The directory an input's or a probe's path is written under, as a name: "d/name" with a
+ * non-empty d and a name that cannot be taken for a whole path. 0: written whole. */
+static size_t dir_part(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t t = strlen(WC_BASEDIR_TOKEN);
+    if (!slash || slash == path || !slash[1] || strncmp(slash + 1, WC_BASEDIR_TOKEN, t) == 0)
+        return 0;
+    return (size_t)(slash - path);
+}
+
+/* What an input's or a probe's line holds of its path: its name, after an "at <dir>" line
+ * when its directory is not the current one (*cur, *cur_len: the last "at"); else the whole
+ * path. Probes are all the include directories times the headers looked for: without the
+ * prefix, zstd finds each directory's run of names again in the next one, and 6,000 probes
+ * compress to a tenth of what whole paths do. */
+static const char *format_at(struct buf *b, const char *path, const char **cur, size_t *cur_len)
+{
+    size_t d = dir_part(path);
+    if (d == 0)
+        return path;
+    if (d != *cur_len || memcmp(path, *cur, d) != 0) {
+        buf_str(b, "at ");
+        buf_esc_n(b, path, d);
+        buf_str(b, "\n");
+        *cur = path;
+        *cur_len = d;
+    }
+    return path + d + 1;
+}
+
 static void format_set(struct buf *b, const struct wc_mf_set *s)
 {
+    const char *cur = NULL;
+    size_t cur_len = 0;
     char line[160];
     buf_str(b, "set ");
     buf_hash(b, &s->result);
@@ -138,21 +182,24 @@ static void format_set(struct buf *b, const struct wc_mf_set *s)
     buf_str(b, line);
     for (size_t i = 0; i < s->n_inputs; i++) {
         const struct wc_mf_input *in = &s->inputs[i];
+        const char *name = format_at(b, in->path, &cur, &cur_len);
         buf_str(b, in->stamped ? "ins " : "in ");
         buf_hash(b, &in->hash);
         if (in->stamped) {
             format_stamp(line, sizeof line, &in->stamp);
             buf_str(b, line);
         }
-        buf_item(b, "", in->path);
+        buf_item(b, "", name);
     }
     for (size_t i = 0; i < s->n_probes; i++)
-        buf_item(b, "probe", s->probes[i]);
+        buf_item(b, "probe", format_at(b, s->probes[i], &cur, &cur_len));
     for (size_t i = 0; i < s->n_dirs; i++) {
         memcpy(line, "pdir", 4);
         format_stamp(line + 4, sizeof line - 4, &s->dirs[i].stamp);
         buf_item(b, line, s->dirs[i].path);
     }
+    for (size_t i = 0; i < s->n_gone; i++)
+        buf_item(b, "pgone", s->gone[i]);
     format_env(b, s);
     format_outplaces(b, s);
 }
@@ -208,18 +255,33 @@ static int tagged(const struct cursor *c, const char *tag, const char **rest, si
 }
 
 /* malloc'd unescaped copy of s[0..n); NULL with *err set on a bad escape, a NUL or OOM. */
+static char *unescape_under(const char *dir, size_t dlen, const char *s, size_t n, int *err);
+
 static char *unescape(const char *s, size_t n, int *err)
 {
-    char *out = malloc(n + 1), *o = out;
+    return unescape_under(NULL, 0, s, n, err);
+}
+
+/* malloc'd "dir/" (when dir) followed by s[0..n) unescaped, in one allocation: a manifest's
+ * paths are mostly names under an "at" directory, and a hit parses hundreds of them. NULL
+ * with *err set on a bad escape, a NUL or OOM. */
+static char *unescape_under(const char *dir, size_t dlen, const char *s, size_t n, int *err)
+{
+    size_t plen = dir ? dlen + 1 : 0;
+    char *out = malloc(plen + n + 1), *o = out + plen;
     if (!out) {
         *err = -ENOMEM;
         return NULL;
     }
+    if (dir) {
+        memcpy(out, dir, dlen);
+        out[dlen] = '/';
+    }
     /* Almost every field has nothing to unescape: memchr's vector scans answer that for a
      * fraction of the per-byte loop's cost, which was a fifth of a hit's instructions. */
     if (!memchr(s, '\\', n) && !memchr(s, '\0', n) && !memchr(s, '\r', n) && !memchr(s, '\t', n)) {
-        memcpy(out, s, n);
-        out[n] = '\0';
+        memcpy(o, s, n);
+        o[n] = '\0';
         return out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -465,13 +527,52 @@ static int parse_stamp(const char **p, const char *end, struct wc_stamp *st)
     return 0;
 }
 
-static int parse_input(struct cursor *c, struct wc_mf_input *in)
+/* Any "at <dir>" lines before an input or a probe: the last one is the current directory
+ * (*dir, malloc'd). The cursor is left on the item's line. */
+static int parse_at(struct cursor *c, char **dir)
+{
+    const char *rest;
+    size_t n;
+    int err = 0;
+    while (tagged(c, "at", &rest, &n)) {
+        free(*dir);
+        if (!(*dir = unescape(rest, n, &err)))
+            return err;
+        if (!valid_path(*dir) || !next_line(c))
+            return -EINVAL; /* *dir is freed by the caller */
+    }
+    return 0;
+}
+
+/* The path of an input's or a probe's line s[0..n): whole (absolute or the base-dir token),
+ * or a name (no '/', which no escape gives) under dir, joined byte for byte as the writer
+ * split it ("a//b" stays so). malloc'd, or NULL with *err. */
+static char *item_path(const char *s, size_t n, const char *dir, int *err)
+{
+    size_t t = strlen(WC_BASEDIR_TOKEN);
+    int whole = (n > 0 && s[0] == '/') || (n >= t && memcmp(s, WC_BASEDIR_TOKEN, t) == 0);
+    char *p = NULL;
+    *err = 0;
+    if (whole)
+        p = unescape(s, n, err);
+    else if (dir && n > 0 && !memchr(s, '/', n))
+        p = unescape_under(dir, strlen(dir), s, n, err);
+    if (p && !valid_path(p)) {
+        free(p);
+        p = NULL;
+    }
+    if (!p && *err == 0)
+        *err = -EINVAL;
+    return p;
+}
+
+static int parse_input(struct cursor *c, struct wc_mf_input *in, char **dir)
 {
     const char *rest, *p;
     size_t n;
     int err = 0;
-    if (!next_line(c))
-        return -EINVAL;
+    if (!next_line(c) || (err = parse_at(c, dir)) < 0)
+        return err < 0 ? err : -EINVAL;
     in->stamped = tagged(c, "ins", &rest, &n);
     if ((!in->stamped && !tagged(c, "in", &rest, &n)) || n < WC_HASH_HEX_LEN + 2 ||
         rest[WC_HASH_HEX_LEN] != ' ' || parse_hex(rest, WC_HASH_HEX_LEN, &in->hash) < 0)
@@ -479,22 +580,19 @@ static int parse_input(struct cursor *c, struct wc_mf_input *in)
     p = rest + WC_HASH_HEX_LEN + 1;
     if (in->stamped && parse_stamp(&p, rest + n, &in->stamp) < 0)
         return -EINVAL;
-    in->path = unescape(p, (size_t)(rest + n - p), &err);
-    if (!in->path)
-        return err;
-    return valid_path(in->path) ? 0 : -EINVAL;
+    in->path = item_path(p, (size_t)(rest + n - p), *dir, &err);
+    return in->path ? 0 : err;
 }
 
-static int parse_probe(struct cursor *c, char **out)
+static int parse_probe(struct cursor *c, char **out, char **dir)
 {
     const char *rest;
     size_t n;
     int err = 0;
-    if (!next_line(c) || !tagged(c, "probe", &rest, &n))
-        return -EINVAL;
-    if (!(*out = unescape(rest, n, &err)))
-        return err;
-    return valid_path(*out) ? 0 : -EINVAL;
+    if (!next_line(c) || (err = parse_at(c, dir)) < 0 || !tagged(c, "probe", &rest, &n))
+        return err < 0 ? err : -EINVAL;
+    *out = item_path(rest, n, *dir, &err);
+    return *out ? 0 : err;
 }
 
 /* One "pdir" line if the next line is one (else the cursor stays): 1, 0, or -errno. */
@@ -620,6 +718,19 @@ static int parse_place(struct cursor *c, const char *tag, char ***v, size_t *n)
     }
 }
 
+/* The inputs and the probes, with the directory of their "at" lines. */
+static int parse_items(struct cursor *c, struct wc_mf_set *s, size_t ni, size_t np)
+{
+    char *dir = NULL;
+    int err = 0;
+    for (; err == 0 && s->n_inputs < ni; s->n_inputs++)
+        err = parse_input(c, &s->inputs[s->n_inputs], &dir);
+    for (; err == 0 && s->n_probes < np; s->n_probes++)
+        err = parse_probe(c, &s->probes[s->n_probes], &dir);
+    free(dir);
+    return err; /* the counts include a half-parsed item, so that it is freed */
+}
+
 /* The counts are checked against what the buffer can hold before anything is allocated: a
  * line takes at least 8 bytes. */
 static int parse_set(struct cursor *c, struct wc_mf_set *s)
@@ -634,17 +745,9 @@ static int parse_set(struct cursor *c, struct wc_mf_set *s)
     s->probes = calloc(np + 1, sizeof *s->probes);
     if (!s->inputs || !s->probes)
         return -ENOMEM;
-    for (; s->n_inputs < ni; s->n_inputs++)
-        if ((err = parse_input(c, &s->inputs[s->n_inputs])) < 0) {
-            s->n_inputs++; /* so that the half-parsed path is freed */
-            return err;
-        }
-    for (; s->n_probes < np; s->n_probes++)
-        if ((err = parse_probe(c, &s->probes[s->n_probes])) < 0) {
-            s->n_probes++;
-            return err;
-        }
-    if ((err = parse_dirs(c, s)) < 0)
+    if ((err = parse_items(c, s, ni, np)) < 0)
+        return err;
+    if ((err = parse_dirs(c, s)) < 0 || (err = parse_place(c, "pgone", &s->gone, &s->n_gone)) < 0)
         return err;
     if ((err = parse_env(c, s)) < 0)
         return err;
@@ -657,7 +760,8 @@ static int parse_set(struct cursor *c, struct wc_mf_set *s)
 static int parse_all(struct cursor *c, wc_manifest *m)
 {
     int err;
-    if (!next_line(c) || c->len != strlen(MF_MAGIC) || memcmp(c->line, MF_MAGIC, c->len) != 0)
+    if (!next_line(c) || c->len != strlen(MF_MAGIC) ||
+        (memcmp(c->line, MF_MAGIC, c->len) != 0 && memcmp(c->line, MF_MAGIC_V3, c->len) != 0))
         return -EINVAL;
     if ((err = parse_key1(c, &m->k1)) < 0)
         return err;

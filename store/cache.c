@@ -21,7 +21,7 @@ static int read_checked(wc_store *s, const char *key1, wc_manifest *m, char **te
     memset(m, 0, sizeof *m);
     int rc = s->read(s, key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &n);
     if (rc == 0)
-        rc = wc_manifest_parse(buf, n, m);
+        rc = wc_manifest_decode(buf, n, m);
     if (rc == 0 && (wc_hash_from_hex(key1, &want) < 0 || !wc_hash_equal(&m->k1.key, &want))) {
         wc_manifest_free(m); /* someone else's */
         rc = -EINVAL;
@@ -196,7 +196,7 @@ int wc_cache_record(wc_store *s, const wc_key1 *k1, struct wc_mf_set *set)
     read_checked(s, key1, &m, NULL, NULL); /* none, garbage or another key's: replaced */
     if (wc_manifest_set_key1(&m, k1) == 0) {
         wc_manifest_add(&m, set);
-        text = wc_manifest_format(&m, &len);
+        text = wc_manifest_encode(&m, &len);
     }
     if (text)
         rc = s->write(s, key1, "manifest", text, len);

@@ -38,7 +38,7 @@ SYS=/usr/local/bin:/usr/bin:/bin
 #    out what this user cannot search), and so does a PATH with a missing entry.
 as_user "cold, $PRIV in PATH" "$PRIV:$SYS" ""
 expect_stats 1 0 1 "cold, $PRIV in PATH"
-grep -q "^denied $PRIV/" "$T"/u/cache/*/*/manifest ||
+for M in "$T"/u/cache/*/*/manifest; do hd_text "$M"; done | grep -q "^denied $PRIV/" ||
     fail "no 'denied' record of $PRIV in the manifest"
 rm x.o
 as_user "without $PRIV in PATH" "$SYS" ""

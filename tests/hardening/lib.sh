@@ -27,6 +27,12 @@ hd_result_dirs() {
     find "$WAFCACHE" -mindepth 3 -maxdepth 3 -name meta | sed 's,/meta$,,' | sort
 }
 
+# hd_text FILE: a manifest's text (stored compressed with zstd, hashing/manifest_store.c;
+# a text one, as written before, passes through).
+hd_text() {
+    zstd -q -dcf "$1"
+}
+
 # hd_manifests: every manifest file of the cache.
 hd_manifests() {
     find "$WAFCACHE" -mindepth 3 -maxdepth 3 -name manifest | sort

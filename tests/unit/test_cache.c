@@ -214,6 +214,41 @@ START_TEST(corrupt_manifest)
 }
 END_TEST
 
+/* A manifest is stored compressed (zstd frame); one stored as text before that still hits,
+ * and the next record writes it compressed. */
+START_TEST(manifest_stored_compressed_text_still_read)
+{
+    wc_store *s = open_dir("cache");
+    char result[WC_HASH_HEX_LEN + 1];
+    record_run(s, 1, result);
+    char *buf = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(s->read(s, key1, "manifest", WC_MANIFEST_MAX_LEN, &buf, &n), 0);
+    ck_assert_uint_ge(n, 4);
+    ck_assert_int_eq(memcmp(buf, "\x28\xb5\x2f\xfd", 4), 0);
+    wc_manifest m;
+    ck_assert_int_eq(wc_manifest_decode(buf, n, &m), 0);
+    free(buf);
+    size_t tlen;
+    char *text = wc_manifest_format(&m, &tlen);
+    ck_assert_int_eq(s->write(s, key1, "manifest", text, tlen), 0);
+    free(text);
+    wc_manifest_free(&m);
+    struct wc_lookup l;
+    ck_assert_int_eq(lookup(s, 0, &l), WC_VERDICT_MATCH);
+    ck_assert_str_eq(l.result, result);
+    wc_lookup_free(&l);
+    /* Damaged compressed bytes: a bad manifest, never a crash, and a miss rewrites it. */
+    ck_assert_int_eq(s->write(s, key1, "manifest", "\x28\xb5\x2f\xfd\x00\x58\x01\x00", 8), 0);
+    ck_assert_int_eq(lookup(s, 1, &l), WC_VERDICT_BAD_MANIFEST);
+    wc_lookup_free(&l);
+    record_run(s, 1, result);
+    ck_assert_int_eq(lookup(s, 0, &l), WC_VERDICT_MATCH);
+    wc_lookup_free(&l);
+    s->close(s);
+}
+END_TEST
+
 START_TEST(entry_gone)
 {
     wc_store *s = open_dir("cache");
@@ -341,6 +376,7 @@ static Suite *cache_suite(void)
     tcase_add_test(tc, no_match_keeps_manifest);
     tcase_add_test(tc, key1_mismatch);
     tcase_add_test(tc, corrupt_manifest);
+    tcase_add_test(tc, manifest_stored_compressed_text_still_read);
     tcase_add_test(tc, entry_gone);
     tcase_add_test(tc, entry_corrupt_removed);
     tcase_add_test(tc, record_adds_a_set);

@@ -295,6 +295,143 @@ START_TEST(every_prefix_refused)
 }
 END_TEST
 
+/* Version 4 writes the paths of inputs and probes as names under "at" directories; whole
+ * paths stay whole where a name could be mistaken for one, and every path comes back byte
+ * for byte. */
+START_TEST(at_directories_round_trip)
+{
+    wc_manifest m, back;
+    manifest_init(&m);
+    struct wc_mf_set s;
+    const char *pr[] = {"inc/a.h", "inc/b.h", "inc2/a.h", NULL};
+    make_set(&s, NULL, pr);
+    const char *odd[] = {"/top",
+                         "/x//y.h",
+                         "/d/@WAFCACHE_BASEDIR@z",
+                         "/d/",
+                         "/new\nline/t\\b.h",
+                         "@WAFCACHE_BASEDIR@/../up.h",
+                         "/inc/a.h",
+                         NULL};
+    for (size_t i = 0; odd[i]; i++) {
+        s.probes = realloc(s.probes, (s.n_probes + 1) * sizeof *s.probes);
+        s.probes[s.n_probes++] = strdup(odd[i]);
+    }
+    wc_mf_set_canonical(&s);
+    size_t n_probes = s.n_probes;
+    wc_manifest_add(&m, &s);
+    size_t len;
+    char *t = format(&m, &len);
+    ck_assert_int_eq(strncmp(t, "wafcache-manifest 4\n", 20), 0);
+    ck_assert_ptr_nonnull(strstr(t, "\nat @WAFCACHE_BASEDIR@/inc\nprobe a.h\nprobe b.h\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nat /x/\nprobe y.h\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nprobe /top\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nprobe /d/@WAFCACHE_BASEDIR@z\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nprobe /d/\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nat /new\\nline\nprobe t\\\\b.h\n"));
+    ck_assert_int_eq(wc_manifest_parse(t, len, &back), 0);
+    ck_assert_uint_eq(back.sets[0].n_probes, n_probes);
+    for (size_t i = 0; i < n_probes; i++)
+        ck_assert_str_eq(back.sets[0].probes[i], m.sets[0].probes[i]);
+    expect_same_format(&back, t, len);
+    free(t);
+    wc_manifest_free(&back);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+#define HEAD4                                                                                      \
+    "wafcache-manifest 4\nkey1 0123456789abcdef0123456789abcdef\n"                                 \
+    "program 0123456789abcdef0123456789abcdef\ncwd .\ntty 0 0\narg gcc\n"
+
+START_TEST(at_directories_garbage_refused)
+{
+    ck_assert_int_eq(parses(HEAD4 "set " HEX " 0 1 2\nat /a\nin " HEX " x\nprobe y\nat /b\n"
+                                  "at @WAFCACHE_BASEDIR@\nprobe z\nend\n"),
+                     0);
+    const char *bad[] = {
+        HEAD4 "set " HEX " 0 0 1\nprobe name\nend\n",         /* a name without a directory */
+        HEAD4 "set " HEX " 0 0 1\nat rel\nprobe name\nend\n", /* a relative directory */
+        HEAD4 "set " HEX " 0 0 1\nat /a\nprobe b/c\nend\n",   /* a name with a '/' */
+        HEAD4 "set " HEX " 0 0 1\nat /a\nprobe \nend\n",      /* an empty name */
+        HEAD4 "set " HEX " 0 0 1\nat /a\\q\nprobe b\nend\n",  /* a bad escape */
+        HEAD4 "set " HEX " 0 0 1\nprobe /a\nat /b\nend\n",    /* "at" after the items */
+        HEAD4 "at /a\nset " HEX " 0 0 1\nprobe b\nend\n",     /* outside a set */
+        HEAD4 "set " HEX " 0 0 1\nat /a\nend\nset " HEX " 0 0 1\nprobe b\nend\n",
+        HEAD4 "set " HEX " 0 0 1\nat /a\nprobe b\nset " HEX " 0 0 1\nprobe c\nend\n", /* per set */
+        NULL};
+    for (size_t i = 0; bad[i]; i++)
+        ck_assert_msg(parses(bad[i]) == -EINVAL, "accepted garbage #%zu", i);
+}
+END_TEST
+
+/* The stored form: zstd, much smaller than the text, decoded back to the same manifest; a
+ * text manifest (stored before compression) is read as it is; a damaged or hostile frame is
+ * refused, never a crash. */
+START_TEST(stored_form_round_trip)
+{
+    wc_manifest m, back;
+    manifest_init(&m);
+    const char *pr[] = {"inc/a.h", "inc/b.h", "inc/c.h", "inc2/a.h", "inc2/b.h", "inc2/c.h", NULL};
+    struct wc_mf_set s;
+    make_set(&s, NULL, pr);
+    wc_manifest_add(&m, &s);
+    size_t tlen, zlen;
+    char *t = format(&m, &tlen), *z = wc_manifest_encode(&m, &zlen);
+    ck_assert_ptr_nonnull(z);
+    ck_assert_uint_lt(zlen, tlen);
+    ck_assert_int_ne(memcmp(z, "wafcache-manifest", 17), 0);
+    ck_assert_int_eq(wc_manifest_decode(z, zlen, &back), 0);
+    expect_same_format(&back, t, tlen);
+    wc_manifest_free(&back);
+    ck_assert_int_eq(wc_manifest_decode(t, tlen, &back), 0); /* text: read as before */
+    expect_same_format(&back, t, tlen);
+    wc_manifest_free(&back);
+    free(t);
+    free(z);
+    wc_manifest_free(&m);
+}
+END_TEST
+
+static int decodes(const char *buf, size_t len)
+{
+    wc_manifest m;
+    int rc = wc_manifest_decode(buf, len, &m);
+    wc_manifest_free(&m);
+    return rc;
+}
+
+START_TEST(stored_form_damage_refused)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    size_t zlen;
+    char *z = wc_manifest_encode(&m, &zlen);
+    ck_assert_ptr_nonnull(z);
+    ck_assert_int_eq(decodes(z, zlen), 0);
+    for (size_t n = 0; n < zlen; n++) /* every truncation */
+        ck_assert_int_eq(decodes(z, n), -EINVAL);
+    char *more = malloc(zlen * 2); /* a second frame after the first */
+    memcpy(more, z, zlen);
+    memcpy(more + zlen, z, zlen);
+    ck_assert_int_eq(decodes(more, zlen * 2), -EINVAL);
+    for (size_t i = 4; i < zlen; i++) { /* every byte flipped: refused or parsed, no crash */
+        memcpy(more, z, zlen);
+        more[i] ^= 0x5a;
+        int rc = decodes(more, zlen);
+        ck_assert(rc == 0 || rc == -EINVAL);
+    }
+    free(more);
+    /* A frame that claims more than WC_MANIFEST_MAX_LEN: refused before allocating. */
+    static const unsigned char big[] = {0x28, 0xb5, 0x2f, 0xfd, 0xa4, 0x00, 0x00,
+                                        0x00, 0x10, 0x01, 0x00, 0x00, 0x00};
+    ck_assert_int_eq(decodes((const char *)big, sizeof big), -EINVAL);
+    ck_assert_int_eq(decodes("\x28\xb5\x2f\xfd", 4), -EINVAL);
+    free(z);
+    wc_manifest_free(&m);
+}
+END_TEST
+
 START_TEST(lookup_with_real_files)
 {
     wc_manifest m;
@@ -709,6 +846,65 @@ START_TEST(dir_stamp_answers_for_its_probes)
 }
 END_TEST
 
+/* A header created where a set probed it misses, whether a directory stamp answers for the
+ * probes or not: in a missing subdirectory of a stamped directory ("gone"), behind a dangling
+ * symbolic link (never "gone": its target can appear without the directory changing), and
+ * with no stamps at all. */
+START_TEST(header_created_under_a_stamped_directory_misses)
+{
+    wc_manifest m;
+    manifest_init(&m);
+    ck_assert_int_eq(mkdir(dir, 0700) == 0 || errno == EEXIST, 1);
+    write_text("x.c", "int x;\n");
+    char *inc = path_in("inc"), *target = path_in("target"), *link = path_in("inc/link");
+    ck_assert_int_eq(mkdir(inc, 0700), 0);
+    ck_assert_int_eq(symlink(target, link), 0);
+    sleep(3); /* inc settles: wc_mf_set_stamp_dirs stamps nothing changed in the last 2 s */
+    const char *in[] = {"x.c", NULL}, *pr[] = {"inc/sub/deeper/a.h", "inc/link/b.h", NULL};
+    struct wc_mf_set s;
+    make_set(&s, in, pr);
+    ck_assert_int_eq(wc_mf_set_stamp_dirs(&s, &bd), 0);
+    ck_assert_uint_eq(s.n_dirs, 1);
+    ck_assert_uint_eq(s.n_gone, 1);
+    ck_assert_str_eq(s.gone[0], "@WAFCACHE_BASEDIR@/inc/sub/deeper");
+    struct wc_mf_set bare;
+    make_set(&bare, in, pr); /* the same probes, no stamps */
+    bare.result.lo = 1;
+    wc_manifest_add(&m, &bare);
+    wc_manifest_add(&m, &s);
+    wc_hash res;
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
+
+    /* The link's target appears: inc does not change, its stamp still holds, and only the
+     * probe itself tells. */
+    ck_assert_int_eq(mkdir(target, 0700), 0);
+    write_text("target/b.h", "int b;\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), -1);
+    char *b = path_in("target/b.h");
+    ck_assert_int_eq(unlink(b), 0);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
+
+    /* inc/sub/deeper/a.h appears: inc changed, the stamp no longer answers, a.h is seen by
+     * the stamped set and the bare one alike. */
+    char *sub = path_in("inc/sub"), *deeper = path_in("inc/sub/deeper");
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    ck_assert_int_eq(mkdir(deeper, 0700), 0);
+    write_text("inc/sub/deeper/a.h", "int a;\n");
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), -1);
+    /* Proof that the stamp is what answered before: stamped as inc is now, the set takes the
+     * missing directory's word (a real creation changes ctime, which nobody sets back). */
+    stamp_now(inc, &m.sets[0].dirs[0].stamp);
+    ck_assert_int_eq(wc_manifest_lookup(&m, &bd, NULL, NULL, "2024-01-01", &res), 0);
+    free(b);
+    free(sub);
+    free(deeper);
+    free(inc);
+    free(target);
+    free(link);
+    wc_manifest_free(&m);
+}
+END_TEST
+
 /* Recording: existing, settled directories are stamped (a system directory here), missing
  * ones and fresh ones are not. */
 START_TEST(stamp_dirs_records_settled_directories)
@@ -721,18 +917,28 @@ START_TEST(stamp_dirs_records_settled_directories)
     char *fresh_probe = path_in("fresh/a.h"), *gone_probe = path_in("gone/a.h");
     const char *abs[] = {"/usr/include/wafcache-no-such-header.h",
                          "/usr/include/wafcache-no-such-header-2.h",
-                         "/usr/include/wafcache-no-such-dir/x.h", fresh_probe, gone_probe};
-    s.n_probes = 5;
-    s.probes = calloc(6, sizeof *s.probes);
-    for (size_t i = 0; i < 5; i++)
+                         "/usr/include/wafcache-no-such-dir/x.h",
+                         "/usr/wafcache-no-such-dir/sub/x.h",
+                         fresh_probe,
+                         gone_probe};
+    s.n_probes = 6;
+    s.probes = calloc(7, sizeof *s.probes);
+    for (size_t i = 0; i < 6; i++)
         s.probes[i] = wc_mf_path_store(&bd, abs[i]);
     wc_mf_set_canonical(&s);
     ck_assert_int_eq(wc_mf_set_stamp_dirs(&s, &bd), 0);
-    ck_assert_uint_eq(s.n_dirs, 1);
-    ck_assert_str_eq(s.dirs[0].path, "/usr/include");
+    /* /usr holds no probe: it is stamped for the missing directories below it. */
+    ck_assert_uint_eq(s.n_dirs, 2);
+    ck_assert_str_eq(s.dirs[0].path, "/usr");
+    ck_assert_str_eq(s.dirs[1].path, "/usr/include");
     struct stat st;
     ck_assert_int_eq(stat("/usr/include", &st), 0);
-    ck_assert(wc_stamp_matches(&s.dirs[0].stamp, &st));
+    ck_assert(wc_stamp_matches(&s.dirs[1].stamp, &st));
+    /* The missing directories that those answer for; not "fresh" nor "gone" (their directory
+     * is too fresh to be stamped). */
+    ck_assert_uint_eq(s.n_gone, 2);
+    ck_assert_str_eq(s.gone[0], "/usr/include/wafcache-no-such-dir");
+    ck_assert_str_eq(s.gone[1], "/usr/wafcache-no-such-dir/sub");
     wc_mf_set_free(&s);
     free(fresh);
     free(fresh_probe);
@@ -754,12 +960,20 @@ START_TEST(bad_dir_stamps_refused)
         /* none allowed without probes */
         HEAD "set " HEX " 0 0 0\npdir 1 2 3 4 5 /a\nend\n",
         HEAD "set " HEX " 0 0 1\nprobe /a/x\npdir 1 2 3 4 /a\nend\n",
-        HEAD "set " HEX " 0 0 1\nprobe /a/x\npdir 1 2 3 4 5 a\nend\n", NULL};
+        HEAD "set " HEX " 0 0 1\nprobe /a/x\npdir 1 2 3 4 5 a\nend\n",
+        /* missing directories: sorted, unique, absolute, after the stamps */
+        HEAD "set " HEX " 0 0 1\nprobe /a/x\npgone /b\npgone /a\nend\n",
+        HEAD "set " HEX " 0 0 1\nprobe /a/x\npgone /a\npgone /a\nend\n",
+        HEAD "set " HEX " 0 0 1\nprobe /a/x\npgone a\nend\n",
+        HEAD "set " HEX " 0 0 1\nprobe /a/x\npgone /b\npdir 1 2 3 4 5 /a\nend\n", NULL};
     for (size_t i = 0; bad[i]; i++)
         ck_assert_msg(parses(bad[i]) == -EINVAL, "accepted: %s", bad[i]);
     ck_assert_int_eq(parses(HEAD "set " HEX
                                  " 0 0 2\nprobe /a/x\nprobe /b/y\npdir 1 2 3 4 5 /a\npdir 1 2 3 "
                                  "-4 -5 /b\nend\n"),
+                     0);
+    ck_assert_int_eq(parses(HEAD "set " HEX " 0 0 1\nprobe /a/b/x\npdir 1 2 3 4 5 /a\npgone "
+                                 "/a/b\nend\n"),
                      0);
 }
 END_TEST
@@ -1106,6 +1320,10 @@ int main(void)
     TCase *tc = tcase_create("manifest");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, at_directories_round_trip);
+    tcase_add_test(tc, at_directories_garbage_refused);
+    tcase_add_test(tc, stored_form_round_trip);
+    tcase_add_test(tc, stored_form_damage_refused);
     tcase_add_test(tc, minimal_and_garbage);
     tcase_add_test(tc, too_many_sets_refused);
     tcase_add_test(tc, every_prefix_refused);
@@ -1121,6 +1339,7 @@ int main(void)
     tcase_add_test(tc, no_stamp_for_a_fresh_file);
     tcase_add_test(tc, dir_stamp_answers_for_its_probes);
     tcase_add_test(tc, stamp_dirs_records_settled_directories);
+    tcase_add_test(tc, header_created_under_a_stamped_directory_misses);
     tcase_add_test(tc, bad_dir_stamps_refused);
     tcase_add_test(tc, date_dependent_lookup_uses_today);
     tcase_add_test(tc, paths_only_first_basedir_stripped);
