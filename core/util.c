@@ -391,10 +391,9 @@ int wc_self_dir(char *buf, size_t n)
     return 0;
 }
 
-int wc_preload_has_wafcache(const char *list)
+const char *wc_preload_word(const char *list, const char *name, size_t *len)
 {
-    static const char name[] = "libwafcache.so";
-    const size_t k = sizeof(name) - 1;
+    const size_t k = strlen(name);
     size_t n = strlen(list);
 
     /* Word by word, as ld.so splits: a word is ours when its last component is the name. */
@@ -403,9 +402,23 @@ int wc_preload_has_wafcache(const char *list)
         while (j < n && list[j] != ':' && list[j] != ' ')
             j++;
         if (j - i >= k && memcmp(list + j - k, name, k) == 0 &&
-            (j - i == k || list[j - k - 1] == '/'))
-            return 1;
+            (j - i == k || list[j - k - 1] == '/')) {
+            *len = j - i;
+            return list + i;
+        }
         i = j + 1;
     }
-    return 0;
+    return NULL;
+}
+
+int wc_preload_has(const char *list, const char *name)
+{
+    size_t len;
+
+    return wc_preload_word(list, name, &len) != NULL;
+}
+
+int wc_preload_has_wafcache(const char *list)
+{
+    return wc_preload_has(list, "libwafcache.so");
 }

@@ -28,10 +28,10 @@ static void set_build_identity(void)
     char id[64];
     struct timespec ts;
 
-    if (wc_env_get(WC_ENV_BUILD) || clock_gettime(CLOCK_REALTIME, &ts) != 0)
+    if (wc_setting(WC_ENV_BUILD) || clock_gettime(CLOCK_REALTIME, &ts) != 0)
         return;
     snprintf(id, sizeof(id), "%ld.%lld%09ld", (long)getpid(), (long long)ts.tv_sec, ts.tv_nsec);
-    setenv(WC_ENV_BUILD, id, 0);
+    wc_env_set(WC_ENV_BUILD, id, 0);
 }
 
 /* An existing session: still ours when its pid is ours (`sh -c make` execs make). */
@@ -45,6 +45,7 @@ static void adopt_session(const char *value)
     strcpy(session_file, path);
     session_pid = (pid_t)pid;
     top_level = 1;
+    wc_state.session = 1;
 }
 
 static void create_session(void)
@@ -64,15 +65,16 @@ static void create_session(void)
     close(fd);
     session_pid = getpid();
     snprintf(value, sizeof(value), "%ld:%s", (long)session_pid, session_file);
-    setenv(WC_ENV_SESSION, value, 1);
+    wc_env_set(WC_ENV_SESSION, value, 1);
     top_level = 1;
+    wc_state.session = 1;
 }
 
 /* WAFCACHE_UPLOADS: ours when it names our pid (`sh -c make`), else a new directory when the
  * build uploads in the background and waits for it. */
 static void uploads_init(void)
 {
-    const char *value = wc_env_get(WC_ENV_UPLOADS), *path = wc_session_path(value);
+    const char *value = wc_setting(WC_ENV_UPLOADS), *path = wc_session_path(value);
     const char *tmpdir = wc_env_get("TMPDIR");
     char env[PATH_MAX + 32];
 
@@ -81,6 +83,7 @@ static void uploads_init(void)
             strlen(path) < sizeof(uploads_dir)) {
             strcpy(uploads_dir, path);
             uploads_pid = getpid();
+            wc_state.session = 1;
         }
         return;
     }
@@ -95,8 +98,9 @@ static void uploads_init(void)
         return;
     }
     uploads_pid = getpid();
+    wc_state.session = 1;
     snprintf(env, sizeof(env), "%ld:%s", (long)uploads_pid, uploads_dir);
-    setenv(WC_ENV_UPLOADS, env, 1);
+    wc_env_set(WC_ENV_UPLOADS, env, 1);
 }
 
 /* Take the slot's lock, polling until the deadline: an uploader is bounded by its requests'
@@ -137,7 +141,7 @@ static void uploads_wait(void)
 
 void wc_session_init(void)
 {
-    const char *value = wc_env_get(WC_ENV_SESSION);
+    const char *value = wc_setting(WC_ENV_SESSION);
 
     set_build_identity();
     uploads_init();
@@ -151,6 +155,9 @@ void wc_session_fini(void)
 {
     int saved = errno;
 
+    /* Most processes of a build own nothing: they leave without a system call. */
+    if (!wc_state.session)
+        return;
     uploads_wait(); /* before the stats line: an upload that fails counts as an error */
     /* A fork child that exits normally runs this too: only the session's own pid prints. */
     if (top_level && getpid() == session_pid) {
