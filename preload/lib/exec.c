@@ -43,14 +43,9 @@ int wc_sys_fstat(int fd, struct stat *st)
 
 /* ---- the next definitions of the wrapped symbols ---- */
 
-struct wc_sym {
-    void **slot;
-    const char *name;
-};
-
 /* POSIX guarantees a function pointer survives the round trip through void *. The
  * interposer's table is its exec and open rows (preload.h). */
-static const struct wc_sym wc_syms[] = {
+static const struct wc_next wc_syms[] = {
 #define ROW(field, sym, ret, params) {(void **)&wc_real.field, #sym},
 #include "preload/lib/wrap_rows.h"
 #include "preload/lib/wrap.def"
@@ -59,42 +54,71 @@ static const struct wc_sym wc_syms[] = {
 
 void wc_resolve_real(void)
 {
-    for (size_t i = 0; i < sizeof(wc_syms) / sizeof(wc_syms[0]); i++)
-        *wc_syms[i].slot = dlsym(RTLD_NEXT, wc_syms[i].name);
+    wc_find_next(wc_syms, sizeof(wc_syms) / sizeof(wc_syms[0]));
 #ifdef WC_OBSERVE_LIB
     wc_env_resolve();
 #endif
     wc_real.resolved = 1;
 }
 
-/* ---- the WAFCACHE_* settings present at start ----
- * One pass over environ keeps them: the constructor reads its settings from here (not one
- * scan of environ per name), and an exec whose envp lost some gets them back. */
+/* ---- what the constructor keeps ----
+ * One arena for every string the constructor keeps (the settings below, the library's
+ * LD_PRELOAD entry, the program list): each page of memory a process touches costs it a page
+ * fault, and a build starts thousands of processes. Never reset: a string kept stays valid. */
 
-static char snap_arena[8192];
+static char arena[16384];
+static size_t arena_used;
+
+const char *wc_keep(const char *a, size_t alen, const char *b, size_t blen)
+{
+    char *at = arena + arena_used;
+
+    if (alen + blen + 1 > sizeof(arena) - arena_used)
+        return NULL;
+    memcpy(at, a, alen);
+    memcpy(at + alen, b, blen);
+    at[alen + blen] = '\0';
+    arena_used += alen + blen + 1;
+    return at;
+}
+
+/* The WAFCACHE_* settings present at start. One pass over environ keeps them: the
+ * constructor reads its settings from here (not one scan of environ per name), and an exec
+ * whose envp lost some gets them back. */
 static const char *snap[WC_MAX_SNAP];
 static size_t snap_namelen[WC_MAX_SNAP]; /* up to and including '=' */
 static unsigned snap_n;
-static int snap_stale; /* wc_env_set changed the environment since */
+static int snap_stale;         /* wc_env_set changed the environment since */
+static const char *ld_preload; /* LD_PRELOAD's value at the snapshot, in environ */
+
+/* The length of the name of entry e ("NAME=value"), 0 without '='. */
+static size_t name_len(const char *e)
+{
+    size_t n = 0;
+
+    while (e[n] && e[n] != '=')
+        n++;
+    return e[n] == '=' ? n : 0;
+}
 
 void wc_env_snapshot(void)
 {
-    size_t used = 0;
-
     snap_n = 0;
     snap_stale = 0;
-    for (char **e = environ; e && *e && snap_n < WC_MAX_SNAP; e++) {
-        if ((*e)[0] != 'W' || strncmp(*e, "WAFCACHE_", 9) != 0)
+    ld_preload = NULL;
+    for (char **e = environ; e && *e; e++) {
+        const char *v = *e;
+        if (v[0] == 'L' && strncmp(v, "LD_PRELOAD=", 11) == 0)
+            ld_preload = v + 11;
+        if (v[0] != 'W' || strncmp(v, "WAFCACHE_", 9) != 0 || snap_n == WC_MAX_SNAP)
             continue;
-        size_t len = strlen(*e) + 1;
-        const char *eq = strchr(*e, '=');
-        if (!eq || used + len > sizeof(snap_arena))
+        size_t n = name_len(v);
+        const char *kept = n ? wc_keep(v, strlen(v), "", 0) : NULL;
+        if (!kept)
             continue;
-        memcpy(snap_arena + used, *e, len);
-        snap[snap_n] = snap_arena + used;
-        snap_namelen[snap_n] = (size_t)(eq - *e) + 1;
+        snap[snap_n] = kept;
+        snap_namelen[snap_n] = n + 1;
         snap_n++;
-        used += len;
     }
 }
 
@@ -103,9 +127,14 @@ const char *wc_setting(const char *name)
     size_t n = strlen(name);
 
     for (unsigned i = 0; i < snap_n; i++)
-        if (snap_namelen[i] == n + 1 && memcmp(snap[i], name, n) == 0)
+        if (snap_namelen[i] == n + 1 && strncmp(snap[i], name, n) == 0)
             return snap[i] + n + 1;
     return NULL;
+}
+
+const char *wc_start_preload(void)
+{
+    return ld_preload;
 }
 
 int wc_env_set(const char *name, const char *value, int replace)

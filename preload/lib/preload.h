@@ -66,6 +66,13 @@ struct wc_state {
 extern struct wc_real wc_real WC_HIDDEN;
 extern struct wc_state wc_state WC_HIDDEN;
 
+/* next.c: for each name, the definition dlsym(RTLD_NEXT, name) returns, into *slot. */
+struct wc_next {
+    void **slot;
+    const char *name;
+};
+WC_HIDDEN void wc_find_next(const struct wc_next *want, size_t n);
+
 /* exec.c: the exec family, in both libraries. */
 WC_HIDDEN void wc_resolve_real(void);
 /* Resolve the wrapped symbols if a wrapper runs before the constructor did. */
@@ -74,10 +81,15 @@ static inline void wc_ensure_real(void)
     if (!wc_real.resolved)
         wc_resolve_real();
 }
+/* a then b (lengths alen, blen), NUL-terminated, in the constructor's arena: a string that
+ * stays, or NULL when the arena is full. */
+WC_HIDDEN const char *wc_keep(const char *a, size_t alen, const char *b, size_t blen);
 /* Keep the WAFCACHE_* settings present now, to put back into an envp that lost them. */
 WC_HIDDEN void wc_env_snapshot(void);
 /* A WAFCACHE_* setting as of the last snapshot (the constructor's one pass over environ). */
 WC_HIDDEN const char *wc_setting(const char *name);
+/* LD_PRELOAD's value at the last snapshot (NULL when unset): valid in the constructor. */
+WC_HIDDEN const char *wc_start_preload(void);
 /* setenv for the constructor: the snapshot is taken again once it is done. 0 or -1. */
 WC_HIDDEN int wc_env_set(const char *name, const char *value, int replace);
 /* The snapshot again if wc_env_set changed the environment since. */

@@ -48,16 +48,21 @@ static void adopt_session(const char *value)
     wc_state.session = 1;
 }
 
-static void create_session(void)
+/* Where the session's files go: TMPDIR when absolute, else /tmp. */
+static const char *tmp_dir(void)
 {
     const char *tmpdir = wc_env_get("TMPDIR");
+
+    return tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp";
+}
+
+static void create_session(void)
+{
     char value[PATH_MAX + 32];
     int fd;
 
-    if (!tmpdir || tmpdir[0] != '/')
-        tmpdir = "/tmp";
     if ((size_t)snprintf(session_file, sizeof(session_file), "%s/wafcache-session-XXXXXX",
-                         tmpdir) >= sizeof(session_file))
+                         tmp_dir()) >= sizeof(session_file))
         return;
     fd = mkostemp(session_file, O_CLOEXEC);
     if (fd < 0)
@@ -75,7 +80,6 @@ static void create_session(void)
 static void uploads_init(void)
 {
     const char *value = wc_setting(WC_ENV_UPLOADS), *path = wc_session_path(value);
-    const char *tmpdir = wc_env_get("TMPDIR");
     char env[PATH_MAX + 32];
 
     if (value) {
@@ -89,10 +93,8 @@ static void uploads_init(void)
     }
     if (!wc_state.wait_uploads)
         return;
-    if (!tmpdir || tmpdir[0] != '/')
-        tmpdir = "/tmp";
-    if ((size_t)snprintf(uploads_dir, sizeof(uploads_dir), "%s/wafcache-uploads-XXXXXX", tmpdir) >=
-            sizeof(uploads_dir) ||
+    if ((size_t)snprintf(uploads_dir, sizeof(uploads_dir), "%s/wafcache-uploads-XXXXXX",
+                         tmp_dir()) >= sizeof(uploads_dir) ||
         !mkdtemp(uploads_dir)) {
         uploads_dir[0] = '\0';
         return;

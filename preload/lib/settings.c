@@ -12,7 +12,8 @@
 #include "core/config.h"
 #include "core/redact.h"
 
-static char programs_copy[4096];
+/* Longer program lists are ignored (the default list applies), as they always were. */
+#define PROGRAMS_MAX 4096
 
 int wc_settings_disabled(void)
 {
@@ -31,11 +32,11 @@ static void read_programs(void)
 {
     const char *p = wc_setting("WAFCACHE_PROGRAMS");
 
-    /* As in core/config.c, a variable set to "" counts as unset. */
-    if (!p || !*p || strlen(p) >= sizeof(programs_copy))
+    /* As in core/config.c, a variable set to "" counts as unset. The snapshot's copy stays
+     * valid (exec.c's arena is never reset). */
+    if (!p || !*p || strlen(p) >= PROGRAMS_MAX)
         return;
-    strcpy(programs_copy, p);
-    wc_state.programs = programs_copy;
+    wc_state.programs = p;
 }
 
 void wc_settings_read(void)

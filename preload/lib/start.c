@@ -27,20 +27,15 @@ const char *wc_env_get(const char *name)
     return NULL;
 }
 
-/* "LD_PRELOAD=<absolute path of this library>": wc_state.lib and wc_state.preload. */
-static char preload_entry[sizeof("LD_PRELOAD=") + PATH_MAX];
-#define LIB_AT (sizeof("LD_PRELOAD=") - 1)
-#define LIB_CAP (sizeof(preload_entry) - LIB_AT)
-
+/* wc_state.preload ("LD_PRELOAD=<absolute path of this library>") and wc_state.lib. */
 static int set_lib(const char *path, size_t len)
 {
-    if (len >= LIB_CAP)
+    const char *kept;
+
+    if (len >= PATH_MAX || !(kept = wc_keep("LD_PRELOAD=", 11, path, len)))
         return -1;
-    memcpy(preload_entry, "LD_PRELOAD=", LIB_AT);
-    memcpy(preload_entry + LIB_AT, path, len);
-    preload_entry[LIB_AT + len] = '\0';
-    wc_state.lib = preload_entry + LIB_AT;
-    wc_state.preload = preload_entry;
+    wc_state.preload = kept;
+    wc_state.lib = kept + 11;
     return 0;
 }
 
@@ -48,7 +43,7 @@ static int set_lib(const char *path, size_t len)
  * it is the name ld.so loaded us by, the very string dladdr would return. */
 static int lib_from_preload(void)
 {
-    const char *list = wc_env_get("LD_PRELOAD"), *word;
+    const char *list = wc_start_preload(), *word;
     size_t len, other;
 
     if (!list || !(word = wc_preload_word(list, WC_LIB_NAME, &len)) || word[0] != '/' ||
