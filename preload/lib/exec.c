@@ -8,6 +8,7 @@
  * the stack and raw system calls only, and never write to shared state. */
 #undef _FORTIFY_SOURCE
 #include "preload/lib/exec.h"
+#include "preload/lib/str.h"
 #include "preload/channel.h"
 #include "core/config.h"
 #include "core/util.h"
@@ -75,8 +76,8 @@ const char *wc_keep(const char *a, size_t alen, const char *b, size_t blen)
 
     if (alen + blen + 1 > sizeof(arena) - arena_used)
         return NULL;
-    memcpy(at, a, alen);
-    memcpy(at + alen, b, blen);
+    wc_memcpy(at, a, alen);
+    wc_memcpy(at + alen, b, blen);
     at[alen + blen] = '\0';
     arena_used += alen + blen + 1;
     return at;
@@ -108,12 +109,12 @@ void wc_env_snapshot(void)
     ld_preload = NULL;
     for (char **e = environ; e && *e; e++) {
         const char *v = *e;
-        if (v[0] == 'L' && strncmp(v, "LD_PRELOAD=", 11) == 0)
+        if (v[0] == 'L' && wc_starts(v, "LD_PRELOAD="))
             ld_preload = v + 11;
-        if (v[0] != 'W' || strncmp(v, "WAFCACHE_", 9) != 0 || snap_n == WC_MAX_SNAP)
+        if (v[0] != 'W' || !wc_starts(v, "WAFCACHE_") || snap_n == WC_MAX_SNAP)
             continue;
         size_t n = name_len(v);
-        const char *kept = n ? wc_keep(v, strlen(v), "", 0) : NULL;
+        const char *kept = n ? wc_keep(v, wc_strlen(v), "", 0) : NULL;
         if (!kept)
             continue;
         snap[snap_n] = kept;
@@ -124,10 +125,10 @@ void wc_env_snapshot(void)
 
 const char *wc_setting(const char *name)
 {
-    size_t n = strlen(name);
+    size_t n = wc_strlen(name);
 
     for (unsigned i = 0; i < snap_n; i++)
-        if (snap_namelen[i] == n + 1 && strncmp(snap[i], name, n) == 0)
+        if (snap_namelen[i] == n + 1 && wc_starts(snap[i], name))
             return snap[i] + n + 1;
     return NULL;
 }

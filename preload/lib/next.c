@@ -11,6 +11,7 @@
  * indirect function, an object without a GNU hash table, two public versions) is left
  * unresolved here and goes to dlsym. Runs in the constructor only. */
 #include "preload/lib/preload.h"
+#include "preload/lib/str.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -54,7 +55,7 @@ static int read_symtab(const struct dl_phdr_info *info, struct symtab *t)
 {
     const ElfW(Dyn) *d = NULL;
 
-    memset(t, 0, sizeof(*t));
+    *t = (struct symtab){0};
     for (int i = 0; i < info->dlpi_phnum; i++)
         if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
             d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
@@ -115,8 +116,7 @@ static const void *lookup(const struct dl_phdr_info *info, const struct symtab *
     if (!((word >> (h % bits)) & (word >> ((h >> shift) % bits)) & 1))
         return NULL;
     for (i = buckets[h % nbuckets]; i >= symoffset; i++) {
-        if ((chain[i - symoffset] | 1) == (h | 1) &&
-            strcmp(name, t->str + t->sym[i].st_name) == 0) {
+        if ((chain[i - symoffset] | 1) == (h | 1) && wc_streq(name, t->str + t->sym[i].st_name)) {
             switch (judge(t, i)) {
             case TAKE:
                 return (const void *)(info->dlpi_addr + t->sym[i].st_value);

@@ -4,6 +4,7 @@
  * the LD_PRELOAD word that names it (dladdr only when none does), the few symbols this
  * library wraps. Runs in the constructor only, never in a vfork child. */
 #include "preload/lib/preload.h"
+#include "preload/lib/str.h"
 #include "core/util.h"
 
 #include <dlfcn.h>
@@ -92,12 +93,8 @@ int wc_beside_lib(const char *name, char *out, size_t cap)
 static int is_runner_process(void)
 {
     const char *fn = (const char *)getauxval(AT_EXECFN);
-    const char *base;
 
-    if (!fn)
-        return 0;
-    base = strrchr(fn, '/');
-    return strcmp(base ? base + 1 : fn, "wafcache-run") == 0;
+    return fn && wc_streq(wc_basename(fn), "wafcache-run");
 }
 
 int wc_start(void)
