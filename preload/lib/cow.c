@@ -136,42 +136,21 @@ int wc_fopen_flags(const char *mode)
 #ifndef WC_OBSERVE_LIB
 /* ---- libwafcache.so's open wrappers, from wrap.def ---- */
 
-static void cow(int dirfd, const char *path, int flags)
+static int open_pre(int dirfd, const char *path, int flags)
 {
     if (wc_state.mode != WC_MODE_OFF && path)
         wc_cow_before_open(dirfd, path, flags);
+    return 0;
+}
+
+static void open_post(int dirfd, const char *path, int flags, int pre, int fd)
+{
+    (void)dirfd, (void)path, (void)flags, (void)pre, (void)fd;
 }
 
 /* Each wrapper is declared first: glibc's headers do not declare every spelling. */
 #define WC_WRAP(field, sym, ret, params)
 #define WC_EXEC(field, sym, ret, params) /* exec.c */
-#define WC_OPEN(field, sym, params, args, dirfd, flags)                                            \
-    int sym params;                                                                                \
-    WC_EXPORT int sym params                                                                       \
-    {                                                                                              \
-        wc_ensure_real();                                                                          \
-        cow(dirfd, path, flags);                                                                   \
-        return wc_real.field args;                                                                 \
-    }
-#define WC_OPEN_MODE(field, sym, params, args, dirfd)                                              \
-    int sym params;                                                                                \
-    WC_EXPORT int sym params                                                                       \
-    {                                                                                              \
-        va_list ap;                                                                                \
-        va_start(ap, flags);                                                                       \
-        mode_t mode = wc_open_mode(flags, ap);                                                     \
-        va_end(ap);                                                                                \
-        wc_ensure_real();                                                                          \
-        cow(dirfd, path, flags);                                                                   \
-        return wc_real.field args;                                                                 \
-    }
-#define WC_FOPEN(field, sym, params, args)                                                         \
-    FILE *sym params;                                                                              \
-    WC_EXPORT FILE *sym params                                                                     \
-    {                                                                                              \
-        wc_ensure_real();                                                                          \
-        cow(AT_FDCWD, path, wc_fopen_flags(mode));                                                 \
-        return wc_real.field args;                                                                 \
-    }
+#include "preload/lib/open_rows.h"
 #include "preload/lib/wrap.def"
 #endif

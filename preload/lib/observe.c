@@ -878,42 +878,7 @@ static int no_symbol(void)
 
 /* Each wrapper is declared first: glibc's headers do not declare every spelling. */
 #define WC_WRAP(field, sym, ret, params) /* written by hand above */
-#define WC_OPEN(field, sym, params, args, dirfd, flags)                                            \
-    int sym params;                                                                                \
-    WC_EXPORT int sym params                                                                       \
-    {                                                                                              \
-        int how = flags;                                                                           \
-        wc_ensure_real();                                                                          \
-        int pre = open_pre(dirfd, path, how);                                                      \
-        int fd = wc_real.field args;                                                               \
-        open_post(dirfd, path, how, pre, fd);                                                      \
-        return fd;                                                                                 \
-    }
-#define WC_OPEN_MODE(field, sym, params, args, dirfd)                                              \
-    int sym params;                                                                                \
-    WC_EXPORT int sym params                                                                       \
-    {                                                                                              \
-        va_list ap;                                                                                \
-        va_start(ap, flags);                                                                       \
-        mode_t mode = wc_open_mode(flags, ap);                                                     \
-        va_end(ap);                                                                                \
-        wc_ensure_real();                                                                          \
-        int pre = open_pre(dirfd, path, flags);                                                    \
-        int fd = wc_real.field args;                                                               \
-        open_post(dirfd, path, flags, pre, fd);                                                    \
-        return fd;                                                                                 \
-    }
-#define WC_FOPEN(field, sym, params, args)                                                         \
-    FILE *sym params;                                                                              \
-    WC_EXPORT FILE *sym params                                                                     \
-    {                                                                                              \
-        int how = wc_fopen_flags(mode);                                                            \
-        wc_ensure_real();                                                                          \
-        int pre = open_pre(AT_FDCWD, path, how);                                                   \
-        FILE *f = wc_real.field args;                                                              \
-        open_post(AT_FDCWD, path, how, pre, f ? fileno(f) : -1);                                   \
-        return f;                                                                                  \
-    }
+#include "preload/lib/open_rows.h"
 #define WC_PROBE(field, sym, ret, params, args, dirfd, path)                                       \
     ret sym params;                                                                                \
     WC_EXPORT ret sym params                                                                       \

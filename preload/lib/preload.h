@@ -1,14 +1,14 @@
 /* State shared by the files of the two libraries built from this folder. Internal: nothing
  * here is exported.
  *
- *   libwafcache.so           the interposer, in every process of the build: exec.c (the exec
- *                            family), start.c, intercept.c, settings.c, session.c
+ *   both                     exec.c (the exec family), next.c, start.c, settings.c, cow.c
+ *   libwafcache.so           the interposer, in every process of the build: intercept.c,
+ *                            session.c; its only other wrappers are cow.c's opens
  *   libwafcache-observe.so   in the processes of a real command the runner observes
- *                            (WC_OBSERVE_LIB): exec.c, start.c, observe_exec.c, observe.c,
- *                            env.c, settings.c
+ *                            (WC_OBSERVE_LIB): observe_exec.c, observe.c, env.c
  *
  * The runner puts the second in place of the first in the real command's LD_PRELOAD, so a
- * build process pays for its exec wrappers only.
+ * build process pays for its exec wrappers (and a branch per open) only.
  *
  * Everything reachable from an exec or open wrapper must be safe in a vfork child: no malloc,
  * no stdio, no locks, and no write to shared state the parent relies on. That is why the

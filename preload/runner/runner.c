@@ -50,8 +50,8 @@ struct runner {
     wc_key1 k1;
     char key1[WC_HASH_HEX_LEN + 1];
     int64_t t0;
-    int explain_only; /* `wafcache --explain`: say what a lookup finds, run nothing */
-    int archiver;     /* ar and its wrappers, strip and objcopy: they update a file that exists */
+    int explain_only;       /* `wafcache --explain`: say what a lookup finds, run nothing */
+    int archiver; /* ar and its wrappers, strip and objcopy: they update a file that exists */
     struct wc_prehash *pre; /* an archiver's operands, a depfile gcc appends to: hashed before */
     size_t n_pre;
     struct wc_lookup look;     /* what the lookup found */
