@@ -391,21 +391,39 @@ int wc_self_dir(char *buf, size_t n)
     return 0;
 }
 
+/* Plain loops, no libc call: the preload libraries' constructors run this in every process,
+ * where each libc function's first call costs a lazy binding (preload/lib/str.h). */
+const char *wc_preload_word(const char *list, const char *name, size_t *len)
+{
+    size_t k = 0;
+
+    while (name[k])
+        k++;
+    /* Word by word, as ld.so splits: a word is ours when its last component is the name. */
+    for (size_t i = 0; list[i];) {
+        size_t j = i, m = 0;
+        while (list[j] && list[j] != ':' && list[j] != ' ')
+            j++;
+        if (j - i >= k && (j - i == k || list[j - k - 1] == '/'))
+            while (m < k && list[j - k + m] == name[m])
+                m++;
+        if (k && m == k) {
+            *len = j - i;
+            return list + i;
+        }
+        i = list[j] ? j + 1 : j;
+    }
+    return NULL;
+}
+
+int wc_preload_has(const char *list, const char *name)
+{
+    size_t len;
+
+    return wc_preload_word(list, name, &len) != NULL;
+}
+
 int wc_preload_has_wafcache(const char *list)
 {
-    static const char name[] = "libwafcache.so";
-    const size_t k = sizeof(name) - 1;
-    size_t n = strlen(list);
-
-    /* Word by word, as ld.so splits: a word is ours when its last component is the name. */
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && list[j] != ':' && list[j] != ' ')
-            j++;
-        if (j - i >= k && memcmp(list + j - k, name, k) == 0 &&
-            (j - i == k || list[j - k - 1] == '/'))
-            return 1;
-        i = j + 1;
-    }
-    return 0;
+    return wc_preload_has(list, "libwafcache.so");
 }

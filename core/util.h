@@ -60,5 +60,10 @@ int wc_self_dir(char *buf, size_t n);
  * a libwafcache.so, from any directory: a second copy would observe every call twice. Plain
  * string work, no allocation: safe in libwafcache.so, even in a vfork child. */
 int wc_preload_has_wafcache(const char *list);
+/* The same for the library file name name (libwafcache-observe.so...). */
+int wc_preload_has(const char *list, const char *name);
+/* The first word of an LD_PRELOAD value whose last component is name, its length in *len;
+ * NULL when there is none. */
+const char *wc_preload_word(const char *list, const char *name, size_t *len);
 
 #endif

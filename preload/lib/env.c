@@ -1,4 +1,4 @@
-/* libwafcache.so and the environment. In a process of a real command (OBSERVE mode) getenv,
+/* libwafcache-observe.so and the environment. In a process of a real command (OBSERVE mode) getenv,
  * secure_getenv and setlocale(cat, "") report the variables the process reads ("e" events,
  * preload/channel.h): the environment is an input observed like files (DESIGN.md). Anywhere
  * else the wrappers cost one branch and forward.
@@ -16,17 +16,10 @@
 
 extern char **environ;
 
+/* What glibc's getenv does, for the reads before the constructor resolved it. */
 static char *scan_environ(const char *name)
 {
-    size_t n;
-
-    if (!name || !*name || !environ)
-        return NULL;
-    n = strlen(name);
-    for (char **e = environ; *e; e++)
-        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-            return *e + n + 1;
-    return NULL;
+    return (char *)wc_env_get(name);
 }
 
 static char *scan_secure(const char *name)
@@ -47,11 +40,6 @@ void wc_env_resolve(void)
     if ((p = dlsym(RTLD_NEXT, "secure_getenv")))
         next_secure_getenv = (char *(*)(const char *))p;
     next_setlocale = (char *(*)(int, const char *))dlsym(RTLD_NEXT, "setlocale");
-}
-
-const char *wc_env_get(const char *name)
-{
-    return scan_environ(name);
 }
 
 /* ---- reads before our constructor ----

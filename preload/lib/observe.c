@@ -72,20 +72,6 @@ static void ch_write(const char *p, size_t n)
     }
 }
 
-static size_t put_uint(char *out, unsigned long v)
-{
-    char tmp[24];
-    size_t n = 0, i;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* s with '\\', '\n' and '\t' escaped; out must hold 2 * strlen(s). */
 static size_t put_escaped(char *out, const char *s)
 {
@@ -105,7 +91,7 @@ static size_t put_escaped(char *out, const char *s)
 /* "<pid> <kind>[ <a>[\t<b>]]\n" into out (WC_LINE_MAX); a and b at most PATH_MAX long. */
 static size_t format_line(char *out, pid_t pid, char kind, const char *a, const char *b)
 {
-    size_t n = put_uint(out, (unsigned long)pid);
+    size_t n = wc_put_uint(out, (unsigned long)pid);
 
     out[n++] = ' ';
     out[n++] = kind;
@@ -125,7 +111,7 @@ static size_t format_line(char *out, pid_t pid, char kind, const char *a, const 
 static size_t format_hello(char *out, pid_t pid)
 {
     char arg[PATH_MAX + 24];
-    size_t n = put_uint(arg, (unsigned long)getppid());
+    size_t n = wc_put_uint(arg, (unsigned long)getppid());
 
     arg[n++] = ' ';
     strcpy(arg + n, exe);
@@ -245,7 +231,7 @@ static int base_dir(int dirfd, char *out, size_t cap)
     }
     if (dirfd < 0)
         return -1;
-    proc[14 + put_uint(proc + 14, (unsigned long)dirfd)] = '\0';
+    proc[14 + wc_put_uint(proc + 14, (unsigned long)dirfd)] = '\0';
     n = syscall(SYS_readlinkat, AT_FDCWD, proc, out, cap - 1);
     if (n <= 0)
         return -1;
@@ -382,7 +368,7 @@ static int env_seen_before(uint64_t h)
 /* "<pid> e NAME[=value]\n" into out, which holds 32 + 2 * (name and value lengths). */
 static size_t format_env(char *out, pid_t pid, const char *name, const char *value)
 {
-    size_t n = put_uint(out, (unsigned long)pid);
+    size_t n = wc_put_uint(out, (unsigned long)pid);
 
     out[n++] = ' ';
     out[n++] = 'e';
@@ -620,88 +606,6 @@ static void note_stdin_stream(FILE *f)
         note_stdin(f == stdin ? 0 : fileno_unlocked(f));
 }
 
-/* ---- WAFCACHE_HARDLINK: never write through a link shared with the cache ---- */
-
-static int open_writes(int flags)
-{
-    return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-}
-
-static int is_tmpfile(int flags)
-{
-    return (flags & O_TMPFILE) == O_TMPFILE;
-}
-
-static int copy_fd(int src, int dst)
-{
-    char chunk[16384];
-
-    for (;;) {
-        ssize_t r = syscall(SYS_read, src, chunk, sizeof(chunk));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return (int)r;
-        for (ssize_t off = 0; off < r;) {
-            ssize_t w = syscall(SYS_write, dst, chunk + off, (size_t)(r - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                return -1;
-            off += w;
-        }
-    }
-}
-
-static int sys_renameat(int dirfd, const char *from, const char *to)
-{
-#ifdef SYS_renameat
-    return (int)syscall(SYS_renameat, dirfd, from, dirfd, to);
-#else
-    return (int)syscall(SYS_renameat2, dirfd, from, dirfd, to, 0);
-#endif
-}
-
-/* Build the private copy as tmp, then rename it over path. */
-static void replace_by_copy(int dirfd, const char *path, const char *tmp, const struct stat *st,
-                            int truncating)
-{
-    int src = -1, dst, ok = 0;
-
-    dst = (int)syscall(SYS_openat, dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (dst < 0)
-        return;
-    if (!truncating)
-        src = (int)syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC);
-    if (truncating || (src >= 0 && copy_fd(src, dst) == 0))
-        ok = syscall(SYS_fchmod, dst, st->st_mode & 07777) == 0;
-    if (src >= 0)
-        syscall(SYS_close, src);
-    syscall(SYS_close, dst);
-    if (!ok || sys_renameat(dirfd, tmp, path) < 0)
-        syscall(SYS_unlinkat, dirfd, tmp, 0);
-}
-
-void wc_cow_before_open(int dirfd, const char *path, int flags)
-{
-    struct stat st;
-    char tmp[PATH_MAX + 32];
-    size_t len = strlen(path);
-    int saved = errno;
-
-    if (!wc_state.hardlink || !open_writes(flags) || is_tmpfile(flags) || len == 0 ||
-        len >= PATH_MAX)
-        return;
-    if (wc_sys_fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-        st.st_nlink > 1) {
-        memcpy(tmp, path, len);
-        memcpy(tmp + len, ".wccow.", 7);
-        tmp[len + 7 + put_uint(tmp + len + 7, (unsigned long)getpid())] = '\0';
-        replace_by_copy(dirfd, path, tmp, &st, (flags & O_TRUNC) != 0);
-    }
-    errno = saved;
-}
-
 /* ---- opens ---- */
 
 /* Whether the file existed before an open that may create it: only asked when its old
@@ -742,7 +646,7 @@ static void report_alias_target(int fd, int dirfd, const char *path)
     char proc[32] = "/proc/self/fd/", target[PATH_MAX];
     long n;
 
-    proc[14 + put_uint(proc + 14, (unsigned long)fd)] = '\0';
+    proc[14 + wc_put_uint(proc + 14, (unsigned long)fd)] = '\0';
     n = syscall(SYS_readlinkat, AT_FDCWD, proc, target, sizeof(target) - 1);
     if (n > 0 && target[0] == '/' && !strstr(target, " (deleted)")) {
         target[n] = '\0';
@@ -790,7 +694,7 @@ static void open_post(int dirfd, const char *path, int flags, int existed_before
             wc_ev_probe_failed(err, dirfd, path);
         return;
     }
-    if (is_tmpfile(flags))
+    if (wc_is_tmpfile(flags))
         return;
     if ((flags & O_ACCMODE) != O_WRONLY && !(flags & O_PATH))
         check_read_target(fd, dirfd, path);
@@ -805,35 +709,8 @@ static void open_post(int dirfd, const char *path, int flags, int existed_before
      * write is not one. */
     else if ((flags & O_APPEND) && !existed)
         wc_ev_path('o', dirfd, path);
-    if (open_writes(flags) || !existed)
+    if (wc_open_writes(flags) || !existed)
         wc_ev_path('w', dirfd, path);
-}
-
-static mode_t open_mode(int flags, va_list ap)
-{
-    return __OPEN_NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
-}
-
-/* The open(2) flags an fopen mode stands for. */
-static int fopen_flags(const char *mode)
-{
-    int flags, plus = mode && strchr(mode, '+') != NULL;
-
-    if (!mode)
-        return O_RDONLY;
-    switch (mode[0]) {
-    case 'w':
-        flags = O_CREAT | O_TRUNC | (plus ? O_RDWR : O_WRONLY);
-        break;
-    case 'a':
-        flags = O_CREAT | O_APPEND | (plus ? O_RDWR : O_WRONLY);
-        break;
-    default:
-        flags = plus ? O_RDWR : O_RDONLY;
-    }
-    if (strchr(mode, 'x') && (flags & O_CREAT))
-        flags |= O_EXCL;
-    return flags;
 }
 
 /* ---- probes: stat, access and friends report only what is missing ---- */
@@ -1001,42 +878,7 @@ static int no_symbol(void)
 
 /* Each wrapper is declared first: glibc's headers do not declare every spelling. */
 #define WC_WRAP(field, sym, ret, params) /* written by hand above */
-#define WC_OPEN(field, sym, params, args, dirfd, flags)                                            \
-    int sym params;                                                                                \
-    WC_EXPORT int sym params                                                                       \
-    {                                                                                              \
-        int how = flags;                                                                           \
-        wc_ensure_real();                                                                          \
-        int pre = open_pre(dirfd, path, how);                                                      \
-        int fd = wc_real.field args;                                                               \
-        open_post(dirfd, path, how, pre, fd);                                                      \
-        return fd;                                                                                 \
-    }
-#define WC_OPEN_MODE(field, sym, params, args, dirfd)                                              \
-    int sym params;                                                                                \
-    WC_EXPORT int sym params                                                                       \
-    {                                                                                              \
-        va_list ap;                                                                                \
-        va_start(ap, flags);                                                                       \
-        mode_t mode = open_mode(flags, ap);                                                        \
-        va_end(ap);                                                                                \
-        wc_ensure_real();                                                                          \
-        int pre = open_pre(dirfd, path, flags);                                                    \
-        int fd = wc_real.field args;                                                               \
-        open_post(dirfd, path, flags, pre, fd);                                                    \
-        return fd;                                                                                 \
-    }
-#define WC_FOPEN(field, sym, params, args)                                                         \
-    FILE *sym params;                                                                              \
-    WC_EXPORT FILE *sym params                                                                     \
-    {                                                                                              \
-        int how = fopen_flags(mode);                                                               \
-        wc_ensure_real();                                                                          \
-        int pre = open_pre(AT_FDCWD, path, how);                                                   \
-        FILE *f = wc_real.field args;                                                              \
-        open_post(AT_FDCWD, path, how, pre, f ? fileno(f) : -1);                                   \
-        return f;                                                                                  \
-    }
+#include "preload/lib/open_rows.h"
 #define WC_PROBE(field, sym, ret, params, args, dirfd, path)                                       \
     ret sym params;                                                                                \
     WC_EXPORT ret sym params                                                                       \

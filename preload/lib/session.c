@@ -28,10 +28,10 @@ static void set_build_identity(void)
     char id[64];
     struct timespec ts;
 
-    if (wc_env_get(WC_ENV_BUILD) || clock_gettime(CLOCK_REALTIME, &ts) != 0)
+    if (wc_setting(WC_ENV_BUILD) || clock_gettime(CLOCK_REALTIME, &ts) != 0)
         return;
     snprintf(id, sizeof(id), "%ld.%lld%09ld", (long)getpid(), (long long)ts.tv_sec, ts.tv_nsec);
-    setenv(WC_ENV_BUILD, id, 0);
+    wc_env_set(WC_ENV_BUILD, id, 0);
 }
 
 /* An existing session: still ours when its pid is ours (`sh -c make` execs make). */
@@ -45,18 +45,24 @@ static void adopt_session(const char *value)
     strcpy(session_file, path);
     session_pid = (pid_t)pid;
     top_level = 1;
+    wc_state.session = 1;
+}
+
+/* Where the session's files go: TMPDIR when absolute, else /tmp. */
+static const char *tmp_dir(void)
+{
+    const char *tmpdir = wc_env_get("TMPDIR");
+
+    return tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp";
 }
 
 static void create_session(void)
 {
-    const char *tmpdir = wc_env_get("TMPDIR");
     char value[PATH_MAX + 32];
     int fd;
 
-    if (!tmpdir || tmpdir[0] != '/')
-        tmpdir = "/tmp";
     if ((size_t)snprintf(session_file, sizeof(session_file), "%s/wafcache-session-XXXXXX",
-                         tmpdir) >= sizeof(session_file))
+                         tmp_dir()) >= sizeof(session_file))
         return;
     fd = mkostemp(session_file, O_CLOEXEC);
     if (fd < 0)
@@ -64,16 +70,16 @@ static void create_session(void)
     close(fd);
     session_pid = getpid();
     snprintf(value, sizeof(value), "%ld:%s", (long)session_pid, session_file);
-    setenv(WC_ENV_SESSION, value, 1);
+    wc_env_set(WC_ENV_SESSION, value, 1);
     top_level = 1;
+    wc_state.session = 1;
 }
 
 /* WAFCACHE_UPLOADS: ours when it names our pid (`sh -c make`), else a new directory when the
  * build uploads in the background and waits for it. */
 static void uploads_init(void)
 {
-    const char *value = wc_env_get(WC_ENV_UPLOADS), *path = wc_session_path(value);
-    const char *tmpdir = wc_env_get("TMPDIR");
+    const char *value = wc_setting(WC_ENV_UPLOADS), *path = wc_session_path(value);
     char env[PATH_MAX + 32];
 
     if (value) {
@@ -81,22 +87,22 @@ static void uploads_init(void)
             strlen(path) < sizeof(uploads_dir)) {
             strcpy(uploads_dir, path);
             uploads_pid = getpid();
+            wc_state.session = 1;
         }
         return;
     }
     if (!wc_state.wait_uploads)
         return;
-    if (!tmpdir || tmpdir[0] != '/')
-        tmpdir = "/tmp";
-    if ((size_t)snprintf(uploads_dir, sizeof(uploads_dir), "%s/wafcache-uploads-XXXXXX", tmpdir) >=
-            sizeof(uploads_dir) ||
+    if ((size_t)snprintf(uploads_dir, sizeof(uploads_dir), "%s/wafcache-uploads-XXXXXX",
+                         tmp_dir()) >= sizeof(uploads_dir) ||
         !mkdtemp(uploads_dir)) {
         uploads_dir[0] = '\0';
         return;
     }
     uploads_pid = getpid();
+    wc_state.session = 1;
     snprintf(env, sizeof(env), "%ld:%s", (long)uploads_pid, uploads_dir);
-    setenv(WC_ENV_UPLOADS, env, 1);
+    wc_env_set(WC_ENV_UPLOADS, env, 1);
 }
 
 /* Take the slot's lock, polling until the deadline: an uploader is bounded by its requests'
@@ -137,7 +143,7 @@ static void uploads_wait(void)
 
 void wc_session_init(void)
 {
-    const char *value = wc_env_get(WC_ENV_SESSION);
+    const char *value = wc_setting(WC_ENV_SESSION);
 
     set_build_identity();
     uploads_init();
@@ -151,6 +157,9 @@ void wc_session_fini(void)
 {
     int saved = errno;
 
+    /* Most processes of a build own nothing: they leave without a system call. */
+    if (!wc_state.session)
+        return;
     uploads_wait(); /* before the stats line: an upload that fails counts as an error */
     /* A fork child that exits normally runs this too: only the session's own pid prints. */
     if (top_level && getpid() == session_pid) {

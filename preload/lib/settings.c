@@ -1,6 +1,6 @@
-/* The settings libwafcache.so reads, all in one place: the switches and the program list it
- * needs in every process, read once by the constructor into wc_state, and the configuration
- * check of the build's first process. Every switch follows core/config.c's one rule
+/* The settings the two libraries read, all in one place: the switches and the program list,
+ * read once by the constructor into wc_state from the WAFCACHE_* snapshot (exec.c), and the
+ * configuration check of the build's first process. Every switch follows core/config.c's one rule
  * (wc_switch_on). Runs in the constructor only, never in a vfork child. */
 #include "preload/lib/preload.h"
 #include "preload/channel.h"
@@ -12,11 +12,12 @@
 #include "core/config.h"
 #include "core/redact.h"
 
-static char programs_copy[4096];
+/* Longer program lists are ignored (the default list applies), as they always were. */
+#define PROGRAMS_MAX 4096
 
 int wc_settings_disabled(void)
 {
-    return wc_switch_on(wc_env_get("WAFCACHE_DISABLE"));
+    return wc_switch_on(wc_setting("WAFCACHE_DISABLE"));
 }
 
 /* WAFCACHE_ASYNC_WORKERS is a count: background uploads when it is above 0. */
@@ -24,26 +25,26 @@ static int workers_on(void)
 {
     uint64_t n;
 
-    return wc_parse_uint(wc_env_get("WAFCACHE_ASYNC_WORKERS"), &n) == 0 && n > 0;
+    return wc_parse_uint(wc_setting("WAFCACHE_ASYNC_WORKERS"), &n) == 0 && n > 0;
 }
 
 static void read_programs(void)
 {
-    const char *p = wc_env_get("WAFCACHE_PROGRAMS");
+    const char *p = wc_setting("WAFCACHE_PROGRAMS");
 
-    /* As in core/config.c, a variable set to "" counts as unset. */
-    if (!p || !*p || strlen(p) >= sizeof(programs_copy))
+    /* As in core/config.c, a variable set to "" counts as unset. The snapshot's copy stays
+     * valid (exec.c's arena is never reset). */
+    if (!p || !*p || strlen(p) >= PROGRAMS_MAX)
         return;
-    strcpy(programs_copy, p);
-    wc_state.programs = programs_copy;
+    wc_state.programs = p;
 }
 
 void wc_settings_read(void)
 {
-    wc_state.hardlink = wc_switch_on(wc_env_get("WAFCACHE_HARDLINK"));
-    wc_state.passive = wc_env_get(WC_ENV_PASSIVE) != NULL;
-    wc_state.stats = wc_switch_on(wc_env_get("WAFCACHE_STATS"));
-    wc_state.wait_uploads = workers_on() && !wc_switch_on(wc_env_get("WAFCACHE_ASYNC_NOWAIT"));
+    wc_state.hardlink = wc_switch_on(wc_setting("WAFCACHE_HARDLINK"));
+    wc_state.passive = wc_setting(WC_ENV_PASSIVE) != NULL;
+    wc_state.stats = wc_switch_on(wc_setting("WAFCACHE_STATS"));
+    wc_state.wait_uploads = workers_on() && !wc_switch_on(wc_setting("WAFCACHE_ASYNC_NOWAIT"));
     read_programs();
 }
 
@@ -60,7 +61,7 @@ int wc_toplevel_config_bad(void)
         wc_redact(c.error, safe, sizeof safe);
         if (c.error[0])
             dprintf(2, "%s\n", safe);
-        setenv("WAFCACHE_DISABLE", "1", 1);
+        wc_env_set("WAFCACHE_DISABLE", "1", 1);
     }
     wc_config_free(&c);
     return bad;

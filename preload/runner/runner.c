@@ -431,13 +431,13 @@ static void prepare_exec(struct runner *r)
     r->exec_argv = v;
 }
 
-/* The library's directory is ours: libwafcache.so is installed beside wafcache-run. */
+/* The observer's directory is ours: libwafcache-observe.so is installed beside wafcache-run. */
 static char *library_path(void)
 {
     char self[PATH_MAX];
     if (wc_self_dir(self, sizeof self) < 0)
         return NULL;
-    return wc_path_join(self, "libwafcache.so");
+    return wc_path_join(self, "libwafcache-observe.so");
 }
 
 static char *env_entry(const char *name, const char *a, const char *sep, const char *b)
@@ -448,7 +448,41 @@ static char *env_entry(const char *name, const char *a, const char *sep, const c
     return s;
 }
 
-/* The build's environment, with the channel and the library for the real command. */
+/* 1 when the LD_PRELOAD word at w (len bytes) is the interposer, from any directory. */
+static int is_interposer(const char *w, size_t len)
+{
+    size_t found;
+    return wc_preload_word(w, "libwafcache.so", &found) == w && found == len;
+}
+
+/* "LD_PRELOAD=" + value without the interposer's words, lib appended unless there: the
+ * observer takes the interposer's place, so that an observed process pays for no
+ * redirection. The user's own preloads are kept, in their order. */
+static char *observed_preload(const char *value, const char *lib)
+{
+    const size_t start = strlen("LD_PRELOAD=");
+    size_t n = strlen(value), k = start;
+    char *s = malloc(start + n + strlen(lib) + 2);
+    if (!s)
+        return NULL;
+    memcpy(s, "LD_PRELOAD=", start);
+    for (size_t i = 0; i < n;) {
+        size_t len = strcspn(value + i, ": ");
+        if (len && !is_interposer(value + i, len)) {
+            if (k > start)
+                s[k++] = ':';
+            memcpy(s + k, value + i, len);
+            k += len;
+        }
+        i += len + 1;
+    }
+    s[k] = '\0';
+    if (!wc_preload_has(s + start, "libwafcache-observe.so"))
+        sprintf(s + k, "%s%s", k > start ? ":" : "", lib);
+    return s;
+}
+
+/* The build's environment, with the channel and the observer for the real command. */
 static char **child_env(const char *observe)
 {
     size_t n = 0;
@@ -466,13 +500,11 @@ static char **child_env(const char *observe)
             continue;
         if (strncmp(e, "LD_PRELOAD=", 11) == 0) {
             have_preload = 1;
-            if (!wc_preload_has_wafcache(e + 11)) {
-                if (!(env[k++] = env_entry("LD_PRELOAD", e + 11, e[11] ? ":" : "", lib)))
-                    goto oom;
-                continue;
-            }
+            env[k] = observed_preload(e + 11, lib);
+        } else {
+            env[k] = strdup(e);
         }
-        if (!(env[k++] = strdup(e)))
+        if (!env[k++])
             goto oom;
     }
     if (!have_preload && !(env[k++] = env_entry("LD_PRELOAD", lib, "", "")))

@@ -143,7 +143,7 @@ observe() {
     _ch=$T/chan.$$
     : > "$_ch"
     exec 7>>"$_ch"
-    WAFCACHE_OBSERVE_FD="7:$(stat -c %d:%i "$_ch")" LD_PRELOAD=$WC_LIB/libwafcache.so "$@" \
+    WAFCACHE_OBSERVE_FD="7:$(stat -c %d:%i "$_ch")" LD_PRELOAD=$WC_LIB/libwafcache-observe.so "$@" \
         > /dev/null 2>&1 || fail "d: '$*' failed under observation"
     exec 7>&-
     cat "$_ch" >> "$_out"

@@ -2,7 +2,7 @@
 # The layering of ARCHITECTURE.md, checked on the sources: a file includes project headers
 # only from its own folder and the folders below it, never from one above it (core/ knows
 # nothing of the runner, the interposer knows nothing of stores or hashing), and
-# libwafcache.so needs nothing beyond libc and libdl.
+# libwafcache.so and libwafcache-observe.so need nothing beyond libc and libdl.
 #
 #   core/            -> core
 #   hashing/         -> core hashing
@@ -12,7 +12,7 @@
 #   preload/runner/  -> core hashing store preload preload/runner
 #   cli/             -> core hashing store preload cli
 #
-# Environment: WC_SRC (source root), WC_LIB (dir of libwafcache.so).
+# Environment: WC_SRC (source root), WC_LIB (dir of the two libraries).
 set -eu
 : "${WC_SRC:?WC_SRC must name the source root}"
 cd "$WC_SRC"
@@ -52,14 +52,22 @@ for folder in core hashing store preload preload/lib preload/runner cli; do
 done
 [ "$checked" -gt 50 ] || { echo "FAIL: only $checked includes seen: the walk is broken" >&2; exit 1; }
 
-# The interposer runs inside every process of the build: libc and libdl only (DESIGN.md).
-if [ -n "${WC_LIB:-}" ] && [ -f "$WC_LIB/libwafcache.so" ] && command -v readelf >/dev/null; then
-    needed=$(readelf -d "$WC_LIB/libwafcache.so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
-    for lib in $needed; do
-        case "$lib" in
-        libc.so.*|libdl.so.*|ld-linux*) ;;
-        *) echo "FAIL: libwafcache.so needs $lib" >&2; bad=1 ;;
-        esac
+# The two preload libraries run inside every process of the build (the interposer) and of a
+# real command (the observer): libc and libdl only (DESIGN.md). Both must be there.
+if [ -n "${WC_LIB:-}" ] && command -v readelf >/dev/null; then
+    for so in libwafcache.so libwafcache-observe.so; do
+        if [ ! -f "$WC_LIB/$so" ]; then
+            echo "FAIL: no $WC_LIB/$so" >&2
+            bad=1
+            continue
+        fi
+        needed=$(readelf -d "$WC_LIB/$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+        for lib in $needed; do
+            case "$lib" in
+            libc.so.*|libdl.so.*|ld-linux*) ;;
+            *) echo "FAIL: $so needs $lib" >&2; bad=1 ;;
+            esac
+        done
     done
 fi
 [ "$bad" = 0 ] || exit 1

@@ -1,13 +1,14 @@
 #!/bin/sh
 # libwafcache.so on its own: build tools keep working under it, cached programs are redirected
-# to <libdir>/wafcache-run with the right argv, the observe mode reports what a real compile
-# touches, WAFCACHE_HARDLINK never writes through a shared inode, and the top-level process
+# to <libdir>/wafcache-run with the right argv, libwafcache-observe.so reports what a real
+# compile touches, WAFCACHE_HARDLINK never writes through a shared inode, and the top-level process
 # prints the WAFCACHE_STATS line. Needs WC_LIB (the directory of libwafcache.so).
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 set -u
 
 LIB="${WC_LIB:?WC_LIB must name the directory of libwafcache.so}/libwafcache.so"
-[ -f "$LIB" ] || { echo "no $LIB"; exit 1; }
+OBS="$WC_LIB/libwafcache-observe.so"
+[ -f "$LIB" ] && [ -f "$OBS" ] || { echo "no $LIB or $OBS"; exit 1; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
@@ -62,6 +63,7 @@ expect_eq "missing program status" "$out" "127"
 
 mkdir -p rl bin other
 cp "$LIB" rl/libwafcache.so
+cp "$OBS" rl/libwafcache-observe.so
 cat > rl/wafcache-run <<'RUN'
 #!/bin/sh
 {
@@ -81,6 +83,7 @@ RUNLOG="$T/runlog"
 sed -i "s|@RUNLOG@|$RUNLOG|" rl/wafcache-run
 chmod +x rl/wafcache-run bin/fakecc other/plain
 RL="$T/rl/libwafcache.so"
+RO="$T/rl/libwafcache-observe.so"
 BINPATH="$T/bin:$PATH"
 
 redirected() { # name, command...: runs the command, checks one logged run with argv
@@ -151,7 +154,8 @@ expect_eq "no runner when not cached" "$(cat "$RUNLOG")" ""
 
 # ---- observe mode ----
 # The channel as the runner makes it: an unlinked file opened O_APPEND, its dev:ino in the
-# environment. Inside a real command nothing is ever redirected.
+# environment, and libwafcache-observe.so in LD_PRELOAD in place of the interposer. Inside a
+# real command nothing is ever redirected.
 
 mkdir -p src/inc src/probe
 printf '#include "h.h"\n#include <stdio.h>\nint main(void) { return X; }\n' > src/x.c
@@ -165,7 +169,7 @@ observe() { # output file, command...
     exec 150>>"$ch"
     spec="150:$(stat -c %d:%i "$ch")"
     rm -f "$ch"
-    WAFCACHE_OBSERVE_FD=$spec LD_PRELOAD=$RL PATH="$BINPATH" WAFCACHE_PROGRAMS=fakecc,gcc "$@"
+    WAFCACHE_OBSERVE_FD=$spec LD_PRELOAD=$RO PATH="$BINPATH" WAFCACHE_PROGRAMS=fakecc,gcc "$@"
     cat /proc/$BASHPID/fd/150 > "$outfile"
     exec 150>&-
 }
