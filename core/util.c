@@ -409,3 +409,68 @@ int wc_preload_has_wafcache(const char *list)
     }
     return 0;
 }
+
+/* The n-th ':'-separated field of line [s, end), as [*f, *fe). 0, or -1 when it has fewer. */
+static int passwd_field(const char *s, const char *end, int n, const char **f, const char **fe)
+{
+    for (; n > 0; n--) {
+        s = memchr(s, ':', (size_t)(end - s));
+        if (!s)
+            return -1;
+        s++;
+    }
+    const char *e = memchr(s, ':', (size_t)(end - s));
+    *f = s;
+    *fe = e ? e : end;
+    return 0;
+}
+
+/* One line "name:password:uid:gid:gecos:home:shell": 1 when it is uid's (name and home
+ * copied), 0 when not or malformed. */
+static int passwd_line(const char *s, const char *end, uid_t uid, char *name, size_t nn, char *home,
+                       size_t hn)
+{
+    const char *f, *fe, *h, *he;
+    uint64_t v = 0;
+
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    /* As glibc's files backend: blank lines and comments are skipped. */
+    if (s == end || *s == '#' || passwd_field(s, end, 2, &f, &fe) < 0 || fe - f <= 0 || fe - f > 10)
+        return 0;
+    for (; f < fe; f++) {
+        if (*f < '0' || *f > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(*f - '0');
+    }
+    if (v != (uint64_t)uid)
+        return 0;
+    if (passwd_field(s, end, 5, &h, &he) < 0)
+        return 0;
+    f = memchr(s, ':', (size_t)(end - s));
+    if ((size_t)(f - s) >= nn || (size_t)(he - h) >= hn)
+        return 0;
+    snprintf(name, nn, "%.*s", (int)(f - s), s);
+    snprintf(home, hn, "%.*s", (int)(he - h), h);
+    return 1;
+}
+
+int wc_passwd_find(const char *path, uid_t uid, char *name, size_t nn, char *home, size_t hn)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = wc_read_file(path, 64 << 20, &buf, &len);
+
+    if (rc < 0)
+        return rc;
+    rc = -ENOENT;
+    for (const char *s = buf, *end = buf + len; s < end && rc != 0;) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *e = nl ? nl : end;
+        if (passwd_line(s, e, uid, name, nn, home, hn))
+            rc = 0;
+        s = e + 1;
+    }
+    free(buf);
+    return rc;
+}

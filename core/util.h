@@ -61,4 +61,9 @@ int wc_self_dir(char *buf, size_t n);
  * string work, no allocation: safe in libwafcache.so, even in a vfork child. */
 int wc_preload_has_wafcache(const char *list);
 
+/* uid's name and home directory from a passwd(5) file (path: /etc/passwd), read directly:
+ * the runner is a static program, where glibc's NSS (getpwuid) does not work. 0, or
+ * -ENOENT when no well-formed line has that uid, or another negative errno. */
+int wc_passwd_find(const char *path, uid_t uid, char *name, size_t nn, char *home, size_t hn);
+
 #endif

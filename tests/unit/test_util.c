@@ -109,6 +109,35 @@ START_TEST(preload_has_wafcache)
 }
 END_TEST
 
+/* The password file is read directly (the static runner has no NSS): the line with the uid,
+ * never a malformed one, a longer uid that starts with the same digits, or a comment. */
+START_TEST(passwd_find)
+{
+    char path[] = "/tmp/wc_passwd_XXXXXX", name[64], home[256];
+    int fd = mkstemp(path);
+    const char *text = "# comment:x:1000:1000::/nope:/bin/sh\n"
+                       "short:x:1000\n"
+                       "other:x:10000:10000::/home/other:/bin/sh\n"
+                       "bad:x:1a00:1000::/home/bad:/bin/sh\n"
+                       "alice:x:1000:1000:Alice:/home/alice:/bin/bash\n"
+                       "last:x:42:42::/var/last";
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(wc_write_all(fd, text, strlen(text)), 0);
+    close(fd);
+    ck_assert_int_eq(wc_passwd_find(path, 1000, name, sizeof name, home, sizeof home), 0);
+    ck_assert_str_eq(name, "alice");
+    ck_assert_str_eq(home, "/home/alice");
+    ck_assert_int_eq(wc_passwd_find(path, 42, name, sizeof name, home, sizeof home), 0);
+    ck_assert_str_eq(name, "last");
+    ck_assert_str_eq(home, "/var/last");
+    ck_assert_int_eq(wc_passwd_find(path, 7, name, sizeof name, home, sizeof home), -ENOENT);
+    /* A home that does not fit is no answer rather than a cut one. */
+    ck_assert_int_eq(wc_passwd_find(path, 1000, name, sizeof name, home, 5), -ENOENT);
+    unlink(path);
+    ck_assert_int_eq(wc_passwd_find(path, 1000, name, sizeof name, home, sizeof home), -ENOENT);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("util");
@@ -117,6 +146,7 @@ int main(void)
     tcase_add_test(tc, write_all_bad_fd);
     tcase_add_test(tc, write_all_nonblocking_pipe_waits);
     tcase_add_test(tc, self_dir_is_the_test_binary_dir);
+    tcase_add_test(tc, passwd_find);
     tcase_add_loop_test(tc, preload_has_wafcache, 0,
                         (int)(sizeof(preload_rows) / sizeof(preload_rows[0])));
     suite_add_tcase(s, tc);
