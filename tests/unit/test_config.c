@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,27 @@ START_TEST(legacy_dirs_still_used)
     ck_assert_str_eq(c.cache, in_home(want, sizeof(want), ".cache/wafcache"));
     wc_config_free(&c);
     rmdir(tmpdir);
+    remove_home();
+}
+END_TEST
+
+/* Without USER, the older names take the user's name from the password file, read directly
+ * (the static runner has no NSS): the same name getpwuid gives. */
+START_TEST(legacy_dir_user_from_passwd)
+{
+    struct wc_config c;
+    char want[PATH_MAX + 64], rel[48];
+    struct passwd *pw = getpwuid(getuid());
+
+    if (!pw || !pw->pw_name[0] || strlen(pw->pw_name) > 24)
+        return; /* not in the password database: nothing to compare with */
+    make_home();
+    snprintf(rel, sizeof(rel), ".cache/wafcache_%s", pw->pw_name);
+    ck_assert_int_eq(wc_mkdir_p(in_home(want, sizeof(want), rel), 0700), 0);
+    const char *pairs[] = {"HOME", tmp_home, NULL};
+    ck_assert_int_eq(load(&c, pairs), 0);
+    ck_assert_str_eq(c.cache, want);
+    wc_config_free(&c);
     remove_home();
 }
 END_TEST
@@ -842,6 +864,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, default_dir_in_home);
     tcase_add_test(tc, default_dir_xdg);
     tcase_add_test(tc, default_dir_home_trailing_slash);
+    tcase_add_test(tc, legacy_dir_user_from_passwd);
     tcase_add_test(tc, legacy_dirs_still_used);
     tcase_add_test(tc, no_home_no_cache);
     tcase_add_test(tc, untrusted_cache_refused);
