@@ -27,6 +27,7 @@ set(WC_CORE_SOURCES
   store/tier.c
   store/guard.c
   store/open.c
+  store/module.c
   preload/channel.c
   core/programs.c
   preload/session_print.c

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -530,25 +529,21 @@ static int legacy_tmp_ours(const char *path)
            (st.st_mode & 0022) == 0;
 }
 
-/* The user's name and home: HOME and USER from the environment, the password database for
- * what is missing. home is NULL when there is no absolute one. */
-static void user_and_home(wc_getenv_fn get, void *ctx, char *user, size_t un, char *home, size_t hn)
+/* The password file's entry for us, read directly rather than through NSS (getpwuid): the
+ * runner is a static program. Asked only for what the environment does not say. */
+static int passwd_entry(char *user, size_t un, char *home, size_t hn)
 {
-    const char *h = get("HOME", ctx), *u = get("USER", ctx);
-    struct passwd pw, *pwp = NULL;
-    char pwbuf[4096];
+    return wc_passwd_find("/etc/passwd", getuid(), user, un, home, hn);
+}
 
-    if (!h || !*h || !u || !*u || strchr(u, '/'))
-        getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &pwp);
-    if ((!h || !*h) && pwp)
-        h = pwp->pw_dir;
-    /* A name with '/' would put the cache somewhere else than the user asked. */
-    if (!u || !*u || strchr(u, '/'))
-        u = pwp ? pwp->pw_name : NULL;
-    if (u)
-        snprintf(user, un, "%s", u);
-    else
-        snprintf(user, un, "%u", (unsigned)getuid());
+/* The user's home: HOME, else the password file's; "" when there is no absolute one. */
+static void user_home(wc_getenv_fn get, void *ctx, char *home, size_t hn)
+{
+    const char *h = get("HOME", ctx);
+    char pw_user[256], pw_home[PATH_MAX];
+
+    if ((!h || !*h) && passwd_entry(pw_user, sizeof(pw_user), pw_home, sizeof(pw_home)) == 0)
+        h = pw_home;
     home[0] = '\0';
     if (h && h[0] == '/') {
         size_t len = strlen(h);
@@ -556,6 +551,20 @@ static void user_and_home(wc_getenv_fn get, void *ctx, char *user, size_t un, ch
             len--;
         snprintf(home, hn, "%.*s", (int)len, h);
     }
+}
+
+/* The user's name: USER, else the password file's, else the uid in digits. Only the older
+ * default names need it, so only they pay for reading the password file. */
+static void user_name(wc_getenv_fn get, void *ctx, char *user, size_t un)
+{
+    const char *u = get("USER", ctx);
+    char pw_home[PATH_MAX];
+
+    /* A name with '/' would put the cache somewhere else than the user asked. */
+    if (u && *u && !strchr(u, '/'))
+        snprintf(user, un, "%s", u);
+    else if (passwd_entry(user, un, pw_home, sizeof(pw_home)) != 0)
+        snprintf(user, un, "%u", (unsigned)getuid());
 }
 
 /* $XDG_CACHE_HOME/wafcache, else ~/.cache/wafcache (created later, with ~/.cache, as ccache
@@ -568,7 +577,7 @@ static char *default_cache_dir(wc_getenv_fn get, void *ctx, const char **why)
     char user[256], home[PATH_MAX], legacy[PATH_MAX + 300], *out = NULL;
     int w;
 
-    user_and_home(get, ctx, user, sizeof(user), home, sizeof(home));
+    user_home(get, ctx, home, sizeof(home));
     *why = NULL;
     /* The XDG spec ignores a relative XDG_CACHE_HOME. */
     if (xdg && xdg[0] == '/')
@@ -581,6 +590,7 @@ static char *default_cache_dir(wc_getenv_fn get, void *ctx, const char **why)
         return NULL;
     if (out && is_dir(out))
         return out;
+    user_name(get, ctx, user, sizeof(user));
     snprintf(legacy, sizeof(legacy), "%s/.cache/wafcache_%s", home, user);
     if (home[0] && is_dir(legacy)) {
         free(out);

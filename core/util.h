@@ -19,6 +19,12 @@ int wc_read_file(const char *path, size_t max_len, char **buf, size_t *len);
 /* The same from an open descriptor (its size is checked with fstat before reading). */
 int wc_read_fd(int fd, size_t max_len, char **buf, size_t *len);
 
+/* renameat(fd1, tmp, fd2, dest), faster where dest is a regular file: ext4 (auto_da_alloc)
+ * writes tmp's data out at once when a rename replaces a file, but not when two names are
+ * exchanged, so tmp and dest swap names and the old file goes. A reader of dest sees the old
+ * file or the new one, whole, as with rename. 0 or a negative errno; tmp is gone on success. */
+int wc_replace_at(int fd1, const char *tmp, int fd2, const char *dest);
+
 /* Write buf to path atomically: a temporary name beside it, then rename. The file gets
  * exactly mode (the umask is not applied). */
 int wc_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
@@ -65,5 +71,10 @@ int wc_preload_has(const char *list, const char *name);
 /* The first word of an LD_PRELOAD value whose last component is name, its length in *len;
  * NULL when there is none. */
 const char *wc_preload_word(const char *list, const char *name, size_t *len);
+
+/* uid's name and home directory from a passwd(5) file (path: /etc/passwd), read directly:
+ * the runner is a static program, where glibc's NSS (getpwuid) does not work. 0, or
+ * -ENOENT when no well-formed line has that uid, or another negative errno. */
+int wc_passwd_find(const char *path, uid_t uid, char *name, size_t nn, char *home, size_t hn);
 
 #endif

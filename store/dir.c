@@ -176,8 +176,8 @@ static int write_in_entry(int efd, const char *name, unsigned mode,
     rc = fchmod(fd, mode) == 0 ? fill(fd, arg, len) : -errno;
     if (close(fd) != 0 && rc == 0)
         rc = -errno;
-    if (rc == 0 && renameat(efd, tmp, efd, name) != 0)
-        rc = -errno;
+    if (rc == 0)
+        rc = wc_replace_at(efd, tmp, efd, name);
     if (rc < 0)
         unlinkat(efd, tmp, 0);
     return rc;

@@ -701,8 +701,9 @@ static int fetch_stream(wc_store *s, const char *key, const char *name, uint64_t
 static int install_outputs(size_t n, char **tmps, char **dests)
 {
     for (size_t i = 0; i < n; i++) {
-        if (rename(tmps[i], dests[i]) != 0)
-            return -errno;
+        int rc = wc_replace_at(AT_FDCWD, tmps[i], AT_FDCWD, dests[i]);
+        if (rc < 0)
+            return rc;
         /* rename() of two links to one inode does nothing and leaves tmp behind: that is
          * a hard-linked restore over the same hard-linked restore. */
         unlink(tmps[i]);

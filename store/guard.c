@@ -192,8 +192,8 @@ wc_store *wc_guard_open(wc_store *remote, const char *cache, const char *marker_
     marker_path(g, cache, marker_dir);
     if (marker_fresh(g->marker)) {
         g->down = 1;
-        snprintf(g->why, sizeof g->why,
-                 "found unavailable by another run within the last %d s", WC_GUARD_TTL_S);
+        snprintf(g->why, sizeof g->why, "found unavailable by another run within the last %d s",
+                 WC_GUARD_TTL_S);
     }
     return &g->base;
 }

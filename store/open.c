@@ -1,7 +1,6 @@
 /* Which backend a configuration names, and what goes around it (store/open.h). */
 #include "store/open.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,56 +49,35 @@ static const struct backend backends[] = {
 #undef WC_BACKEND
 };
 
-/* libcurl and OpenSSL come with the module: a build on a local cache never loads them. The
- * module stays loaded for the life of the process (its store points into it). */
-static wc_store *open_module(const struct wc_config *c, const char *libdir, int *err, char *errbuf,
-                             size_t errlen)
+/* The row of c's kind, or NULL for a local directory. */
+static const struct backend *backend_of(const struct wc_config *c)
 {
-    char path[4096];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", libdir, WC_REMOTE_MODULE) >= sizeof path) {
-        *err = -ENAMETOOLONG;
-        snprintf(errbuf, errlen, "library directory path too long");
-        return NULL;
-    }
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        *err = -ENOENT;
-        snprintf(errbuf, errlen, "cannot load %s: %s", path, dlerror());
-        return NULL;
-    }
-    wc_remote_open_fn fn = (wc_remote_open_fn)dlsym(h, WC_REMOTE_OPEN_SYMBOL);
-    if (!fn) {
-        *err = -ENOENT;
-        snprintf(errbuf, errlen, "%s lacks %s", path, WC_REMOTE_OPEN_SYMBOL);
-        dlclose(h);
-        return NULL;
-    }
-    wc_store *s = fn(c, err, errbuf, errlen);
-    if (s && s->version != WC_STORE_VERSION) {
-        /* A module of another build: its store's layout is not ours. */
-        *err = -ENOEXEC;
-        snprintf(errbuf, errlen, "%s is of another wafcache version", path);
-        return NULL;
-    }
-    return s;
+    for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+        if (backends[i].kind == c->kind)
+            return &backends[i];
+    return NULL;
 }
 
 /* The backend of c's kind; s3:// goes to the seed's bucket command when WAFCACHE_CMD asks. */
 static wc_store *open_remote(const struct wc_config *c, const char *libdir, int *err, char *errbuf,
                              size_t errlen)
 {
-    for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-        const struct backend *b = &backends[i];
-        if (b->kind != c->kind)
-            continue;
-        if (b->cmd && c->cmd)
-            return wc_cmd_open(c, err, errbuf, errlen);
-        return b->open ? b->open(c, err, errbuf, errlen)
-                       : open_module(c, libdir, err, errbuf, errlen);
+    const struct backend *b = backend_of(c);
+    if (!b) {
+        *err = -EINVAL;
+        snprintf(errbuf, errlen, "not a remote store");
+        return NULL;
     }
-    *err = -EINVAL;
-    snprintf(errbuf, errlen, "not a remote store");
-    return NULL;
+    if (b->cmd && c->cmd)
+        return wc_cmd_open(c, err, errbuf, errlen);
+    return b->open ? b->open(c, err, errbuf, errlen)
+                   : wc_store_open_module(c, libdir, err, errbuf, errlen);
+}
+
+int wc_store_in_module(const struct wc_config *c)
+{
+    const struct backend *b = backend_of(c);
+    return b && !b->open && !(b->cmd && c->cmd);
 }
 
 /* The remote store c names, guarded when asked. */

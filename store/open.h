@@ -38,4 +38,12 @@ wc_store *wc_store_open(const struct wc_config *c, const struct wc_store_options
  * local store, else WAFCACHE_LOCAL, else NULL. */
 const char *wc_store_local_dir(const struct wc_config *c);
 
+/* The IN_MODULE backend of c's kind, from wafcache-remote.so in libdir (store/module.c). NULL
+ * with *err = -errno and one line in errbuf. */
+wc_store *wc_store_open_module(const struct wc_config *c, const char *libdir, int *err,
+                               char *errbuf, size_t errlen);
+
+/* 1 when the store c names lives in wafcache-remote.so, which wc_store_open would dlopen. */
+int wc_store_in_module(const struct wc_config *c);
+
 #endif

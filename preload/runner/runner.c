@@ -50,8 +50,8 @@ struct runner {
     wc_key1 k1;
     char key1[WC_HASH_HEX_LEN + 1];
     int64_t t0;
-    int explain_only;       /* `wafcache --explain`: say what a lookup finds, run nothing */
-    int archiver; /* ar and its wrappers, strip and objcopy: they update a file that exists */
+    int explain_only; /* `wafcache --explain`: say what a lookup finds, run nothing */
+    int archiver;     /* ar and its wrappers, strip and objcopy: they update a file that exists */
     struct wc_prehash *pre; /* an archiver's operands, a depfile gcc appends to: hashed before */
     size_t n_pre;
     struct wc_lookup look;     /* what the lookup found */
@@ -120,9 +120,10 @@ __attribute__((noreturn)) static void uncached(struct runner *r, const char *why
 
 /* ---- setting up --------------------------------------------------------------------------- */
 
-static void load_config(struct runner *r)
+/* The settings were loaded by main() (cfg_rc): here they are acted on. */
+static void load_config(struct runner *r, int cfg_rc)
 {
-    if (wc_config_load(&r->cfg, NULL, NULL) < 0) {
+    if (cfg_rc < 0) {
         r->rep.why = r->cfg.error;
         finish(r, WC_OUTCOME_BAD_CONFIG);
     }
@@ -355,9 +356,9 @@ static void compute_key1(struct runner *r)
     r->rep.key1 = r->key1;
 }
 
-static void setup(struct runner *r)
+static void setup(struct runner *r, int cfg_rc)
 {
-    load_config(r);
+    load_config(r, cfg_rc);
     r->prog = realpath(r->path, NULL);
     if (!r->prog)
         fallback(r, "cannot resolve the program");
@@ -743,9 +744,9 @@ static enum wc_outcome miss(struct runner *r)
 }
 
 /* Set up, then look the command up and run it on a miss. Returns what became of it. */
-static enum wc_outcome run(struct runner *r)
+static enum wc_outcome run(struct runner *r, int cfg_rc)
 {
-    setup(r);
+    setup(r, cfg_rc);
     if (wc_argv_uses_stdio(r->argv))
         return not_cached(r, "reads stdin or writes stdout ('-')");
     if (wc_argv_info_only(r->argv))
@@ -768,11 +769,27 @@ static void restore_preload(void)
     unsetenv(WC_ENV_PRELOAD);
 }
 
+/* The static runner cannot load wafcache-remote.so (libcurl and OpenSSL are shared objects;
+ * a static program has no dynamic loader): a configuration that names such a store is served
+ * by the dynamically linked twin beside us, given our arguments and environment as they came
+ * (LD_PRELOAD still renamed). Returns when we are the twin or it cannot be started; opening
+ * the store then fails and the real command runs. */
+static void exec_twin(const struct wc_config *c, char **argv)
+{
+    char path[PATH_MAX];
+    if (!wc_runner_is_static() || c->disabled || !wc_store_in_module(c) ||
+        wc_self_dir(path, sizeof path - sizeof("/" WC_RUNNER_REMOTE)) < 0)
+        return;
+    strcat(path, "/" WC_RUNNER_REMOTE);
+    execve(path, argv, environ);
+}
+
 /* wafcache-run [--explain] PATH ARGV0 [ARGS...]: --explain (from `wafcache --explain`) looks
  * the command up and says what it finds, on stdout, without running or restoring anything. */
 int main(int argc, char **argv)
 {
     struct runner r;
+    char **given = argv;
     memset(&r, 0, sizeof r);
     if (argc >= 2 && strcmp(argv[1], "--explain") == 0) {
         r.explain_only = 1;
@@ -784,6 +801,9 @@ int main(int argc, char **argv)
                    "(started by libwafcache.so in place of a cached program)\n");
         return 2;
     }
+    int cfg_rc = wc_config_load(&r.cfg, NULL, NULL);
+    if (cfg_rc == 0)
+        exec_twin(&r.cfg, given);
     restore_preload();
     r.path = argv[1];
     r.orig_argv = argv + 2;
@@ -792,5 +812,5 @@ int main(int argc, char **argv)
         .explain_only = r.explain_only, .path = r.path, .argv = r.orig_argv, .t0 = r.t0};
     if (!r.explain_only)
         wc_session_watch();
-    finish(&r, run(&r));
+    finish(&r, run(&r, cfg_rc));
 }

@@ -19,6 +19,13 @@
 #include "store/entry.h"
 #include "store/tier.h"
 
+/* ---- linkage.c ---------------------------------------------------------------------------- */
+
+/* The runner's dynamically linked twin, beside it: it serves stores in wafcache-remote.so. */
+#define WC_RUNNER_REMOTE "wafcache-run-remote"
+/* 1 in wafcache-run (static-pie: no dlopen), 0 in wafcache-run-remote. */
+int wc_runner_is_static(void);
+
 /* ---- run_child.c -------------------------------------------------------------------------- */
 
 /* Most bytes of stdout (and of stderr) recorded; beyond, the run is passed through but not

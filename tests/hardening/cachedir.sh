@@ -91,4 +91,27 @@ only_line "a linked wafcache.conf" "symbolic link"
 cmp -s a.o "$T/ref.o" || fail "a linked wafcache.conf: a.o differs"
 WAFCACHE=$S WAFCACHE_UMASK=000 "$W" -p > "$T/p.out" 2>&1 || true
 grep -q Pr1vateSecret "$T/p.out" && fail "a linked wafcache.conf: wafcache -p read through the link"
+# 5. The default directory is found without NSS (the runner is static: glibc's getpwuid does
+#    not work there): with HOME set and USER unset, neither a miss nor a hit of the runner
+#    itself opens /etc/nsswitch.conf or /etc/passwd, or asks nscd.
+if command -v strace >/dev/null 2>&1; then
+    mkdir -p "$T/nss/home/.cache/wafcache"
+    chmod 700 "$T/nss/home/.cache/wafcache"
+    cp a.c "$T/nss/" && cd "$T/nss"
+    for what in miss hit; do
+        rm -f a.o
+        env -u WAFCACHE -u USER -u XDG_CACHE_HOME HOME="$T/nss/home" \
+            strace -o "$T/nss.$what" -e trace=open,openat,connect,stat,newfstatat \
+            "$WC_LIB/wafcache-run" "$(command -v gcc)" gcc -c a.c -o a.o ||
+            fail "no NSS: the $what failed"
+        cmp -s a.o "$T/ref.o" || fail "no NSS: a.o differs after the $what"
+        if grep -E 'nsswitch|/etc/passwd|nscd' "$T/nss.$what" >&2; then
+            fail "no NSS: the runner's $what looked the user up"
+        fi
+    done
+    [ -n "$(find "$T/nss/home/.cache/wafcache" -name meta)" ] || fail "no NSS: nothing stored"
+    cd "$T/src"
+else
+    note "strace is not installed: the NSS check is not run"
+fi
 finish

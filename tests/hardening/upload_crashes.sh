@@ -45,11 +45,13 @@ set_k() {
     EXPECTED=$(((1 * 2 + $1) * 1 + $1))
 }
 
-# Detached uploaders of this test: wafcache-run processes leading their own session, with
+# Detached uploaders of this test: runner processes leading their own session (a remote
+# store's runner is wafcache-run-remote, whose name the kernel cuts to 15 bytes), with
 # this test's TMPDIR (other tests may run uploaders of their own at the same time).
 uploaders() {
     ps -eo pid=,sid=,comm= | while read -r _p _s _c; do
-        [ "$_c" = wafcache-run ] && [ "$_p" = "$_s" ] || continue
+        case $_c in wafcache-run | wafcache-run-re*) ;; *) continue ;; esac
+        [ "$_p" = "$_s" ] || continue
         # (a zombie's environ cannot be read: the redirection fails, quietly)
         { tr '\0' '\n' <"/proc/$_p/environ"; } 2>/dev/null | grep -qxF "TMPDIR=$TMPDIR" &&
             echo "$_p"

@@ -70,5 +70,17 @@ if [ -n "${WC_LIB:-}" ] && command -v readelf >/dev/null; then
         done
     done
 fi
+# The runner starts once per cached command: static-pie, no dynamic loader to run (issue 16);
+# its dynamically linked twin, which loads wafcache-remote.so, needs nothing else either.
+if [ -n "${WC_LIB:-}" ] && [ -f "$WC_LIB/wafcache-run" ] && command -v readelf >/dev/null; then
+    if readelf -l "$WC_LIB/wafcache-run" | grep -q INTERP; then
+        echo "FAIL: wafcache-run has a program interpreter: it is not linked static-pie" >&2
+        bad=1
+    fi
+    readelf -h "$WC_LIB/wafcache-run" | grep -q 'DYN' ||
+        { echo "FAIL: wafcache-run is not position-independent" >&2; bad=1; }
+    [ -x "$WC_LIB/wafcache-run-remote" ] ||
+        { echo "FAIL: no wafcache-run-remote beside wafcache-run" >&2; bad=1; }
+fi
 [ "$bad" = 0 ] || exit 1
 echo "layering: $checked includes checked, none upward"

@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,27 @@ START_TEST(legacy_dirs_still_used)
 }
 END_TEST
 
+/* Without USER, the older names take the user's name from the password file, read directly
+ * (the static runner has no NSS): the same name getpwuid gives. */
+START_TEST(legacy_dir_user_from_passwd)
+{
+    struct wc_config c;
+    char want[PATH_MAX + 64], rel[48];
+    struct passwd *pw = getpwuid(getuid());
+
+    if (!pw || !pw->pw_name[0] || strlen(pw->pw_name) > 24)
+        return; /* not in the password database: nothing to compare with */
+    make_home();
+    snprintf(rel, sizeof(rel), ".cache/wafcache_%s", pw->pw_name);
+    ck_assert_int_eq(wc_mkdir_p(in_home(want, sizeof(want), rel), 0700), 0);
+    const char *pairs[] = {"HOME", tmp_home, NULL};
+    ck_assert_int_eq(load(&c, pairs), 0);
+    ck_assert_str_eq(c.cache, want);
+    wc_config_free(&c);
+    remove_home();
+}
+END_TEST
+
 /* No usable home: the cache is off, with one line saying why -- never a place in /tmp. */
 START_TEST(no_home_no_cache)
 {
@@ -240,13 +262,20 @@ START_TEST(untrusted_cache_refused)
     wc_config_free(&c);
     ck_assert_int_eq(load_cache(&c, dir, "007"), 0);
     wc_config_free(&c);
-    /* A link planted among the statistics shards. */
+    /* A link planted among the statistics shards of a cache shared with everyone. */
     ck_assert_int_eq(chmod(dir, 0700), 0);
     ck_assert_int_eq(mkdir(in_home(shard, sizeof(shard), "cache/stats"), 0700), 0);
+    ck_assert_int_eq(chmod(shard, 0777), 0);
     ck_assert_int_eq(symlink("/etc/passwd", in_home(shard, sizeof(shard), "cache/stats/3")), 0);
-    ck_assert_int_eq(load_cache(&c, dir, NULL), -1);
+    ck_assert_int_eq(load_cache(&c, dir, "000"), -1);
     ck_assert_ptr_nonnull(strstr(c.error, "stats/3 is a symbolic link"));
     wc_config_free(&c);
+    /* In a stats directory nobody else may write, nobody else planted it: the shards are not
+     * looked at one by one (they are opened O_NOFOLLOW all the same). */
+    ck_assert_int_eq(chmod(in_home(shard, sizeof(shard), "cache/stats"), 0700), 0);
+    ck_assert_int_eq(load_cache(&c, dir, NULL), 0);
+    wc_config_free(&c);
+    in_home(shard, sizeof(shard), "cache/stats/3");
     /* Another user's (root excepted). */
     unlink(shard);
     if (getuid() == 0) {
@@ -835,6 +864,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, default_dir_in_home);
     tcase_add_test(tc, default_dir_xdg);
     tcase_add_test(tc, default_dir_home_trailing_slash);
+    tcase_add_test(tc, legacy_dir_user_from_passwd);
     tcase_add_test(tc, legacy_dirs_still_used);
     tcase_add_test(tc, no_home_no_cache);
     tcase_add_test(tc, untrusted_cache_refused);

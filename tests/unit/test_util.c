@@ -8,8 +8,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 START_TEST(write_all_regular_file)
@@ -109,6 +111,91 @@ START_TEST(preload_has_wafcache)
 }
 END_TEST
 
+static void put(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(wc_write_all(fd, text, strlen(text)), 0);
+    close(fd);
+}
+
+static void expect_text(const char *path, const char *text)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(wc_read_file(path, 100, &buf, &len), 0);
+    ck_assert_str_eq(buf, text);
+    free(buf);
+}
+
+/* wc_replace_at is rename's contract: the new file at dest, tmp gone, the old file gone (by
+ * exchanging names when dest is a regular file), rename's own error for a directory. */
+START_TEST(replace_like_rename)
+{
+    char dir[] = "/tmp/wc_replace_XXXXXX", tmp[64], dest[64], sub[64];
+    struct stat st;
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(tmp, sizeof tmp, "%s/t", dir);
+    snprintf(dest, sizeof dest, "%s/d", dir);
+    put(tmp, "one");
+    ck_assert_int_eq(wc_replace_at(AT_FDCWD, tmp, AT_FDCWD, dest), 0); /* no dest yet */
+    expect_text(dest, "one");
+    ck_assert_int_eq(access(tmp, F_OK), -1);
+    int old = open(dest, O_RDONLY);
+    put(tmp, "two");
+    ck_assert_int_eq(wc_replace_at(AT_FDCWD, tmp, AT_FDCWD, dest), 0); /* over a file */
+    expect_text(dest, "two");
+    ck_assert_int_eq(access(tmp, F_OK), -1);
+    ck_assert_int_eq(fstat(old, &st), 0);
+    ck_assert_int_eq(st.st_nlink, 0); /* the old file has no name left */
+    close(old);
+    ck_assert_int_eq(link(dest, tmp), 0); /* two links to one inode */
+    ck_assert_int_eq(wc_replace_at(AT_FDCWD, tmp, AT_FDCWD, dest), 0);
+    expect_text(dest, "two");
+    ck_assert_int_eq(access(tmp, F_OK), -1);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    put(tmp, "three");
+    ck_assert_int_eq(wc_replace_at(AT_FDCWD, tmp, AT_FDCWD, sub), -EISDIR);
+    ck_assert_int_eq(stat(sub, &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    expect_text(tmp, "three");
+    unlink(tmp);
+    unlink(dest);
+    rmdir(sub);
+    rmdir(dir);
+}
+END_TEST
+
+/* The password file is read directly (the static runner has no NSS): the line with the uid,
+ * never a malformed one, a longer uid that starts with the same digits, or a comment. */
+START_TEST(passwd_find)
+{
+    char path[] = "/tmp/wc_passwd_XXXXXX", name[64], home[256];
+    int fd = mkstemp(path);
+    const char *text = "# comment:x:1000:1000::/nope:/bin/sh\n"
+                       "short:x:1000\n"
+                       "other:x:10000:10000::/home/other:/bin/sh\n"
+                       "bad:x:1a00:1000::/home/bad:/bin/sh\n"
+                       "alice:x:1000:1000:Alice:/home/alice:/bin/bash\n"
+                       "last:x:42:42::/var/last";
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(wc_write_all(fd, text, strlen(text)), 0);
+    close(fd);
+    ck_assert_int_eq(wc_passwd_find(path, 1000, name, sizeof name, home, sizeof home), 0);
+    ck_assert_str_eq(name, "alice");
+    ck_assert_str_eq(home, "/home/alice");
+    ck_assert_int_eq(wc_passwd_find(path, 42, name, sizeof name, home, sizeof home), 0);
+    ck_assert_str_eq(name, "last");
+    ck_assert_str_eq(home, "/var/last");
+    ck_assert_int_eq(wc_passwd_find(path, 7, name, sizeof name, home, sizeof home), -ENOENT);
+    /* A home that does not fit is no answer rather than a cut one. */
+    ck_assert_int_eq(wc_passwd_find(path, 1000, name, sizeof name, home, 5), -ENOENT);
+    unlink(path);
+    ck_assert_int_eq(wc_passwd_find(path, 1000, name, sizeof name, home, sizeof home), -ENOENT);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("util");
@@ -117,6 +204,8 @@ int main(void)
     tcase_add_test(tc, write_all_bad_fd);
     tcase_add_test(tc, write_all_nonblocking_pipe_waits);
     tcase_add_test(tc, self_dir_is_the_test_binary_dir);
+    tcase_add_test(tc, passwd_find);
+    tcase_add_test(tc, replace_like_rename);
     tcase_add_loop_test(tc, preload_has_wafcache, 0,
                         (int)(sizeof(preload_rows) / sizeof(preload_rows[0])));
     suite_add_tcase(s, tc);
